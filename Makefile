@@ -1,0 +1,142 @@
+# stasis: one entry point for build, deps, test, demo and bench.
+#
+#   make              build everything into $(BUILD)/
+#   make deps         install missing Debian packages (root; quick when all is there)
+#   make test         deps + build + guest image + the whole suite (unit, integration, system)
+#   make test-san     the unit tests built with ASan and UBSan (into build-san/)
+#   make demo         deps + build + the demo
+#   make bench        deps + build + benchmarks, results in docs/BENCHMARKS.md
+#   make install      PREFIX=/usr/local DESTDIR= honoured
+#   make clean        removes build/ and build-san/
+
+BUILD    ?= build
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+VERSION  := 0.1.0
+
+CC       := gcc
+CLANG    ?= clang
+BPFTOOL  ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+PKGS     := libbpf libxdp libnl-3.0 libnl-route-3.0 libmosquitto jansson
+HOSTARCH := $(shell $(CC) -dumpmachine)
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 $(WARN) -D_GNU_SOURCE -DSTASIS_VERSION='"$(VERSION)"' \
+	    -DLIBXDP_BUILD_VERSION='"$(shell pkg-config --modversion libxdp 2>/dev/null)"' \
+	    -I. -I$(BUILD) $(PKG_CFLAGS)
+LDLIBS   := $(PKG_LIBS) -lelf -lz -lpthread -lm
+
+# SAN=1: the same code with ASan + UBSan, in its own build folder.
+ifeq ($(SAN),1)
+BUILD    := build-san
+CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=address,undefined
+endif
+
+# ---- libraries: one per code folder, one public header each -------------
+LIB_bpf     := bpf/stasis_bpf.c
+LIB_loader  := loader/kernel.c
+LIB_vmctl   := vmctl/instance.c
+LIB_sp      := sp-format/crc32c.c
+LIB_coord   := coordinator/action.c
+LIBNAMES    := bpf loader vmctl sp coord
+LIBS        := $(foreach l,$(LIBNAMES),$(BUILD)/lib/libstasis_$(l).a)
+
+CLI_SRCS := cli/main.c cli/cmd.c cli/json.c \
+	    loader/cli_net.c vmctl/cli_vm.c sp-format/cli_sp.c \
+	    coordinator/cli_agent.c coordinator/cli_coord.c coordinator/cli_fuzz.c
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+BPF_OBJ  := $(BUILD)/bpf/stasis.bpf.o
+BPF_SKEL := $(BUILD)/bpf/stasis.skel.h
+
+# Unit tests: one binary per tests/unit/test_*.c, linked with all libraries.
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+GUEST_TOOLS := $(BUILD)/tools/sg
+
+.PHONY: all deps test test-unit test-san demo bench install clean guest
+all: $(BUILD)/stasis $(UNIT_BINS) $(GUEST_TOOLS)
+
+# ---- BPF ------------------------------------------------------------------
+$(BPF_OBJ): bpf/stasis.bpf.c bpf/stasis_maps.h
+	@mkdir -p $(@D)
+	$(CLANG) -target bpf -O2 -g -Wall -Werror -I. -I/usr/include/$(HOSTARCH) -c $< -o $@
+
+$(BPF_SKEL): $(BPF_OBJ)
+	$(BPFTOOL) gen skeleton $< name stasis_skel > $@.tmp && mv $@.tmp $@
+
+$(call obj,bpf/stasis_bpf.c): $(BPF_SKEL)
+
+# ---- C --------------------------------------------------------------------
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+define LIBRULE
+$(BUILD)/lib/libstasis_$(1).a: $(call obj,$(LIB_$(1)))
+	@mkdir -p $$(@D)
+	rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach l,$(LIBNAMES),$(eval $(call LIBRULE,$(l))))
+
+# Order matters for static linking: users before what they use.
+LINKLIBS := $(BUILD)/lib/libstasis_coord.a $(BUILD)/lib/libstasis_loader.a \
+	    $(BUILD)/lib/libstasis_vmctl.a $(BUILD)/lib/libstasis_sp.a \
+	    $(BUILD)/lib/libstasis_bpf.a
+
+$(BUILD)/stasis: $(call obj,$(CLI_SRCS)) $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(call obj,$(CLI_SRCS)) $(LINKLIBS) $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/unit.o $(LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/obj/tests/unit/unit.o $(LINKLIBS) $(LDLIBS)
+
+# The workload multi-call binary, built for the host (netns tests) too.
+$(BUILD)/tools/sg: $(wildcard tests/guest/sg/*.c tests/guest/sg/*.h)
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -std=gnu11 $(WARN) -D_GNU_SOURCE -static -o $@ $(filter %.c,$^)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# ---- guest image ----------------------------------------------------------
+guest: $(BUILD)/guest/initrd.img
+$(BUILD)/guest/initrd.img: tests/guest/build.sh tests/guest/init $(wildcard tests/guest/sg/*.c tests/guest/sg/*.h)
+	BUILD=$(BUILD) sh tests/guest/build.sh
+
+# ---- entry points ---------------------------------------------------------
+deps:
+	@sh tests/deps.sh
+
+test: deps
+	$(MAKE) all guest
+	$(MAKE) SAN=1 all
+	BUILD=$(BUILD) SANBUILD=build-san sh tests/run.sh
+
+test-unit: all
+	BUILD=$(BUILD) sh tests/run.sh unit
+
+test-san:
+	$(MAKE) SAN=1 all
+	BUILD=build-san sh tests/run.sh unit
+
+demo: deps
+	$(MAKE) all guest
+	BUILD=$(BUILD) sh tests/demo.sh
+
+bench: deps
+	$(MAKE) all guest
+	BUILD=$(BUILD) sh tests/bench/run.sh
+
+install: $(BUILD)/stasis
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/stasis
+	install -m 0755 $(BUILD)/stasis $(DESTDIR)$(PREFIX)/bin/stasis
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/stasis/
+
+clean:
+	rm -rf build build-san

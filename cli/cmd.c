@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: MIT
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "cli/cli.h"
+
+int cmd_select(const struct cmd *cmds, const char *obj, int argc, char **argv)
+{
+	const struct cmd *hit = NULL;
+	char what[32];
+	size_t n;
+
+	snprintf(what, sizeof(what), "%s%s", obj ? obj : "object", obj ? " verb" : "");
+	if (argc < 1)
+		return p_usage("missing %s; try '%s %s%shelp'", what, bin_name,
+			       obj ? obj : "", obj ? " " : "");
+	/* Every object answers "help" with its verb table. */
+	if (obj && strcmp(argv[0], "help") == 0) {
+		printf("Usage:\n");
+		for (const struct cmd *c = cmds; c->name; c++)
+			printf("  %s %s %s %s\n", bin_name, obj, c->name, c->help ? c->help : "");
+		printf("  %s %s help\n", bin_name, obj);
+		return EXIT_OK;
+	}
+	n = strlen(argv[0]);
+	for (const struct cmd *c = cmds; c->name; c++) {
+		if (strcmp(c->name, argv[0]) == 0)
+			return c->fn(argc, argv);	/* exact beats prefix */
+		if (n && strncmp(c->name, argv[0], n) == 0) {
+			if (hit)
+				return p_usage("ambiguous %s '%s' (%s, %s, ...)",
+					       what, argv[0], hit->name, c->name);
+			hit = c;
+		}
+	}
+	if (!hit)
+		return p_usage("unknown %s '%s'; try '%s %s%shelp'", what, argv[0],
+			       bin_name, obj ? obj : "", obj ? " " : "");
+	return hit->fn(argc, argv);
+}
+
+static int vreport(int status, const char *fmt, va_list ap)
+{
+	char msg[1024];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* One line, whatever the message carried. */
+	for (char *s = msg; *s; s++)
+		if (*s == '\n' || *s == '\r')
+			*s = ' ';
+	fprintf(stderr, "%s: %s\n", bin_name, msg);
+	if (json_output) {
+		json_t *e = json_pack("{s:s,s:i}", "error", msg, "status", status);
+		jw_value(e);
+	}
+	return status;
+}
+
+int p_err(const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vreport(EXIT_FAIL, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int p_usage(const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vreport(EXIT_USAGE, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+void p_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int not_implemented(int argc, char **argv)
+{
+	(void)argc;
+	return p_err("'%s' is not implemented yet", argv[0]);
+}

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: MIT
+/*
+ * stasis OBJECT VERB [ARGS]: the entry point. Global options (-j, -p, -h, -V)
+ * may stand anywhere before a lone "--"; they are taken out of argv here so
+ * that every verb gets them without declaring them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+#include <mosquitto.h>
+#include <netlink/version.h>
+#include "cli/cli.h"
+
+bool json_output;
+bool pretty_output;
+const char *bin_name = "stasis";
+
+static int do_help(int argc, char **argv);
+static int do_version(int argc, char **argv);
+
+static const struct cmd objects[] = {
+	{ "net",     do_net,     "VERB ...  network hold: attach, triggers, hold, drain, replay" },
+	{ "vm",      do_vm,      "VERB ...  QEMU VMs over QMP: stop, save, restore, fork" },
+	{ "sp",      do_sp,      "VERB ...  .sp packet files: info, cat, pcapng, edit, mutate" },
+	{ "agent",   do_agent,   "...       the per-host agent (MQTT)" },
+	{ "coord",   do_coord,   "VERB ...  the sender: triggers, snapshot, restore across hosts" },
+	{ "fuzz",    do_fuzz,    "VERB ...  packet-triggered fuzz loop over a snapshot" },
+	{ "help",    do_help,    "          this text" },
+	{ "version", do_version, "          versions of stasis and the libraries it uses" },
+	{ 0 },
+};
+
+static int do_help(int argc, char **argv)
+{
+	(void)argc; (void)argv;
+	printf("Usage: %s [-j|--json] [-p|--pretty] OBJECT VERB [ARGS]\n"
+	       "       %s OBJECT help\n\nObjects (unique prefixes accepted):\n",
+	       bin_name, bin_name);
+	for (const struct cmd *c = objects; c->name; c++)
+		printf("  %s %-8s %s\n", bin_name, c->name, c->help);
+	printf("\nExit status: 0 done, 1 the operation failed, 2 usage error.\n");
+	return EXIT_OK;
+}
+
+static int do_version(int argc, char **argv)
+{
+	char nl[16], mq[16];
+	int mmaj, mmin, mrev;
+
+	if (argc > 1)
+		return p_usage("version takes no arguments");
+	(void)argv;
+	/* Runtime versions where the library tells them, build-time otherwise. */
+	mosquitto_lib_version(&mmaj, &mmin, &mrev);
+	snprintf(mq, sizeof(mq), "%d.%d.%d", mmaj, mmin, mrev);
+	snprintf(nl, sizeof(nl), "%d.%d.%d", nl_ver_maj, nl_ver_min, nl_ver_mic);
+	if (json_output) {
+		jw_value(json_pack("{s:s,s:{s:s,s:s,s:s,s:s,s:s}}",
+			"version", STASIS_VERSION, "libraries",
+			"libbpf", libbpf_version_string(), "libxdp", LIBXDP_BUILD_VERSION,
+			"libnl", nl, "jansson", jansson_version_str(),
+			"libmosquitto", mq));
+	} else {
+		printf("%s %s\n", bin_name, STASIS_VERSION);
+		printf("libbpf %s, libxdp %s, libnl %s, jansson %s, libmosquitto %s\n",
+		       libbpf_version_string(), LIBXDP_BUILD_VERSION, nl,
+		       jansson_version_str(), mq);
+	}
+	return EXIT_OK;
+}
+
+/* Take the global options out of argv; returns the new argc. */
+static int strip_global_opts(int argc, char **argv, bool *want_help)
+{
+	int out = 1;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--") == 0) {
+			while (i < argc)
+				argv[out++] = argv[i++];
+			break;
+		}
+		if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
+			json_output = true;
+		} else if (!strcmp(a, "-p") || !strcmp(a, "--pretty") ||
+			   !strcmp(a, "-jp") || !strcmp(a, "-pj")) {
+			json_output = pretty_output = true;
+		} else if (out == 1 && (!strcmp(a, "-h") || !strcmp(a, "--help"))) {
+			*want_help = true;
+		} else if (out == 1 && (!strcmp(a, "-V") || !strcmp(a, "--version"))) {
+			argv[out++] = "version";
+		} else {
+			argv[out++] = argv[i];
+		}
+	}
+	argv[out] = NULL;
+	return out;
+}
+
+int main(int argc, char **argv)
+{
+	bool want_help = false;
+	int ret;
+
+	argc = strip_global_opts(argc, argv, &want_help);
+	if (want_help)
+		return do_help(0, NULL);
+	if (argc < 2) {
+		do_help(0, NULL);
+		return EXIT_USAGE;
+	}
+	/* Silence libbpf's own chatter unless asked: errors come through p_err. */
+	if (!getenv("STASIS_DEBUG"))
+		libbpf_set_print(NULL);
+	ret = cmd_select(objects, NULL, argc - 1, argv + 1);
+	if (fflush(stdout) && ret == EXIT_OK)
+		ret = EXIT_FAIL;	/* e.g. stdout on a full disk */
+	return ret;
+}

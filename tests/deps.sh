@@ -1,0 +1,26 @@
+#!/bin/sh
+# Install, from Debian's archive only, every package that build, tests, demo and
+# bench need, and only those that are missing: quick when all is there.
+set -eu
+PKGS="clang llvm lld libclang-rt-14-dev gcc make pkg-config libelf-dev zlib1g-dev
+libbpf-dev libxdp-dev bpftool xdp-tools libnl-3-dev libnl-route-3-dev
+libmosquitto-dev mosquitto mosquitto-clients libjansson-dev
+qemu-system-x86 qemu-utils busybox-static cpio kmod
+tcpdump tshark tcpreplay iproute2 ethtool procps psmisc e2fsprogs socat"
+missing=""
+for p in $PKGS; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$st" in *"install ok installed"*) ;; *) missing="$missing $p" ;; esac
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing:$missing"
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing packages and not root: apt-get install$missing" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# tshark asks whether non-root users may capture; answer no, non-interactively.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "deps: done"

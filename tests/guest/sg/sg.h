@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sg: the workload programs of the stasis test guest, one static multi-call
+ * binary (like busybox): udp-send, udp-recv, tcp-send, tcp-sink, ticker.
+ * Built static so the same file runs in the guest's busybox initramfs and on
+ * the host inside test namespaces.
+ */
+#ifndef SG_H
+#define SG_H
+
+#include <stdint.h>
+
+/* The numbered datagram: what udp-send writes and udp-recv checks.
+ * Big-endian on the wire so that triggers can match it at fixed offsets:
+ * in a UDP/IPv4 frame without options, the payload starts at byte 42. */
+#define SG_MAGIC 0x53475131u	/* "SGQ1" */
+struct sg_dgram {
+	uint32_t magic;
+	uint32_t sender;
+	uint64_t seq;
+} __attribute__((packed));
+
+uint64_t sg_now_ns(void);	/* CLOCK_MONOTONIC */
+void sg_sleep_until(uint64_t deadline_ns);
+int sg_parse_u64(const char *s, uint64_t *out);	/* decimal; 0 or -1 */
+void sg_die(const char *applet, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+/* The byte of the TCP test stream at @offset: a fixed, position-dependent
+ * pattern, so the sink can check every byte without knowing the sender. */
+static inline uint8_t sg_pattern(uint64_t offset)
+{
+	uint64_t x = offset / 251;
+
+	return (uint8_t)(offset % 251) ^ (uint8_t)(x * 131);
+}
+
+int sg_udp_send(int argc, char **argv);
+int sg_udp_recv(int argc, char **argv);
+int sg_tcp_send(int argc, char **argv);
+int sg_tcp_sink(int argc, char **argv);
+int sg_ticker(int argc, char **argv);
+
+#endif

@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: MIT
+/* udp-send / udp-recv: numbered datagrams, and a receiver that tells what
+ * arrived: count, gaps, duplicates and reordering. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "sg.h"
+
+static uint64_t opt_u64(const char *applet, const char *name, const char *v)
+{
+	uint64_t x;
+
+	if (sg_parse_u64(v, &x))
+		sg_die(applet, "bad %s '%s'", name, v);
+	return x;
+}
+
+static void parse_addr(const char *applet, const char *host, const char *port,
+		       struct sockaddr_in *sa)
+{
+	uint64_t p = opt_u64(applet, "port", port);
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	if (p > 65535 || (host && inet_pton(AF_INET, host, &sa->sin_addr) != 1))
+		sg_die(applet, "bad address %s:%s", host ? host : "", port);
+	sa->sin_port = htons((uint16_t)p);
+}
+
+int sg_udp_send(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "rate", required_argument, 0, 'r' }, { "size", required_argument, 0, 's' },
+		{ "sender", required_argument, 0, 'i' }, { "start", required_argument, 0, 'S' },
+		{ 0 },
+	};
+	uint64_t rate = 0, size = sizeof(struct sg_dgram), sender = 0, start = 0, count;
+	uint64_t sent = 0, errors = 0, t0;
+	struct sockaddr_in sa;
+	char buf[65536];
+	int c, fd;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': rate = opt_u64("udp-send", "rate", optarg); break;
+		case 's': size = opt_u64("udp-send", "size", optarg); break;
+		case 'i': sender = opt_u64("udp-send", "sender", optarg); break;
+		case 'S': start = opt_u64("udp-send", "start", optarg); break;
+		default: return 2;
+		}
+	}
+	if (argc - optind != 3)
+		sg_die("udp-send", "usage: udp-send DST PORT COUNT [--rate PPS] [--size B]");
+	parse_addr("udp-send", argv[optind], argv[optind + 1], &sa);
+	count = opt_u64("udp-send", "count", argv[optind + 2]);
+	if (size < sizeof(struct sg_dgram) || size > 65000)
+		sg_die("udp-send", "size must be %zu..65000", sizeof(struct sg_dgram));
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+		sg_die("udp-send", "socket: %s", strerror(errno));
+	memset(buf, 0, sizeof(buf));
+	printf("udp-send: start count=%llu rate=%llu size=%llu\n",
+	       (unsigned long long)count, (unsigned long long)rate, (unsigned long long)size);
+	fflush(stdout);
+	t0 = sg_now_ns();
+	for (uint64_t i = 0; i < count; i++) {
+		struct sg_dgram d = {
+			.magic = htonl(SG_MAGIC), .sender = htonl((uint32_t)sender),
+			.seq = htobe64(start + i),
+		};
+
+		if (rate) {
+			uint64_t due = t0 + i * 1000000000ull / rate;
+
+			/* Sleep only when well ahead: keeps the rate without a
+			 * syscall per datagram at high rates. */
+			if (due > sg_now_ns() + 200000)
+				sg_sleep_until(due);
+		}
+		memcpy(buf, &d, sizeof(d));
+		/* ECONNREFUSED reports an ICMP error for an earlier datagram;
+		 * this one was not sent, so send it again. */
+		while (send(fd, buf, size, 0) < 0) {
+			if (errno != ECONNREFUSED && errno != ENOBUFS && errno != EINTR)
+				sg_die("udp-send", "send: %s", strerror(errno));
+			errors++;
+		}
+		sent++;
+	}
+	printf("udp-send: done sent=%llu errors=%llu ms=%llu\n", (unsigned long long)sent,
+	       (unsigned long long)errors, (unsigned long long)((sg_now_ns() - t0) / 1000000));
+	fflush(stdout);
+	close(fd);
+	return 0;
+}
+
+struct seen {
+	uint8_t *bits;
+	uint64_t nbits;
+};
+
+/* Mark @seq; returns 1 when it was already marked. Sequence numbers are
+ * bounded (2^28) so a stray datagram cannot make us allocate without end. */
+static int seen_mark(struct seen *s, uint64_t seq)
+{
+	if (seq >= (1ull << 28))
+		return 0;
+	if (seq >= s->nbits) {
+		uint64_t n = s->nbits ? s->nbits : 65536;
+
+		while (n <= seq)
+			n *= 2;
+		s->bits = realloc(s->bits, n / 8);
+		if (!s->bits)
+			sg_die("udp-recv", "out of memory");
+		memset(s->bits + s->nbits / 8, 0, (n - s->nbits) / 8);
+		s->nbits = n;
+	}
+	if (s->bits[seq / 8] & (1u << (seq % 8)))
+		return 1;
+	s->bits[seq / 8] |= 1u << (seq % 8);
+	return 0;
+}
+
+int sg_udp_recv(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "count", required_argument, 0, 'c' }, { "idle-ms", required_argument, 0, 'i' },
+		{ "timeout-ms", required_argument, 0, 't' }, { "verbose", no_argument, 0, 'v' },
+		{ 0 },
+	};
+	uint64_t want = 0, idle_ms = 0, timeout_ms = 0;
+	uint64_t received = 0, unique = 0, dup = 0, reordered = 0, bad = 0;
+	uint64_t first = 0, last = 0, minseq = 0, maxseq = 0, t0, tlast;
+	int verbose = 0, c, fd, one = 1, rcvbuf = 4 << 20;
+	struct seen seen = { 0 };
+	struct sockaddr_in sa;
+	const char *why = "idle";
+	char buf[65536];
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': want = opt_u64("udp-recv", "count", optarg); break;
+		case 'i': idle_ms = opt_u64("udp-recv", "idle-ms", optarg); break;
+		case 't': timeout_ms = opt_u64("udp-recv", "timeout-ms", optarg); break;
+		case 'v': verbose = 1; break;
+		default: return 2;
+		}
+	}
+	if (argc - optind != 1)
+		sg_die("udp-recv", "usage: udp-recv PORT [--count N] [--idle-ms MS] [--timeout-ms MS]");
+	parse_addr("udp-recv", NULL, argv[optind], &sa);
+	sa.sin_addr.s_addr = htonl(INADDR_ANY);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		sg_die("udp-recv", "socket: %s", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
+		sg_die("udp-recv", "bind: %s", strerror(errno));
+	printf("udp-recv: ready port=%u\n", ntohs(sa.sin_port));
+	fflush(stdout);
+	t0 = tlast = sg_now_ns();
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		uint64_t now = sg_now_ns();
+		int64_t wait = -1;
+
+		if (want && unique >= want) {
+			why = "count";
+			break;
+		}
+		if (idle_ms && received)
+			wait = (int64_t)((tlast + idle_ms * 1000000ull - now) / 1000000);
+		if (timeout_ms) {
+			int64_t left = (int64_t)((t0 + timeout_ms * 1000000ull - now) / 1000000);
+
+			if (wait < 0 || left < wait)
+				wait = left;
+		}
+		if ((idle_ms && received && now >= tlast + idle_ms * 1000000ull)) {
+			why = "idle";
+			break;
+		}
+		if (timeout_ms && now >= t0 + timeout_ms * 1000000ull) {
+			why = "timeout";
+			break;
+		}
+		if (poll(&p, 1, wait < 0 ? -1 : (int)wait + 1) <= 0)
+			continue;
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		struct sg_dgram d;
+
+		if (n < (ssize_t)sizeof(d)) {
+			bad++;
+			continue;
+		}
+		memcpy(&d, buf, sizeof(d));
+		if (ntohl(d.magic) != SG_MAGIC) {
+			bad++;
+			continue;
+		}
+		uint64_t seq = be64toh(d.seq);
+
+		tlast = sg_now_ns();
+		if (verbose)
+			printf("udp-recv: seq=%llu\n", (unsigned long long)seq);
+		if (!received++)
+			first = seq;
+		last = seq;
+		if (seen_mark(&seen, seq)) {
+			dup++;
+			continue;
+		}
+		unique++;
+		if (unique > 1 && seq < maxseq)
+			reordered++;
+		if (seq > maxseq || unique == 1)
+			maxseq = seq;
+		if (seq < minseq || unique == 1)
+			minseq = seq;
+	}
+	/* Gaps: numbers missing in 0..count-1, or between the lowest and the
+	 * highest seen when no count was given. */
+	uint64_t lo = want ? 0 : minseq, hi = want ? want - 1 : maxseq, gaps = 0;
+
+	if (unique || want)
+		for (uint64_t s = lo; s <= hi && s < (1ull << 28); s++)
+			if (s >= seen.nbits || !(seen.bits[s / 8] & (1u << (s % 8))))
+				gaps++;
+	printf("udp-recv: done received=%llu unique=%llu gaps=%llu dup=%llu reordered=%llu "
+	       "bad=%llu first=%llu last=%llu max=%llu end=%s\n",
+	       (unsigned long long)received, (unsigned long long)unique,
+	       (unsigned long long)gaps, (unsigned long long)dup,
+	       (unsigned long long)reordered, (unsigned long long)bad,
+	       (unsigned long long)first, (unsigned long long)last,
+	       (unsigned long long)maxseq, why);
+	fflush(stdout);
+	free(seen.bits);
+	close(fd);
+	return 0;
+}
