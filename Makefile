@@ -116,22 +116,22 @@ deps:
 test: deps
 	$(MAKE) all guest
 	$(MAKE) SAN=1 all
-	BUILD=$(BUILD) SANBUILD=build-san sh tests/run.sh
+	BUILD=$(BUILD) SANBUILD=build-san bash tests/run.sh
 
 test-unit: all
-	BUILD=$(BUILD) sh tests/run.sh unit
+	BUILD=$(BUILD) bash tests/run.sh unit
 
 test-san:
 	$(MAKE) SAN=1 all
-	BUILD=build-san sh tests/run.sh unit
+	BUILD=build-san bash tests/run.sh unit
 
 demo: deps
 	$(MAKE) all guest
-	BUILD=$(BUILD) sh tests/demo.sh
+	BUILD=$(BUILD) bash tests/demo.sh
 
 bench: deps
 	$(MAKE) all guest
-	BUILD=$(BUILD) sh tests/bench/run.sh
+	BUILD=$(BUILD) bash tests/bench/run.sh
 
 install: $(BUILD)/stasis
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/stasis

@@ -40,9 +40,10 @@ int coord_actions__execute(struct coord_action *acts, size_t n, enum coord_op op
 	for (; inited < n; inited++) {
 		struct coord_action *a = &acts[inited];
 
-		a->err = a->init ? a->init(a->ctx) : 0;
-		if (a->err) {
-			ret = a->err;
+		int err = a->init ? a->init(a->ctx) : 0;
+
+		if (err) {
+			a->err = ret = err;
 			break;
 		}
 	}

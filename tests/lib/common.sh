@@ -2,7 +2,7 @@
 # counts: "ok - NAME", "not ok - NAME", "skip - NAME". Cleanups registered with
 # t_defer run in reverse order when the test exits, fails or is interrupted.
 set -u
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 STASIS=${STASIS:-$BUILD/stasis}
@@ -41,14 +41,14 @@ t_ok()   { echo "ok - $*"; }
 t_fail() { echo "not ok - $*"; T_FAILED=$((T_FAILED + 1)); }
 # t_check DESC CMD...: ok when CMD succeeds.
 t_check() {
-	d=$1; shift
-	if "$@"; then t_ok "$d"; else t_fail "$d"; fi
+	_td=$1; shift
+	if "$@"; then t_ok "$_td"; else t_fail "$_td"; fi
 }
 # t_require DESC CMD...: like t_check, but the test ends at a failure (later
 # steps would only wait for what cannot come).
 t_require() {
-	d=$1; shift
-	if "$@"; then t_ok "$d"; else t_fail "$d"; t_done; fi
+	_td=$1; shift
+	if "$@"; then t_ok "$_td"; else t_fail "$_td"; t_done; fi
 }
 # t_eq DESC EXPECTED ACTUAL
 t_eq() {
@@ -61,8 +61,8 @@ t_done() { exit $((T_FAILED > 0)); }
 
 # t_run OUT ERR CMD...: run CMD, stdout to OUT, stderr to ERR; sets T_RC.
 t_run() {
-	o=$1; e=$2; shift 2
-	"$@" > "$o" 2> "$e"
+	_to=$1 _te=$2; shift 2
+	"$@" > "$_to" 2> "$_te"
 	T_RC=$?
 }
 

@@ -1,0 +1,98 @@
+#!/bin/bash
+# The test runner behind `make test`.
+#   tests/run.sh [unit|integration|system]...   (default: all three)
+# Unit tests: the C test binaries in $BUILD/tests and tests/unit/*.sh (no
+# root). Integration tests: tests/integration/*.sh (root; namespaces, veth,
+# taps, BPF). System tests: tests/system/*.sh (QEMU guests). With SANBUILD
+# set, the unit tests run again on the ASan/UBSan build.
+#
+# Every test prints "ok - ...", "not ok - ..." or "skip - ..." lines; they
+# are counted, and the last line printed is "N passed, N failed, N skipped".
+# A test that exits non-zero without a "not ok" line counts one failure;
+# one that prints no result at all fails. Under CI=true a skip is a failure.
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+BUILD=${BUILD:-build}
+SANBUILD=${SANBUILD:-}
+KINDS=${*:-unit integration system}
+LOGS=$BUILD/test-logs
+TIMEOUT=${T_TIMEOUT:-900}
+mkdir -p "$LOGS"
+PASS=0 FAIL=0 SKIP=0
+
+run_one() {	# LABEL BUILD CMD...
+	local label=$1 build=$2 log rc ok nok sk
+	shift 2
+	log=$LOGS/$(echo "$label" | tr '/' '_').log
+	BUILD=$build STASIS=$ROOT/$build/stasis timeout -k 10 "$TIMEOUT" "$@" < /dev/null > "$log" 2>&1
+	rc=$?
+	ok=$(grep -c '^ok ' "$log")
+	nok=$(grep -c '^not ok ' "$log")
+	sk=$(grep -c '^skip ' "$log")
+	if [ $rc = 77 ] || { [ $sk -gt 0 ] && [ $ok = 0 ] && [ $nok = 0 ]; }; then
+		[ $sk -gt 0 ] || sk=1
+		if [ "${CI:-}" = true ]; then
+			echo "FAIL $label: skipped, and nothing may be skipped in CI"
+			grep '^skip ' "$log" | sed 's/^/    /'
+			FAIL=$((FAIL + sk))
+		else
+			echo "SKIP $label: $(grep -m1 '^skip ' "$log" | cut -c8-)"
+			SKIP=$((SKIP + sk))
+		fi
+		return
+	fi
+	if [ $rc != 0 ] && [ $nok = 0 ]; then
+		nok=1
+		echo "not ok - $label exited with status $rc$([ $rc = 124 ] && echo ' (timeout)')" >> "$log"
+	fi
+	if [ $ok = 0 ] && [ $nok = 0 ]; then
+		nok=1
+		echo "not ok - $label reported no result" >> "$log"
+	fi
+	PASS=$((PASS + ok))
+	FAIL=$((FAIL + nok))
+	if [ $nok = 0 ]; then
+		echo "PASS $label ($ok)"
+	else
+		echo "FAIL $label ($ok passed, $nok failed); log: $log"
+		grep -E '^(not ok|# )' "$log" | head -40 | sed 's/^/    /'
+	fi
+}
+
+unit_in() {	# BUILD SUFFIX
+	local b=$1 sfx=$2 t
+	for t in "$b"/tests/test_*; do
+		[ -x "$t" ] || continue
+		run_one "unit$sfx/$(basename "$t")" "$b" "$t"
+	done
+	for t in tests/unit/*.sh; do
+		run_one "unit$sfx/$(basename "$t" .sh)" "$b" bash "$t"
+	done
+}
+
+for kind in $KINDS; do
+	case $kind in
+	unit)
+		unit_in "$BUILD" ""
+		if [ -n "$SANBUILD" ]; then
+			# halt_on_error: a sanitizer report fails the test.
+			ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
+			UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+				unit_in "$SANBUILD" "-san"
+		fi
+		;;
+	integration|system)
+		for t in tests/$kind/*.sh; do
+			[ -e "$t" ] || continue
+			run_one "$kind/$(basename "$t" .sh)" "$BUILD" bash "$t"
+		done
+		;;
+	*)
+		echo "tests/run.sh: unknown kind '$kind' (unit, integration, system)" >&2
+		exit 2
+		;;
+	esac
+done
+echo "$PASS passed, $FAIL failed, $SKIP skipped"
+[ $FAIL = 0 ]
