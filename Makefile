@@ -41,7 +41,7 @@ endif
 LIB_bpf     := bpf/stasis_bpf.c
 LIB_loader  := loader/kernel.c
 LIB_vmctl   := vmctl/instance.c
-LIB_sp      := sp-format/crc32c.c
+LIB_sp      := sp-format/crc32c.c sp-format/writer.c sp-format/reader.c sp-format/pcapng.c
 LIB_coord   := coordinator/action.c
 LIBNAMES    := bpf loader vmctl sp coord
 LIBS        := $(foreach l,$(LIBNAMES),$(BUILD)/lib/libstasis_$(l).a)
@@ -49,6 +49,15 @@ LIBS        := $(foreach l,$(LIBNAMES),$(BUILD)/lib/libstasis_$(l).a)
 CLI_SRCS := cli/main.c cli/cmd.c cli/json.c \
 	    loader/cli_net.c vmctl/cli_vm.c sp-format/cli_sp.c \
 	    coordinator/cli_agent.c coordinator/cli_coord.c coordinator/cli_fuzz.c
+
+# Quiet by default; V=1 shows the commands.
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-7s %s\n' $(1) $(2)
+endif
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -66,22 +75,26 @@ all: $(BUILD)/stasis $(UNIT_BINS) $(GUEST_TOOLS)
 # ---- BPF ------------------------------------------------------------------
 $(BPF_OBJ): bpf/stasis.bpf.c bpf/stasis_maps.h
 	@mkdir -p $(@D)
-	$(CLANG) -target bpf -O2 -g -Wall -Werror -I. -I/usr/include/$(HOSTARCH) -c $< -o $@
+	$(call msg,CLANG,$@)
+	$(Q)$(CLANG) -target bpf -O2 -g -Wall -Werror -I. -I/usr/include/$(HOSTARCH) -c $< -o $@
 
 $(BPF_SKEL): $(BPF_OBJ)
-	$(BPFTOOL) gen skeleton $< name stasis_skel > $@.tmp && mv $@.tmp $@
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name stasis_skel > $@.tmp && mv $@.tmp $@
 
 $(call obj,bpf/stasis_bpf.c): $(BPF_SKEL)
 
 # ---- C --------------------------------------------------------------------
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 define LIBRULE
 $(BUILD)/lib/libstasis_$(1).a: $(call obj,$(LIB_$(1)))
 	@mkdir -p $$(@D)
-	rm -f $$@ && ar rcs $$@ $$^
+	$$(call msg,AR,$$@)
+	$(Q)rm -f $$@ && ar rcs $$@ $$^
 endef
 $(foreach l,$(LIBNAMES),$(eval $(call LIBRULE,$(l))))
 
@@ -91,16 +104,19 @@ LINKLIBS := $(BUILD)/lib/libstasis_coord.a $(BUILD)/lib/libstasis_loader.a \
 	    $(BUILD)/lib/libstasis_bpf.a
 
 $(BUILD)/stasis: $(call obj,$(CLI_SRCS)) $(LIBS)
-	$(CC) $(LDFLAGS) -o $@ $(call obj,$(CLI_SRCS)) $(LINKLIBS) $(LDLIBS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(call obj,$(CLI_SRCS)) $(LINKLIBS) $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/unit.o $(LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/obj/tests/unit/unit.o $(LINKLIBS) $(LDLIBS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/obj/tests/unit/unit.o $(LINKLIBS) $(LDLIBS)
 
 # The workload multi-call binary, built for the host (netns tests) too.
 $(BUILD)/tools/sg: $(wildcard tests/guest/sg/*.c tests/guest/sg/*.h)
 	@mkdir -p $(@D)
-	$(CC) -O2 -g -std=gnu11 $(WARN) -D_GNU_SOURCE -static -o $@ $(filter %.c,$^)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -std=gnu11 $(WARN) -D_GNU_SOURCE -static -o $@ $(filter %.c,$^)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 

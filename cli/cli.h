@@ -8,6 +8,8 @@
 #define STASIS_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 
 /* Exit statuses of every verb. */
@@ -41,6 +43,19 @@ void jw_value(json_t *v);		/* one whole document */
 void jw_array_begin(void);		/* streaming: '[' ... ']' */
 void jw_array_item(json_t *v);
 void jw_array_end(void);
+
+/*
+ * getopt_long over a verb's argv (argv[0] is the verb), with errors through
+ * p_usage. Returns the option character, -1 at the end, or -2 after a usage
+ * error was reported (the verb returns EXIT_USAGE).
+ */
+struct option;
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+/* Decimal (or 0x hex) unsigned number, the whole string. 0 or -EINVAL. */
+int cli_u64(const char *s, uint64_t *out);
+/* Hex bytes ("0a1b", also "0a:1b" or "0a 1b") into @buf. Returns the byte
+ * count, or -EINVAL (odd digits, bad character), -E2BIG (more than @max). */
+int cli_hex(const char *s, uint8_t *buf, size_t max);
 
 /* A verb that a later part of the project fills. */
 int not_implemented(int argc, char **argv);

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: MIT
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include "cli/cli.h"
@@ -92,4 +96,71 @@ int not_implemented(int argc, char **argv)
 {
 	(void)argc;
 	return p_err("'%s' is not implemented yet", argv[0]);
+}
+
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
+{
+	char spec[64];
+	int c;
+
+	/* Leading ':' tells a missing argument apart from an unknown option. */
+	snprintf(spec, sizeof(spec), ":%s", shortopts);
+	opterr = 0;
+	c = getopt_long(argc, argv, spec, longopts, NULL);
+	if (c == '?') {
+		if (optopt)
+			p_usage("%s: unknown option '-%c'", argv[0], optopt);
+		else
+			p_usage("%s: unknown option '%s'", argv[0], argv[optind - 1]);
+		return -2;
+	}
+	if (c == ':') {
+		p_usage("%s: option '%s' needs a value", argv[0], argv[optind - 1]);
+		return -2;
+	}
+	return c;
+}
+
+int cli_u64(const char *s, uint64_t *out)
+{
+	char *end;
+
+	if (!s || !*s || *s == '-' || isspace((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	*out = strtoull(s, &end, 0);
+	return (errno || *end) ? -EINVAL : 0;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)tolower((unsigned char)c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+int cli_hex(const char *s, uint8_t *buf, size_t max)
+{
+	size_t n = 0;
+
+	if (!strncmp(s, "0x", 2) || !strncmp(s, "0X", 2))
+		s += 2;
+	while (*s) {
+		int hi, lo;
+
+		if (*s == ':' || *s == ' ' || *s == '-') {
+			s++;
+			continue;
+		}
+		hi = hexval(s[0]);
+		lo = s[1] ? hexval(s[1]) : -1;
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		if (n >= max)
+			return -E2BIG;
+		buf[n++] = (uint8_t)(hi << 4 | lo);
+		s += 2;
+	}
+	return (int)n;
 }

@@ -1,15 +1,108 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libstasis_sp: the .sp packet file (docs/sp-format.md).
+ * libstasis_sp: the .sp packet file (docs/sp-format.md): a streaming writer,
+ * a validating reader with a salvage mode, pcapng/pcap conversion, and the
+ * edit and mutate operations. No global state; negative errno returns.
  */
 #ifndef STASIS_SP_H
 #define STASIS_SP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* CRC32C (Castagnoli, reflected, as iSCSI/ext4 use it). Start with crc = 0;
- * feed pieces by passing the previous result back in. */
+#define SP_STR_MAX	255		/* bytes of a string field */
+#define SP_MAX_FRAME	262144		/* cap_len limit */
+#define SP_MAX_IFACES	4096
+#define SP_MAX_NOTE	65536
+#define SP_ERR_MAX	512
+
+enum sp_dir  { SP_DIR_OUT = 0, SP_DIR_IN = 1 };	/* out: toward the guest/peer */
+enum sp_role { SP_ROLE_OTHER = 0, SP_ROLE_TAP = 1, SP_ROLE_UPLINK = 2 };
+enum sp_flag { SP_F_GSO = 1, SP_F_EDITED = 2, SP_F_INJECTED = 4 };
+
+struct sp_header {
+	uint64_t epoch;
+	uint64_t created_ns;
+	char host[SP_STR_MAX + 1];
+	char tool[SP_STR_MAX + 1];
+};
+
+struct sp_iface {
+	uint32_t ifindex;
+	uint8_t mac[6];
+	uint8_t role;			/* enum sp_role */
+	char name[SP_STR_MAX + 1];
+	char vm[SP_STR_MAX + 1];
+	char host[SP_STR_MAX + 1];	/* empty: the header's host */
+};
+
+struct sp_frame {
+	uint64_t seq;
+	uint64_t ts_ns;
+	uint32_t iface;
+	uint8_t dir;			/* enum sp_dir */
+	uint16_t flags;			/* enum sp_flag */
+	uint32_t orig_len;
+	uint32_t cap_len;
+	const uint8_t *data;		/* reader: valid until the next call */
+};
+
+/* CRC32C (Castagnoli). Start with crc = 0; chain pieces by passing the
+ * previous result back in. Uses the CPU's crc32 instruction when it has one. */
 uint32_t sp_crc32c(uint32_t crc, const void *buf, size_t len);
+
+/* ---- writer ---------------------------------------------------------------
+ * Appends are buffered; the file is written under a temporary name in the
+ * same folder and renamed to @path by close, after fsync: a crash never
+ * leaves a half-written file under the final name. */
+struct sp_writer;
+int sp_writer__open(struct sp_writer **out, const char *path, const struct sp_header *h,
+		    const struct sp_iface *ifaces, uint32_t n_ifaces);
+int sp_writer__frame(struct sp_writer *w, const struct sp_frame *f);
+int sp_writer__note(struct sp_writer *w, const char *text);
+uint64_t sp_writer__frames(const struct sp_writer *w);
+/* Trailer, flush, fsync, rename, free. On failure the temporary is removed. */
+int sp_writer__close(struct sp_writer *w);
+/* Remove the temporary and free; @path is never touched. */
+void sp_writer__discard(struct sp_writer *w);
+
+/* ---- reader --------------------------------------------------------------- */
+struct sp_reader;
+enum { SP_READ_SALVAGE = 1 };	/* damage ends the frames instead of failing */
+
+/* On failure, @err (SP_ERR_MAX bytes, may be NULL) gets a one-line message
+ * naming the file and the byte offset. */
+int sp_reader__open(struct sp_reader **out, const char *path, unsigned flags, char *err);
+/* The same over a buffer that must outlive the reader (fuzzing, tests). */
+int sp_reader__open_mem(struct sp_reader **out, const void *buf, size_t len,
+			unsigned flags, char *err);
+const struct sp_header *sp_reader__header(const struct sp_reader *r);
+uint32_t sp_reader__iface_count(const struct sp_reader *r);
+const struct sp_iface *sp_reader__iface(const struct sp_reader *r, uint32_t i);
+/* 1: @f holds the next frame; 0: end of the frames (see complete/error);
+ * negative: damage, described by sp_reader__error (never in salvage mode). */
+int sp_reader__next(struct sp_reader *r, struct sp_frame *f);
+/* After next() returned 0: true when the trailer matched. */
+bool sp_reader__complete(const struct sp_reader *r);
+/* "FILE: frame N at byte OFF: what" for the first damage, or NULL. */
+const char *sp_reader__error(const struct sp_reader *r);
+uint64_t sp_reader__damage_offset(const struct sp_reader *r);
+/* NOTE records seen so far, in order (at most 4096 are kept). */
+uint32_t sp_reader__note_count(const struct sp_reader *r);
+const char *sp_reader__note(const struct sp_reader *r, uint32_t i);
+void sp_reader__close(struct sp_reader *r);
+
+/* ---- pcapng / pcap ----------------------------------------------------------- */
+int sp_to_pcapng(const char *sp_path, const char *out_path, char *err);
+/* Reads pcapng or classic pcap (detected by magic). */
+int sp_from_pcapng(const char *in_path, const char *sp_path, const char *host, char *err);
+
+/* ---- frame operations --------------------------------------------------------- */
+/* Recompute the IPv4 header checksum and the TCP or UDP checksum of an
+ * Ethernet frame (VLAN tags skipped). Returns a mask of what was rewritten
+ * (1 IPv4, 2 TCP, 4 UDP), 0 when nothing applies, -EINVAL for a frame too
+ * short for the headers it claims. A UDP checksum of 0 (none) stays 0. */
+int sp_fix_checksums(uint8_t *frame, uint32_t len);
 
 #endif
