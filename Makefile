@@ -40,8 +40,8 @@ endif
 # ---- libraries: one per code folder, one public header each -------------
 LIB_bpf     := bpf/stasis_bpf.c
 LIB_loader  := loader/kernel.c
-LIB_vmctl   := vmctl/instance.c
-LIB_sp      := sp-format/crc32c.c sp-format/writer.c sp-format/reader.c sp-format/pcapng.c
+LIB_vmctl   := vmctl/instance.c vmctl/util.c vmctl/qmp_msg.c vmctl/qmp.c vmctl/launch.c vmctl/save.c vmctl/restore.c
+LIB_sp      := $(addprefix sp-format/,crc32c.c writer.c reader.c pcapng.c copy.c edit.c mutate.c merge.c checksum.c)
 LIB_coord   := coordinator/action.c
 LIBNAMES    := bpf loader vmctl sp coord
 LIBS        := $(foreach l,$(LIBNAMES),$(BUILD)/lib/libstasis_$(l).a)

@@ -381,15 +381,311 @@ static int do_sp_from_pcapng(int argc, char **argv)
 	return report_conversion(out);
 }
 
+/* "N:REST" -> N and a pointer to REST. */
+static int split_index(const char *s, uint64_t *n, const char **rest)
+{
+	char num[32];
+	const char *colon = strchr(s, ':');
+	size_t len = colon ? (size_t)(colon - s) : strlen(s);
+
+	if (!len || len >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, s, len);
+	num[len] = 0;
+	*rest = colon ? colon + 1 : NULL;
+	return cli_u64(num, n);
+}
+
+static int do_sp_edit(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, 0, 'o' }, { "set", required_argument, 0, 's' },
+		{ "delete", required_argument, 0, 'd' }, { "insert", required_argument, 0, 'i' },
+		{ "fix-checksums", no_argument, 0, 'f' }, { 0 },
+	};
+	struct sp_edit *e = calloc(argc, sizeof(*e));
+	uint8_t **bufs = calloc(argc, sizeof(*bufs));
+	const char *out = NULL, *rest;
+	char err[SP_ERR_MAX];
+	bool fixck = false;
+	size_t n = 0;
+	int c, ret = EXIT_OK;
+
+	if (!e || !bufs) {
+		free(e);
+		free(bufs);
+		return p_err("out of memory");
+	}
+	while (ret == EXIT_OK && (c = cli_getopt(argc, argv, "o:", opts)) != -1) {
+		struct sp_edit *x = &e[n];
+		uint64_t off;
+		int len;
+
+		switch (c) {
+		case 'o': out = optarg; break;
+		case 'f': fixck = true; break;
+		case 'd':
+			x->op = SP_EDIT_DELETE;
+			if (split_index(optarg, &x->frame, &rest) || rest)
+				ret = p_usage("bad --delete '%s' (N)", optarg);
+			n++;
+			break;
+		case 's':
+		case 'i': {
+			const char *hex;
+
+			x->op = c == 's' ? SP_EDIT_SET : SP_EDIT_INSERT;
+			if (split_index(optarg, &x->frame, &rest) || !rest) {
+				ret = p_usage("bad --%s '%s'", c == 's' ? "set" : "insert", optarg);
+				break;
+			}
+			hex = rest;
+			if (c == 's' && (split_index(rest, &off, &hex) || !hex || off > SP_MAX_FRAME)) {
+				ret = p_usage("bad --set '%s' (N:OFFSET:HEX)", optarg);
+				break;
+			}
+			x->offset = c == 's' ? (uint32_t)off : 0;
+			bufs[n] = malloc(SP_MAX_FRAME);
+			len = bufs[n] ? cli_hex(hex, bufs[n], SP_MAX_FRAME) : -ENOMEM;
+			if (len <= 0) {
+				ret = p_usage("bad hex bytes in '%s'%s", optarg,
+					      len == -E2BIG ? " (longer than a frame)" : "");
+				break;
+			}
+			x->bytes = bufs[n];
+			x->len = (uint32_t)len;
+			n++;
+			break;
+		}
+		default:
+			ret = EXIT_USAGE;
+		}
+	}
+	if (ret == EXIT_OK && (argc - optind != 1 || !out))
+		ret = p_usage("usage: stasis sp edit FILE -o OUT [--set N:OFF:HEX] [--delete N] "
+			      "[--insert N:HEX] [--fix-checksums]");
+	if (ret == EXIT_OK && !n && !fixck)
+		ret = p_usage("sp edit: nothing to do (no --set, --delete or --insert)");
+	if (ret == EXIT_OK) {
+		if (sp_edit(argv[optind], out, e, n, fixck, err))
+			ret = p_err("%s", err);
+		else
+			ret = report_conversion(out);
+	}
+	for (int i = 0; i < argc; i++)
+		free(bufs[i]);
+	free(bufs);
+	free(e);
+	return ret;
+}
+
+static void mutate_progress(uint32_t done, uint32_t total, void *ctx)
+{
+	(void)ctx;
+	/* About ten lines for a long run, whatever its size. */
+	if (total >= 20 && done % (total / 10) == 0)
+		p_info("mutate: %u/%u cases", done, total);
+}
+
+static int do_sp_mutate(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, 0, 'o' }, { "frame", required_argument, 0, 'f' },
+		{ "range", required_argument, 0, 'r' }, { "cases", required_argument, 0, 'k' },
+		{ "seed", required_argument, 0, 's' }, { "fix-checksums", no_argument, 0, 'c' },
+		{ 0 },
+	};
+	struct sp_mutate_opts o = { .to = UINT32_MAX, .cases = 0 };
+	const char *dir = NULL;
+	bool have_frame = false;
+	uint64_t a, b, v;
+	char err[SP_ERR_MAX];
+	int c;
+
+	while ((c = cli_getopt(argc, argv, "o:", opts)) != -1) {
+		switch (c) {
+		case 'o': dir = optarg; break;
+		case 'c': o.fix_checksums = true; break;
+		case 'f':
+			if (cli_u64(optarg, &o.frame))
+				return p_usage("bad --frame '%s'", optarg);
+			have_frame = true;
+			break;
+		case 'r':
+			if (parse_range(optarg, &a, &b) || a >= SP_MAX_FRAME)
+				return p_usage("bad --range '%s' (A:B byte offsets, inclusive)", optarg);
+			o.from = (uint32_t)a;
+			o.to = b >= UINT32_MAX ? UINT32_MAX : (uint32_t)b;
+			break;
+		case 'k':
+			if (cli_u64(optarg, &v) || !v || v > 1000000)
+				return p_usage("bad --cases '%s' (1..1000000)", optarg);
+			o.cases = (uint32_t)v;
+			break;
+		case 's':
+			if (cli_u64(optarg, &o.seed))
+				return p_usage("bad --seed '%s'", optarg);
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1 || !dir || !have_frame || !o.cases)
+		return p_usage("usage: stasis sp mutate FILE --frame N --range A:B --cases K "
+			       "--seed S -o DIR [--fix-checksums]");
+	o.progress = mutate_progress;
+	p_info("mutate: %u cases of frame %llu into %s", o.cases, (unsigned long long)o.frame, dir);
+	if (sp_mutate(argv[optind], dir, &o, err))
+		return p_err("%s", err);
+	if (json_output)
+		jw_value(json_pack("{s:s,s:i,s:I}", "directory", dir, "cases", o.cases,
+				   "seed", (json_int_t)o.seed));
+	else
+		printf("%s: %u cases (seed %llu), described in %s/cases.jsonl\n", dir, o.cases,
+		       (unsigned long long)o.seed, dir);
+	return EXIT_OK;
+}
+
+static int do_sp_merge(int argc, char **argv)
+{
+	static const struct option opts[] = { { "output", required_argument, 0, 'o' }, { 0 } };
+	const char *out = NULL;
+	char err[SP_ERR_MAX];
+	int c;
+
+	while ((c = cli_getopt(argc, argv, "o:", opts)) != -1) {
+		if (c != 'o')
+			return EXIT_USAGE;
+		out = optarg;
+	}
+	if (argc - optind < 1 || !out)
+		return p_usage("usage: stasis sp merge A B... -o OUT");
+	if (sp_merge((const char *const *)argv + optind, (size_t)(argc - optind), out, err))
+		return p_err("%s", err);
+	return report_conversion(out);
+}
+
+static void diff_note(json_t *arr, uint64_t idx, const char *what)
+{
+	if (json_output)
+		json_array_append_new(arr, json_pack("{s:I,s:s}", "step", (json_int_t)idx, "difference", what));
+	else
+		printf("%s\n", what);
+}
+
+static int do_sp_diff(int argc, char **argv)
+{
+	struct sp_reader *ra, *rb;
+	struct sp_frame fa, fb;
+	json_t *arr = json_array();
+	uint64_t idx = 0, ndiff = 0;
+	char what[1200];
+	int a, b, ret = EXIT_OK;
+
+	if (argc != 3)
+		return p_usage("usage: stasis sp diff A B");
+	if (open_reader(argv[1], 0, &ra))
+		return EXIT_FAIL;
+	if (open_reader(argv[2], 0, &rb)) {
+		sp_reader__close(ra);
+		return EXIT_FAIL;
+	}
+	const struct sp_header *ha = sp_reader__header(ra), *hb = sp_reader__header(rb);
+
+	if (ha->epoch != hb->epoch || strcmp(ha->host, hb->host)) {
+		snprintf(what, sizeof(what), "header: epoch %llu host %s vs epoch %llu host %s",
+			 (unsigned long long)ha->epoch, ha->host, (unsigned long long)hb->epoch, hb->host);
+		if (json_output)
+			json_array_append_new(arr, json_pack("{s:s}", "difference", what));
+		else
+			printf("%s\n", what);
+		ndiff++;
+	}
+	/* Walk both files in step, aligned on seq (both are in seq order as
+	 * written): a frame whose seq the other file lacks is reported alone,
+	 * so one deleted frame does not make every later one differ. */
+	a = sp_reader__next(ra, &fa);
+	b = sp_reader__next(rb, &fb);
+	for (;;) {
+		if (a < 0 || b < 0) {
+			ret = p_err("%s", sp_reader__error(a < 0 ? ra : rb));
+			break;
+		}
+		if (!a && !b)
+			break;
+		/* An injected frame carries the seq of the frame it precedes. */
+		bool inj_a = a && b && fa.seq == fb.seq && (fa.flags & SP_F_INJECTED) &&
+			     !(fb.flags & SP_F_INJECTED);
+		bool inj_b = a && b && fa.seq == fb.seq && (fb.flags & SP_F_INJECTED) &&
+			     !(fa.flags & SP_F_INJECTED);
+
+		if (!b || inj_a || (a && fa.seq < fb.seq)) {
+			snprintf(what, sizeof(what), "seq %llu%s only in %s", (unsigned long long)fa.seq,
+				 inj_a ? " (injected)" : "", argv[1]);
+			diff_note(arr, idx++, what);
+			ndiff++;
+			a = sp_reader__next(ra, &fa);
+			continue;
+		}
+		if (!a || inj_b || fb.seq < fa.seq) {
+			snprintf(what, sizeof(what), "seq %llu%s only in %s", (unsigned long long)fb.seq,
+				 inj_b ? " (injected)" : "", argv[2]);
+			diff_note(arr, idx++, what);
+			ndiff++;
+			b = sp_reader__next(rb, &fb);
+			continue;
+		}
+		const char *na = sp_reader__iface(ra, fa.iface)->name, *nb = sp_reader__iface(rb, fb.iface)->name;
+
+		what[0] = 0;
+		if (strcmp(na, nb) || fa.dir != fb.dir)
+			snprintf(what, sizeof(what), "seq %llu: interface %s %s vs %s %s",
+				 (unsigned long long)fa.seq, na, dir_name(fa.dir), nb, dir_name(fb.dir));
+		else if (fa.cap_len != fb.cap_len)
+			snprintf(what, sizeof(what), "seq %llu: length %u vs %u",
+				 (unsigned long long)fa.seq, fa.cap_len, fb.cap_len);
+		else if (memcmp(fa.data, fb.data, fa.cap_len)) {
+			uint32_t first = UINT32_MAX, count = 0;
+
+			for (uint32_t k = 0; k < fa.cap_len; k++)
+				if (fa.data[k] != fb.data[k] && !count++)
+					first = k;
+			snprintf(what, sizeof(what), "seq %llu: %u bytes differ, first at offset %u (%02x vs %02x)",
+				 (unsigned long long)fa.seq, count, first, fa.data[first], fb.data[first]);
+		} else if (fa.flags != fb.flags)
+			snprintf(what, sizeof(what), "seq %llu: flags 0x%x vs 0x%x",
+				 (unsigned long long)fa.seq, fa.flags, fb.flags);
+		if (what[0]) {
+			diff_note(arr, idx, what);
+			ndiff++;
+		}
+		idx++;
+		a = sp_reader__next(ra, &fa);
+		b = sp_reader__next(rb, &fb);
+	}
+	if (ret == EXIT_OK) {
+		if (json_output)
+			jw_value(json_pack("{s:b,s:I,s:o}", "identical", ndiff == 0,
+					   "differences", (json_int_t)ndiff, "list", json_incref(arr)));
+		else
+			printf("%s: %llu differences\n", ndiff ? "different" : "identical",
+			       (unsigned long long)ndiff);
+	}
+	json_decref(arr);
+	sp_reader__close(ra);
+	sp_reader__close(rb);
+	return ret;
+}
+
 static const struct cmd sp_cmds[] = {
 	{ "info",        do_sp_info,        "FILE" },
 	{ "cat",         do_sp_cat,         "FILE [--hex] [--iface I] [--seq A:B]" },
 	{ "to-pcapng",   do_sp_to_pcapng,   "FILE -o OUT" },
 	{ "from-pcapng", do_sp_from_pcapng, "IN -o FILE [--host NAME]   (pcapng or pcap)" },
-	{ "edit",        not_implemented, "FILE -o OUT [--set N:OFF:HEX] [--delete N] [--insert N:HEX] [--fix-checksums]" },
-	{ "mutate",      not_implemented, "FILE --frame N --range A:B --cases K --seed S -o DIR" },
-	{ "diff",        not_implemented, "A B" },
-	{ "merge",       not_implemented, "A B... -o OUT" },
+	{ "edit",        do_sp_edit,        "FILE -o OUT [--set N:OFF:HEX] [--delete N] [--insert N:HEX] [--fix-checksums]" },
+	{ "mutate",      do_sp_mutate,      "FILE --frame N --range A:B --cases K --seed S -o DIR [--fix-checksums]" },
+	{ "diff",        do_sp_diff,        "A B" },
+	{ "merge",       do_sp_merge,       "A B... -o OUT" },
 	{ 0 },
 };
 

@@ -105,4 +105,41 @@ int sp_from_pcapng(const char *in_path, const char *sp_path, const char *host, c
  * short for the headers it claims. A UDP checksum of 0 (none) stays 0. */
 int sp_fix_checksums(uint8_t *frame, uint32_t len);
 
+/* Edits address frames by their index in the input (0-based). Set
+ * overwrites bytes at an offset (growing the frame when it writes past its
+ * end); delete drops the frame; insert puts a new frame before it (index ==
+ * frame count appends), with the interface, direction, time and seq of the
+ * frame it precedes and the injected flag. Changed frames get the edited
+ * flag; with @fix_checksums their IPv4/TCP/UDP checksums are recomputed.
+ * Each edit is recorded in a NOTE. */
+enum sp_edit_op { SP_EDIT_SET, SP_EDIT_DELETE, SP_EDIT_INSERT };
+struct sp_edit {
+	enum sp_edit_op op;
+	uint64_t frame;
+	uint32_t offset;		/* set */
+	uint32_t len;			/* set, insert */
+	const uint8_t *bytes;		/* set, insert */
+};
+int sp_edit(const char *in, const char *out, const struct sp_edit *edits, size_t n,
+	    bool fix_checksums, char *err);
+
+/* K fuzz cases of one frame: DIR/case-NNNNNN.sp (the whole file with that
+ * frame mutated within bytes [from, to]) and DIR/cases.jsonl, one JSON line
+ * per case saying what changed (also a NOTE in each case file). Case i
+ * depends only on (seed, i): the same seed gives the same cases. */
+struct sp_mutate_opts {
+	uint64_t frame;
+	uint32_t from, to;		/* inclusive; to past the end: the end */
+	uint32_t cases;
+	uint64_t seed;
+	bool fix_checksums;
+	void (*progress)(uint32_t done, uint32_t total, void *ctx);	/* optional */
+	void *progress_ctx;
+};
+int sp_mutate(const char *in, const char *dir, const struct sp_mutate_opts *o, char *err);
+
+/* Several hosts' files into one, in capture-time order (ties: input order,
+ * then file order); interfaces of all inputs, each with its host. */
+int sp_merge(const char *const *in, size_t n, const char *out, char *err);
+
 #endif
