@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/* Private to libstasis_vmctl (and its unit tests): not part of the API. */
+#ifndef STASIS_VMCTL_INTERNAL_H
+#define STASIS_VMCTL_INTERNAL_H
+
+#include <stdarg.h>
+#include "vmctl/vmctl.h"
+
+/* One QMP message, classified. */
+enum qmp_kind { QMP_GREETING, QMP_RETURN, QMP_ERROR, QMP_EVENT };
+
+struct qmp_msg {
+	enum qmp_kind kind;
+	json_t *root;		/* the whole message (owned) */
+	int64_t id;		/* replies: our numeric id, -1 when absent */
+	const char *event;	/* events: the name (borrowed from root) */
+	char errdesc[256];	/* error replies: "Class: desc" */
+};
+
+/* Parse one line of QMP (no newline needed). 0 and @m filled (release with
+ * qmp_msg__release), or -EPROTO with a line in @err. Never crashes on any
+ * input: the fuzz target's entry. */
+int qmp_msg__parse(const char *buf, size_t len, struct qmp_msg *m, char *err, size_t errlen);
+void qmp_msg__release(struct qmp_msg *m);
+
+/* Error message of this thread (vmctl__errmsg). Returns @ret. */
+int vm_seterr(int ret, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Files. */
+int write_file_atomic(const char *path, const void *buf, size_t len);
+int json_write_atomic(const char *path, json_t *v);
+int fsync_dir(const char *dir);
+int mkdir_p(const char *path, mode_t mode);
+int rm_rf(const char *path);
+
+/* Instances (instance.c). */
+struct vm {
+	char name[40];
+	char dir[4096];
+	json_t *j;
+};
+int vm_load_at(const char *root, const char *name, struct vm **out);
+int vm_store(struct vm *vm);
+/* Whether @pid is alive and a process whose argv[0] looks like qemu. */
+bool pid_is_qemu(pid_t pid);
+
+/* qemu_spawn()'s @netns for a new, empty network namespace of its own. */
+#define QEMU_NETNS_PRIVATE "!private"
+/* Launching (launch.c): fork+exec @argv in @netns (NULL for ours), stdout and
+ * stderr to @logpath, wait until @qmp_path answers. *pid: QEMU's pid. */
+int qemu_spawn(char **argv, const char *netns, const char *logpath, const char *qmp_path,
+	       int timeout_ms, pid_t *pid, struct qmp **q);
+/* The last line of a file (QEMU's log: its last complaint), "" if none. */
+void last_line(const char *path, char *buf, size_t len);
+/* argv <-> JSON array. */
+json_t *argv_to_json(char **argv);
+char **argv_from_json(const json_t *a);
+void argv_free(char **argv);
+/* Run qemu-img create -f qcow2 [-b BACKING -F qcow2] FILE [SIZE]. */
+int qcow2_create(const char *file, const char *backing, long size_mib);
+
+#endif

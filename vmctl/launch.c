@@ -1,0 +1,517 @@
+// SPDX-License-Identifier: MIT
+/* Launching QEMU for an instance (vm start), and adopting one (vm adopt). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include "vmctl/internal.h"
+
+/* The last line of @path (QEMU's own complaint, usually). */
+void last_line(const char *path, char *buf, size_t len)
+{
+	char b[4096];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *s, *e;
+
+	buf[0] = 0;
+	if (fd < 0)
+		return;
+	if (lseek(fd, 0, SEEK_END) > (off_t)sizeof(b) - 1)
+		lseek(fd, -(off_t)(sizeof(b) - 1), SEEK_END);
+	else
+		lseek(fd, 0, SEEK_SET);
+	n = read(fd, b, sizeof(b) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	b[n] = 0;
+	while (n > 0 && (b[n - 1] == '\n' || b[n - 1] == '\r'))
+		b[--n] = 0;
+	e = b + n;
+	s = e;
+	while (s > b && s[-1] != '\n')
+		s--;
+	n = (ssize_t)strlen(s);
+	if ((size_t)n >= len)
+		n = (ssize_t)len - 1;
+	memcpy(buf, s, (size_t)n);
+	buf[n] = 0;
+}
+
+int qemu_spawn(char **argv, const char *netns, const char *logpath, const char *qmp_path,
+	       int timeout_ms, pid_t *pidp, struct qmp **qp)
+{
+	struct qmp_opts o = { .sz = sizeof(o), .timeout_ms = 5000 };
+	int nsfd = -1, logfd, st;
+	char err[600];
+	pid_t pid;
+
+	*qp = NULL;
+	if (netns && !strcmp(netns, QEMU_NETNS_PRIVATE)) {
+		nsfd = -2;
+	} else if (netns && *netns) {
+		char p[300];
+
+		snprintf(p, sizeof(p), "/run/netns/%s", netns);
+		nsfd = open(p, O_RDONLY | O_CLOEXEC);
+		if (nsfd < 0)
+			return vm_seterr(-errno, "network namespace %s: %s", netns, strerror(errno));
+	}
+	logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (logfd < 0) {
+		int e = errno;
+
+		if (nsfd >= 0)
+			close(nsfd);
+		return vm_seterr(-e, "%s: %s", logpath, strerror(e));
+	}
+	unlink(qmp_path);	/* a stale socket of a dead QEMU */
+	pid = fork();
+	if (pid < 0)
+		return vm_seterr(-errno, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		int nul = open("/dev/null", O_RDONLY);
+
+		setsid();	/* not killed with the terminal that ran stasis */
+		if (nsfd == -2 && unshare(CLONE_NEWNET) < 0) {
+			dprintf(logfd, "stasis: unshare(CLONE_NEWNET): %s\n", strerror(errno));
+			_exit(126);
+		}
+		if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET) < 0) {
+			dprintf(logfd, "stasis: setns %s: %s\n", netns, strerror(errno));
+			_exit(126);
+		}
+		dup2(nul, 0);
+		dup2(logfd, 1);
+		dup2(logfd, 2);
+		execvp(argv[0], argv);
+		dprintf(2, "stasis: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(logfd);
+	if (nsfd >= 0)
+		close(nsfd);
+	*pidp = pid;
+	for (int t = 0;; t += 20) {
+		int r;
+
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			char line[400];
+
+			last_line(logpath, line, sizeof(line));
+			return vm_seterr(-ECHILD, "QEMU exited at start (status %d): %s",
+					 WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
+					 line[0] ? line : "no message");
+		}
+		if (access(qmp_path, F_OK) == 0) {
+			r = qmp__connect(qmp_path, &o, qp, err, sizeof(err));
+			if (!r)
+				return 0;
+			if (r != -ECONNREFUSED && r != -ENOENT) {
+				char line[400];
+				bool exited = false;
+
+				/* Usually QEMU gave up at start: say why. */
+				for (int w = 0; w < 100 && !exited; w++) {
+					exited = waitpid(pid, &st, WNOHANG) == pid;
+					if (!exited)
+						usleep(10000);
+				}
+				if (!exited) {
+					kill(pid, SIGKILL);
+					waitpid(pid, NULL, 0);
+					return vm_seterr(r, "%s", err);
+				}
+				last_line(logpath, line, sizeof(line));
+				return vm_seterr(-ECHILD, "QEMU exited at start: %s",
+						 line[0] ? line : err);
+			}
+		}
+		if (t > timeout_ms) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			return vm_seterr(-ETIMEDOUT, "QEMU did not open its QMP socket within %d ms",
+					 timeout_ms);
+		}
+		usleep(20000);
+	}
+}
+
+/* ---- vm start ---------------------------------------------------------- */
+
+struct args {
+	char **v;
+	int n, cap;
+};
+
+static void add(struct args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(struct args *a, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	if (a->n + 2 > a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 32;
+		a->v = realloc(a->v, sizeof(char *) * (size_t)a->cap);
+		if (!a->v)
+			abort();
+	}
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	a->v[a->n++] = s;
+	a->v[a->n] = NULL;
+}
+
+static int copy_file(const char *from, const char *to)
+{
+	char b[65536];
+	int in = open(from, O_RDONLY | O_CLOEXEC), out, r = 0;
+	ssize_t n;
+
+	if (in < 0)
+		return -errno;
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out < 0) {
+		r = -errno;
+		close(in);
+		return r;
+	}
+	while ((n = read(in, b, sizeof(b))) > 0)
+		if (write(out, b, (size_t)n) != n) {
+			r = -EIO;
+			break;
+		}
+	if (n < 0)
+		r = -errno;
+	close(in);
+	if (close(out) < 0 && !r)
+		r = -errno;
+	return r;
+}
+
+static bool has_comma(const char *s) { return s && strchr(s, ','); }
+
+static char *abspath(const char *p)
+{
+	char *r = realpath(p, NULL);
+
+	return r ? r : strdup(p);
+}
+
+int vm__start(const char *name, const struct vm_start_opts *opts)
+{
+	struct vm_start_opts o = { 0 };
+	const char *root = vmctl__root();
+	char dir[4096], path[4300], qmp[4300], disk[4300] = "";
+	struct args a = { 0 };
+	struct qmp *q = NULL;
+	struct vm *vm = NULL;
+	json_t *j, *disks;
+	pid_t pid;
+	int r;
+
+	if (opts)
+		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	if (vmctl__name_valid(name))
+		return vm_seterr(-EINVAL, "bad VM name '%s' (1-32 of A-Za-z0-9_.-)", name);
+	r = vmctl__instance_dir(root, name, dir, sizeof(dir));
+	if (r)
+		return vm_seterr(r, "instance folder name too long");
+	if (vm__load(name, &vm) == 0) {
+		char st[32];
+
+		r = vm__status(vm, st, sizeof(st));
+		vm__free(vm);
+		if (!r)
+			return vm_seterr(-EEXIST, "VM %s exists and runs (%s); quit it first", name, st);
+	}
+	if (has_comma(dir) || has_comma(o.disk) || has_comma(o.kernel) || has_comma(o.initrd))
+		return vm_seterr(-EINVAL, "paths with commas cannot be passed to QEMU options");
+	r = mkdir_p(dir, 0755);
+	if (r)
+		return vm_seterr(r, "cannot create %s: %s", dir, strerror(-r));
+	snprintf(qmp, sizeof(qmp), "%s/qmp.sock", dir);
+	if (strlen(qmp) >= 108)
+		return vm_seterr(-ENAMETOOLONG, "QMP socket path too long for a unix socket: %s", qmp);
+
+	add(&a, "%s", o.qemu ? o.qemu : "qemu-system-x86_64");
+	add(&a, "-name");
+	add(&a, "%s", name);
+	add(&a, "-accel");
+	add(&a, "%s", o.accel ? o.accel : getenv("STASIS_ACCEL") ? getenv("STASIS_ACCEL") : "tcg");
+	add(&a, "-m");
+	add(&a, "%d", o.mem_mib > 0 ? o.mem_mib : 128);
+	add(&a, "-smp");
+	add(&a, "%d", o.smp > 0 ? o.smp : 1);
+	add(&a, "-nodefaults");
+	add(&a, "-no-user-config");
+	add(&a, "-display");
+	add(&a, "none");
+	if (o.kernel) {
+		char *k = abspath(o.kernel);
+
+		add(&a, "-kernel");
+		add(&a, "%s", k);
+		free(k);
+	}
+	if (o.initrd) {
+		char *k = abspath(o.initrd);
+
+		add(&a, "-initrd");
+		add(&a, "%s", k);
+		free(k);
+	}
+	if (o.append) {
+		add(&a, "-append");
+		add(&a, "%s", o.append);
+	}
+	add(&a, "-chardev");
+	add(&a, "socket,id=con0,path=%s/console.sock,server=on,wait=off,"
+	     "logfile=%s/console.log,logappend=on", dir, dir);
+	add(&a, "-serial");
+	add(&a, "chardev:con0");
+	add(&a, "-qmp");
+	add(&a, "unix:%s,server=on,wait=off", qmp);
+	if (o.run_file) {
+		snprintf(path, sizeof(path), "%s/run.sh", dir);
+		r = copy_file(o.run_file, path);
+		if (r) {
+			vm_seterr(r, "boot script %s: %s", o.run_file, strerror(-r));
+			goto out;
+		}
+		add(&a, "-fw_cfg");
+		add(&a, "name=opt/stasis/run,file=%s", path);
+	}
+	if (o.tap) {
+		add(&a, "-netdev");
+		add(&a, "tap,id=net0,ifname=%s,script=no,downscript=no", o.tap);
+		add(&a, "-device");
+		if (o.mac)
+			add(&a, "virtio-net-pci,netdev=net0,id=nic0,mac=%s", o.mac);
+		else
+			add(&a, "virtio-net-pci,netdev=net0,id=nic0");
+	}
+	if (o.disk || o.disk_mib > 0) {
+		char *base = o.disk ? abspath(o.disk) : NULL;
+
+		snprintf(disk, sizeof(disk), "%s/disk-0.qcow2", dir);
+		unlink(disk);
+		r = qcow2_create(disk, base, o.disk_mib);
+		free(base);
+		if (r)
+			goto out;
+		add(&a, "-blockdev");
+		add(&a, "driver=qcow2,node-name=disk0,file.driver=file,file.filename=%s", disk);
+		add(&a, "-device");
+		add(&a, "virtio-blk-pci,drive=disk0,id=vd0");
+	}
+	add(&a, "-no-reboot");
+	if (o.paused)
+		add(&a, "-S");
+	for (int i = 0; o.extra && o.extra[i]; i++)
+		add(&a, "%s", o.extra[i]);
+
+	snprintf(path, sizeof(path), "%s/qemu.log", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/console.log", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/qemu.log", dir);
+	r = qemu_spawn(a.v, o.netns, path, qmp, 30000, &pid, &q);
+	if (r)
+		goto out;
+	qmp__close(q);
+
+	disks = json_array();
+	if (disk[0])
+		json_array_append_new(disks, json_pack("{s:s,s:s}", "node", "disk0", "file", disk));
+	j = json_pack("{s:i,s:s,s:b,s:s,s:o,s:s,s:i,s:s*,s:s*,s:s*,s:s,s:s,s:s,s:o,s:i,s:i}",
+		      "version", 1, "name", name, "adopted", 0,
+		      "qemu", a.v[0], "argv", argv_to_json(a.v),
+		      "accel", a.v[4], "memory_mib", o.mem_mib > 0 ? o.mem_mib : 128,
+		      "netns", o.netns, "tap", o.tap, "mac", o.mac,
+		      "qmp", qmp, "console", "console.sock", "console_log", "console.log",
+		      "disks", disks, "pid", (int)pid, "started", (int)time(NULL));
+	vm = calloc(1, sizeof(*vm));
+	if (!vm || !j) {
+		r = -ENOMEM;
+		json_decref(j);
+		free(vm);
+		goto out;
+	}
+	snprintf(vm->name, sizeof(vm->name), "%s", name);
+	snprintf(vm->dir, sizeof(vm->dir), "%s", dir);
+	vm->j = j;
+	r = vm_store(vm);
+	vm__free(vm);
+out:
+	argv_free(a.v);
+	return r;
+}
+
+/* ---- vm adopt ---------------------------------------------------------- */
+
+/* Split @len bytes at NULs (or newlines when there is no NUL) into argv. */
+static char **split_argv(char *b, size_t len)
+{
+	bool nul = memchr(b, 0, len) != NULL;
+	struct args a = { 0 };
+	size_t s = 0;
+
+	for (size_t i = 0; i <= len; i++) {
+		if (i == len || b[i] == (nul ? 0 : '\n')) {
+			if (i > s || (nul && i < len))
+				add(&a, "%.*s", (int)(i - s), b + s);
+			s = i + 1;
+		}
+	}
+	return a.v;
+}
+
+static char *read_all(const char *path, size_t *len)
+{
+	size_t cap = 8192, n = 0;
+	char *b = malloc(cap);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t r;
+
+	if (fd < 0 || !b) {
+		free(b);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	while ((r = read(fd, b + n, cap - n)) > 0) {
+		n += (size_t)r;
+		if (n == cap) {
+			char *nb = realloc(b, cap *= 2);
+
+			if (!nb)
+				break;
+			b = nb;
+		}
+	}
+	close(fd);
+	*len = n;
+	return b;
+}
+
+/* The name of the netns (under /run/netns) @pid lives in, if not ours. */
+static char *netns_of(pid_t pid)
+{
+	struct stat me, it, e;
+	char p[64];
+	DIR *d;
+	struct dirent *de;
+	char *name = NULL;
+
+	snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)pid);
+	if (stat(p, &it) < 0 || stat("/proc/self/ns/net", &me) < 0 || it.st_ino == me.st_ino)
+		return NULL;
+	d = opendir("/run/netns");
+	if (!d)
+		return NULL;
+	while (!name && (de = readdir(d))) {
+		char f[300];
+
+		snprintf(f, sizeof(f), "/run/netns/%s", de->d_name);
+		if (de->d_name[0] != '.' && stat(f, &e) == 0 && e.st_ino == it.st_ino &&
+		    e.st_dev == it.st_dev)
+			name = strdup(de->d_name);
+	}
+	closedir(d);
+	return name;
+}
+
+int vm__adopt(const char *name, const char *qmp_path, const char *argv_file)
+{
+	struct qmp_opts o = { .sz = sizeof(o), .timeout_ms = 5000 };
+	const char *root = vmctl__root();
+	char dir[4096], err[600], src[64];
+	char *buf, *qabs, *ns = NULL;
+	struct qmp *q;
+	struct vm *vm;
+	json_t *mem = NULL;
+	char **argv;
+	size_t len;
+	pid_t pid;
+	int r;
+
+	if (vmctl__name_valid(name))
+		return vm_seterr(-EINVAL, "bad VM name '%s' (1-32 of A-Za-z0-9_.-)", name);
+	r = vmctl__instance_dir(root, name, dir, sizeof(dir));
+	if (r)
+		return vm_seterr(r, "instance folder name too long");
+	if (vm__load(name, &vm) == 0) {
+		vm__free(vm);
+		return vm_seterr(-EEXIST, "VM %s exists already", name);
+	}
+	r = qmp__connect(qmp_path, &o, &q, err, sizeof(err));
+	if (r)
+		return vm_seterr(r, "%s", err);
+	pid = qmp__peer_pid(q);
+	if (argv_file) {
+		buf = read_all(argv_file, &len);
+		if (!buf) {
+			r = vm_seterr(-errno, "argv file %s: %s", argv_file, strerror(errno));
+			goto out;
+		}
+	} else {
+		if (pid <= 0) {
+			r = vm_seterr(-ESRCH, "cannot tell which process is behind %s; pass --argv-file",
+				      qmp_path);
+			goto out;
+		}
+		snprintf(src, sizeof(src), "/proc/%d/cmdline", (int)pid);
+		buf = read_all(src, &len);
+		if (!buf) {
+			r = vm_seterr(-errno, "%s: %s", src, strerror(errno));
+			goto out;
+		}
+		ns = netns_of(pid);
+	}
+	argv = split_argv(buf, len);
+	free(buf);
+	if (!argv || !argv[0]) {
+		argv_free(argv);
+		r = vm_seterr(-EINVAL, "empty QEMU command line");
+		goto out;
+	}
+	qmp__call(q, "query-memory-size-summary", NULL, &mem);
+	r = mkdir_p(dir, 0755);
+	if (r) {
+		argv_free(argv);
+		vm_seterr(r, "cannot create %s: %s", dir, strerror(-r));
+		goto out;
+	}
+	qabs = abspath(qmp_path);
+	vm = calloc(1, sizeof(*vm));
+	snprintf(vm->name, sizeof(vm->name), "%s", name);
+	snprintf(vm->dir, sizeof(vm->dir), "%s", dir);
+	vm->j = json_pack("{s:i,s:s,s:b,s:s,s:o,s:s*,s:I,s:s*,s:s,s:i,s:i}",
+			  "version", 1, "name", name, "adopted", 1, "qemu", argv[0],
+			  "argv", argv_to_json(argv), "netns", ns,
+			  "memory_mib", (json_int_t)(json_integer_value(
+				json_object_get(mem, "base-memory")) >> 20),
+			  "argv_source", argv_file, "qmp", qabs, "pid", (int)pid,
+			  "adopted_at", (int)time(NULL));
+	r = vm_store(vm);
+	vm__free(vm);
+	free(qabs);
+	argv_free(argv);
+out:
+	json_decref(mem);
+	free(ns);
+	qmp__close(q);
+	return r;
+}

@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vm restore / fork / dump-mem: QEMU from the saved argv (runtime paths moved
+ * to the new instance folder, each disk on a fresh overlay of its frozen
+ * layer) with -S -incoming defer, then migrate-incoming from the state file
+ * passed over QMP, then cont.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include "vmctl/internal.h"
+
+/* @s with every @from replaced by @to (a new string). */
+static char *replace_all(const char *s, const char *from, const char *to)
+{
+	size_t fl = strlen(from), tl = strlen(to), n = 0;
+	const char *p;
+	char *r, *w;
+
+	if (!fl)
+		return strdup(s);
+	for (p = s; (p = strstr(p, from)); p += fl)
+		n++;
+	r = malloc(strlen(s) + n * (tl > fl ? tl - fl : 0) + 1);
+	if (!r)
+		return NULL;
+	for (w = r, p = s;;) {
+		const char *h = strstr(p, from);
+
+		if (!h) {
+			strcpy(w, p);
+			break;
+		}
+		memcpy(w, p, (size_t)(h - p));
+		w += h - p;
+		memcpy(w, to, tl);
+		w += tl;
+		p = h + fl;
+	}
+	return r;
+}
+
+static void swap(char **slot, char *n)
+{
+	if (!n)
+		return;
+	free(*slot);
+	*slot = n;
+}
+
+/* Options that belong to one launch, not to the VM: dropped from a saved argv. */
+static int drop_count(const char *a)
+{
+	static const char *const with_arg[] = { "-qmp", "-incoming", "-pidfile", "-loadvm", NULL };
+
+	if (!strcmp(a, "-S") || !strcmp(a, "-daemonize"))
+		return 1;
+	for (int i = 0; with_arg[i]; i++)
+		if (!strcmp(a, with_arg[i]))
+			return 2;
+	return 0;
+}
+
+static int load_snap_vm(const char *snapdir, const char *name, json_t **j)
+{
+	char p[4300];
+	json_error_t je;
+	char **names;
+	int n, r, found = 0;
+
+	r = snap__open(snapdir, &names, &n);
+	if (r)
+		return r;
+	for (int i = 0; i < n; i++) {
+		found |= !strcmp(names[i], name);
+		free(names[i]);
+	}
+	free(names);
+	if (!found)
+		return vm_seterr(-ENOENT, "snapshot %s holds no VM '%s'", snapdir, name);
+	snprintf(p, sizeof(p), "%s/%s/vm.json", snapdir, name);
+	*j = json_load_file(p, 0, &je);
+	if (!*j || !json_is_array(json_object_get(*j, "argv")) ||
+	    !json_is_object(json_object_get(*j, "snapshot"))) {
+		json_decref(*j);
+		return vm_seterr(-EINVAL, "%s: %s", p, *j ? "not a saved vm.json" : je.text);
+	}
+	return 0;
+}
+
+int snap__restore(const char *snapdir, const char *name, const struct restore_opts *opts,
+		  double *load_ms)
+{
+	struct restore_opts o = { 0 };
+	const char *root, *as, *olddir, *oldtap;
+	char dir[4096], qmp[4300], path[4400], tag[40];
+	json_t *j = NULL, *snap, *disks, *d, *newdisks = NULL, *st = NULL;
+	char **argv = NULL, **out = NULL;
+	struct qmp *q = NULL;
+	struct vm *old = NULL, *vm = NULL;
+	uint64_t t0;
+	size_t i;
+	pid_t pid = 0;
+	int r, n, k = 0, fd;
+
+	if (opts)
+		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	if (o.timeout_ms <= 0)
+		o.timeout_ms = 600000;
+	root = o.root ? o.root : vmctl__root();
+	as = o.as ? o.as : name;
+	if (vmctl__name_valid(as))
+		return vm_seterr(-EINVAL, "bad VM name '%s' (1-32 of A-Za-z0-9_.-)", as);
+	r = load_snap_vm(snapdir, name, &j);
+	if (r)
+		return r;
+	snap = json_object_get(j, "snapshot");
+	olddir = json_string_value(json_object_get(snap, "dir"));
+	oldtap = json_string_value(json_object_get(j, "tap"));
+	vmctl__instance_dir(root, as, dir, sizeof(dir));
+	snprintf(qmp, sizeof(qmp), "%s/qmp.sock", dir);
+	if (strlen(qmp) >= 108) {
+		r = vm_seterr(-ENAMETOOLONG, "QMP socket path too long for a unix socket: %s", qmp);
+		goto out;
+	}
+	/* The instance it replaces goes first. */
+	if (vm_load_at(root, as, &old) == 0) {
+		r = vm__quit(old, 5000);
+		if (r && r != -ESRCH)
+			goto out;
+		vm__free(old);
+	}
+	r = mkdir_p(dir, 0755);
+	if (r) {
+		vm_seterr(r, "cannot create %s: %s", dir, strerror(-r));
+		goto out;
+	}
+	argv = argv_from_json(json_object_get(j, "argv"));
+	n = 0;
+	while (argv[n])
+		n++;
+	out = calloc((size_t)n + 8, sizeof(char *));
+	for (int a = 0, w = 0; a < n; a++) {
+		int drop = a ? drop_count(argv[a]) : 0;
+
+		if (drop) {
+			a += drop - 1;
+			continue;
+		}
+		out[w++] = strdup(argv[a]);
+	}
+	/* Disks: a fresh overlay of each frozen layer. */
+	snprintf(tag, sizeof(tag), "%lx%05lx", (unsigned long)time(NULL),
+		 (unsigned long)(vmctl__now_ns() / 1000 & 0xfffff));
+	newdisks = json_array();
+	disks = json_object_get(snap, "disks");
+	json_array_foreach(disks, i, d) {
+		const char *ap = json_string_value(json_object_get(d, "argv_path"));
+		const char *fz = json_string_value(json_object_get(d, "frozen"));
+		const char *fmt = json_string_value(json_object_get(d, "format"));
+		char ovl[4300], key[4300];
+
+		if (!ap || !fz) {
+			r = vm_seterr(-EINVAL, "%s/%s/vm.json: a disk without argv_path/frozen",
+				      snapdir, name);
+			goto out;
+		}
+		snprintf(ovl, sizeof(ovl), "%s/disk-r%s-%d.qcow2", dir, tag, k++);
+		r = qcow2_create(ovl, fz, 0);
+		if (r)
+			goto out;
+		json_array_append_new(newdisks, json_pack("{s:s,s:s}", "file", ovl, "backing", fz));
+		snprintf(key, sizeof(key), "=%s", ap);
+		snprintf(path, sizeof(path), "=%s", ovl);
+		for (int a = 0; out[a]; a++) {
+			if (!strstr(out[a], key))
+				continue;
+			swap(&out[a], replace_all(out[a], key, path));
+			if (fmt && strcmp(fmt, "qcow2")) {
+				snprintf(key, sizeof(key), "=%s", fmt);
+				swap(&out[a], replace_all(out[a], key, "=qcow2"));
+				snprintf(key, sizeof(key), "=%s", ap);
+			}
+		}
+	}
+	/* Runtime files: from the old instance folder to the new one. */
+	if (olddir && strcmp(olddir, dir)) {
+		char from[4200], to[4200];
+
+		snprintf(from, sizeof(from), "%s/", olddir);
+		snprintf(to, sizeof(to), "%s/", dir);
+		for (int a = 0; out[a]; a++)
+			swap(&out[a], replace_all(out[a], from, to));
+	}
+	for (int a = 0; out[a]; a++) {
+
+		if (o.tap && oldtap) {
+			char key[80], val[80];
+
+			snprintf(key, sizeof(key), "ifname=%s", oldtap);
+			snprintf(val, sizeof(val), "ifname=%s", o.tap);
+			swap(&out[a], replace_all(out[a], key, val));
+		}
+	}
+	/* The boot script QEMU reads at start. */
+	snprintf(path, sizeof(path), "%s/%s/run.sh", snapdir, name);
+	if (access(path, R_OK) == 0) {
+		char dst[4300], cmd[64];
+		FILE *f = fopen(path, "r"), *g;
+		size_t m;
+
+		snprintf(dst, sizeof(dst), "%s/run.sh", dir);
+		g = fopen(dst, "w");
+		if (f && g)
+			while ((m = fread(cmd, 1, sizeof(cmd), f)) > 0)
+				fwrite(cmd, 1, m, g);
+		if (f)
+			fclose(f);
+		if (!g || fclose(g)) {
+			r = vm_seterr(-EIO, "cannot write %s", dst);
+			goto out;
+		}
+	}
+	for (n = 0; out[n]; n++)
+		;
+	out[n++] = strdup("-qmp");
+	if (asprintf(&out[n++], "unix:%s,server=on,wait=off", qmp) < 0)
+		abort();
+	out[n] = NULL;
+	{
+		/* Saved for the next restore without the one-launch options. */
+		json_t *saved = argv_to_json(out);
+
+		out[n++] = strdup("-S");
+		out[n++] = strdup("-incoming");
+		out[n++] = strdup("defer");
+		out[n] = NULL;
+		snprintf(path, sizeof(path), "%s/qemu.log", dir);
+		t0 = vmctl__now_ns();
+		r = qemu_spawn(out, o.net_none ? QEMU_NETNS_PRIVATE :
+			       json_string_value(json_object_get(j, "netns")), path, qmp,
+			       30000, &pid, &q);
+		if (r) {
+			json_decref(saved);
+			goto out;
+		}
+		json_object_set_new(j, "argv", saved);
+	}
+	snprintf(path, sizeof(path), "%s/%s/state", snapdir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		r = vm_seterr(-errno, "%s: %s", path, strerror(errno));
+		goto kill;
+	}
+	r = qmp__getfd(q, "stasis-state", fd);
+	close(fd);
+	if (!r)
+		r = qmp__call(q, "migrate-incoming", json_pack("{s:s}", "uri", "fd:stasis-state"),
+			      NULL);
+	if (r) {
+		vm_seterr(r, "VM %s: %s", as, qmp__errmsg(q));
+		goto kill;
+	}
+	for (uint64_t end = vmctl__now_ns() + (uint64_t)o.timeout_ms * 1000000ull;;) {
+		const char *s;
+
+		json_decref(st);
+		st = NULL;
+		r = qmp__call(q, "query-migrate", NULL, &st);
+		if (r) {
+			char line[300];
+
+			usleep(50000);
+			snprintf(path, sizeof(path), "%s/qemu.log", dir);
+			last_line(path, line, sizeof(line));
+			vm_seterr(r, "VM %s: loading the state: %s%s%s", as, qmp__errmsg(q),
+				  line[0] ? "; QEMU said: " : "", line);
+			goto kill;
+		}
+		s = json_string_value(json_object_get(st, "status"));
+		if (s && !strcmp(s, "completed"))
+			break;
+		if (s && (!strcmp(s, "failed") || !strcmp(s, "cancelled"))) {
+			const char *e = json_string_value(json_object_get(st, "error-desc"));
+
+			r = vm_seterr(-EIO, "VM %s: loading the state failed: %s", as,
+				      e ? e : "no reason given (see qemu.log)");
+			goto kill;
+		}
+		if (vmctl__now_ns() > end) {
+			r = vm_seterr(-ETIMEDOUT, "VM %s: state not loaded in %d ms", as,
+				      o.timeout_ms);
+			goto kill;
+		}
+		usleep(5000);
+	}
+	if (!o.paused) {
+		r = qmp__call(q, "cont", NULL, NULL);
+		if (r) {
+			vm_seterr(r, "VM %s: %s", as, qmp__errmsg(q));
+			goto kill;
+		}
+	}
+	if (load_ms)
+		*load_ms = (double)(vmctl__now_ns() - t0) / 1e6;
+	json_object_del(j, "snapshot");
+	json_object_set_new(j, "name", json_string(as));
+	json_object_set_new(j, "qmp", json_string(qmp));
+	json_object_set_new(j, "pid", json_integer(pid));
+	json_object_set_new(j, "disks", json_incref(newdisks));
+	json_object_set_new(j, "started", json_integer(time(NULL)));
+	json_object_set_new(j, "restored_from", json_pack("{s:s,s:s}", "snapshot", snapdir,
+							  "name", name));
+	if (o.tap)
+		json_object_set_new(j, "tap", json_string(o.tap));
+	vm = calloc(1, sizeof(*vm));
+	snprintf(vm->name, sizeof(vm->name), "%s", as);
+	snprintf(vm->dir, sizeof(vm->dir), "%s", dir);
+	vm->j = json_incref(j);
+	r = vm_store(vm);
+	vm__free(vm);
+	if (!r)
+		goto out;
+kill:
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+out:
+	json_decref(st);
+	qmp__close(q);
+	json_decref(newdisks);
+	json_decref(j);
+	argv_free(argv);
+	argv_free(out);
+	return r;
+}
+
+int snap__dump_mem(const char *snapdir, const char *name, const char *outpath)
+{
+	char root[] = "/tmp/stasis-dump.XXXXXX";
+	struct restore_opts ro = { .sz = sizeof(ro), .paused = true, .net_none = true };
+	struct qmp_opts qo = { .sz = sizeof(qo), .timeout_ms = 600000 };
+	struct vm *vm = NULL;
+	struct qmp *q = NULL;
+	char err[600];
+	int fd, r;
+
+	fd = open(outpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return vm_seterr(-errno, "%s: %s", outpath, strerror(errno));
+	if (!mkdtemp(root)) {
+		close(fd);
+		return vm_seterr(-errno, "mkdtemp: %s", strerror(errno));
+	}
+	ro.root = root;
+	r = snap__restore(snapdir, name, &ro, NULL);
+	if (r)
+		goto out;
+	r = vm_load_at(root, name, &vm);
+	if (!r) {
+		r = qmp__connect(vm__qmp_path(vm), &qo, &q, err, sizeof(err));
+		if (r)
+			vm_seterr(r, "%s", err);
+	}
+	if (!r)
+		r = qmp__getfd(q, "stasis-dump", fd);
+	if (!r)
+		r = qmp__call(q, "dump-guest-memory",
+			      json_pack("{s:b,s:s}", "paging", 0, "protocol", "fd:stasis-dump"),
+			      NULL);
+	if (r && q)
+		vm_seterr(r, "dump-guest-memory: %s", qmp__errmsg(q));
+	qmp__close(q);
+	if (vm)
+		vm__quit(vm, 5000);
+out:
+	vm__free(vm);
+	close(fd);
+	if (r)
+		unlink(outpath);
+	rm_rf(root);
+	return r;
+}

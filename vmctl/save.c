@@ -1,0 +1,499 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vm save / snapshot --live: stop every VM at once (pre-encoded stop on
+ * open sockets), freeze each writable disk under a new qcow2 overlay, migrate
+ * each VM's state to a file passed over QMP (getfd), and mark the snapshot
+ * complete only when every part is on disk.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "vmctl/internal.h"
+
+struct saving {
+	struct vm *vm;
+	struct qmp *q;
+	struct snap_vm_result *res;
+	char dir[4200];		/* SNAPDIR/NAME */
+	json_t *disks;		/* what the snapshot records */
+	bool done;
+	bool was_running;
+	uint64_t last_progress_ns;
+};
+
+static int fail(struct saving *s, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(struct saving *s, int err, const char *fmt, ...)
+{
+	va_list ap;
+	char m[200];
+
+	va_start(ap, fmt);
+	vsnprintf(m, sizeof(m), fmt, ap);
+	va_end(ap);
+	if (!s->res->err) {
+		s->res->err = err;
+		snprintf(s->res->msg, sizeof(s->res->msg), "VM %.32s: %.200s", s->res->name, m);
+	}
+	s->done = true;
+	return err;
+}
+
+/* Whether @path is the value of some option in @argv ("x=PATH" or a lone
+ * argument). */
+static bool argv_has_path(const json_t *argv, const char *path)
+{
+	size_t pl = strlen(path), i;
+	json_t *a;
+
+	json_array_foreach(argv, i, a) {
+		const char *s = json_string_value(a);
+
+		if (!s)
+			continue;
+		if (strcmp(s, path) == 0)
+			return true;
+		for (const char *p = s; (p = strstr(p, path)); p++)
+			if (p > s && p[-1] == '=' && (p[pl] == 0 || p[pl] == ','))
+				return true;
+	}
+	return false;
+}
+
+/* Freeze each writable disk: QEMU continues on a new overlay in the
+ * instance folder; the old top becomes the snapshot's disk. */
+static int freeze_disks(struct saving *s, const char *tag)
+{
+	json_t *blk = NULL, *dev, *argv = json_object_get(s->vm->j, "argv");
+	size_t i;
+	int r, k = 0;
+
+	s->disks = json_array();
+	r = qmp__call(s->q, "query-block", NULL, &blk);
+	if (r)
+		return fail(s, r, "%s", qmp__errmsg(s->q));
+	json_array_foreach(blk, i, dev) {
+		json_t *ins = json_object_get(dev, "inserted"), *img;
+		const char *top, *fmt, *node, *devname, *argv_path = NULL;
+		char ovl[4300], lnk[4300], nn[64];
+		json_t *args;
+
+		if (!ins || json_is_true(json_object_get(ins, "ro")))
+			continue;
+		img = json_object_get(ins, "image");
+		top = json_string_value(json_object_get(img, "filename"));
+		fmt = json_string_value(json_object_get(img, "format"));
+		node = json_string_value(json_object_get(ins, "node-name"));
+		devname = json_string_value(json_object_get(dev, "device"));
+		if (!top || !fmt || !node)
+			continue;
+		for (json_t *c = img; c; c = json_object_get(c, "backing-image")) {
+			const char *f = json_string_value(json_object_get(c, "filename"));
+
+			if (f && argv_has_path(argv, f)) {
+				argv_path = f;
+				break;
+			}
+		}
+		if (!argv_path) {
+			r = fail(s, -ENOENT, "disk %s is not in the saved QEMU command line", top);
+			break;
+		}
+		snprintf(ovl, sizeof(ovl), "%s/disk-%s-%d.qcow2", s->vm->dir, tag, k);
+		snprintf(nn, sizeof(nn), "stasis-%s-%d", tag, k);
+		args = json_pack("{s:s,s:s,s:s}", "snapshot-file", ovl,
+				 "snapshot-node-name", nn, "format", "qcow2");
+		if (devname && *devname)
+			json_object_set_new(args, "device", json_string(devname));
+		else
+			json_object_set_new(args, "node-name", json_string(node));
+		r = qmp__call(s->q, "blockdev-snapshot-sync", args, NULL);
+		if (r) {
+			fail(s, r, "%s", qmp__errmsg(s->q));
+			break;
+		}
+		/* The frozen layer is kept inside the snapshot by a hard link
+		 * when the folders share a file system, else by its path. */
+		snprintf(lnk, sizeof(lnk), "%s/disk%d.%s", s->dir, k, fmt);
+		unlink(lnk);
+		json_array_append_new(s->disks, json_pack("{s:s,s:s,s:s}", "argv_path", argv_path,
+			"frozen", link(top, lnk) == 0 ? lnk : top, "format", fmt));
+		k++;
+	}
+	json_decref(blk);
+	return s->res->err;
+}
+
+static int start_migration(struct saving *s, bool live, uint64_t bw)
+{
+	char path[4300];
+	json_t *caps;
+	int fd, r;
+
+	caps = json_pack("{s:[{s:s,s:b}]}", "capabilities", "capability",
+			 "background-snapshot", "state", live);
+	r = qmp__call(s->q, "migrate-set-capabilities", caps, NULL);
+	if (r)
+		return fail(s, r, "%s", qmp__errmsg(s->q));
+	r = qmp__call(s->q, "migrate-set-parameters",
+		      json_pack("{s:I}", "max-bandwidth", (json_int_t)(bw ? bw : (1ull << 40))),
+		      NULL);
+	if (r)
+		return fail(s, r, "%s", qmp__errmsg(s->q));
+	snprintf(path, sizeof(path), "%s/state.tmp", s->dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return fail(s, -errno, "%s: %s", path, strerror(errno));
+	r = qmp__getfd(s->q, "stasis-state", fd);
+	close(fd);
+	if (r)
+		return fail(s, r, "%s", qmp__errmsg(s->q));
+	r = qmp__call(s->q, "migrate", json_pack("{s:s}", "uri", "fd:stasis-state"), NULL);
+	if (r)
+		return fail(s, r, "%s", qmp__errmsg(s->q));
+	return 0;
+}
+
+/* One look at a running migration: 1 done, 0 still going, <0 failed. */
+static int poll_migration(struct saving *s, bool progress)
+{
+	json_t *st = NULL;
+	const char *status;
+	int r = qmp__call(s->q, "query-migrate", NULL, &st);
+
+	if (r)
+		return fail(s, r, "%s", qmp__errmsg(s->q));
+	status = json_string_value(json_object_get(st, "status"));
+	if (!status)
+		status = "none";
+	if (!strcmp(status, "completed")) {
+		json_t *dt = json_object_get(st, "downtime");
+
+		s->res->downtime_ms = dt ? (int64_t)json_integer_value(dt) : -1;
+		json_decref(st);
+		return 1;
+	}
+	if (!strcmp(status, "failed") || !strcmp(status, "cancelled") || !strcmp(status, "none")) {
+		const char *d = json_string_value(json_object_get(st, "error-desc"));
+
+		r = fail(s, -EIO, "migration %s: %s", status, d ? d : "no reason given");
+		json_decref(st);
+		return r;
+	}
+	if (progress && vmctl__now_ns() - s->last_progress_ns > 500000000ull) {
+		json_t *ram = json_object_get(st, "ram");
+		double done = (double)json_integer_value(json_object_get(ram, "transferred"));
+		double total = (double)json_integer_value(json_object_get(ram, "total"));
+
+		s->last_progress_ns = vmctl__now_ns();
+		fprintf(stderr, "save: %s %s %.0f MB of %.0f MB RAM\n", s->res->name, status,
+			done / 1e6, total / 1e6);
+	}
+	json_decref(st);
+	return 0;
+}
+
+/* Timestamps of QMP events, for a live snapshot's pause. */
+static double event_ms(json_t *ev)
+{
+	json_t *ts = json_object_get(ev, "timestamp");
+
+	return (double)json_integer_value(json_object_get(ts, "seconds")) * 1000.0 +
+	       (double)json_integer_value(json_object_get(ts, "microseconds")) / 1000.0;
+}
+
+static int finish_vm(struct saving *s, const char *snapdir, bool live)
+{
+	char tmp[4300], fin[4300], run[4300], dst[4300];
+	json_t *j, *ev;
+	struct stat st;
+	double stop_ms = -1, resume_ms = -1;
+	int fd, r;
+
+	snprintf(tmp, sizeof(tmp), "%s/state.tmp", s->dir);
+	snprintf(fin, sizeof(fin), "%s/state", s->dir);
+	fd = open(tmp, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(s, -errno, "%s: %s", tmp, strerror(errno));
+	r = fsync(fd) < 0 ? -errno : 0;
+	if (!r && fstat(fd, &st) == 0)
+		s->res->bytes = (uint64_t)st.st_size;
+	close(fd);
+	if (r)
+		return fail(s, r, "fsync %s: %s", tmp, strerror(-r));
+	if (rename(tmp, fin) < 0)
+		return fail(s, -errno, "rename %s: %s", tmp, strerror(errno));
+	/* The boot script QEMU reads at start (fw_cfg) goes along. */
+	snprintf(run, sizeof(run), "%s/run.sh", s->vm->dir);
+	snprintf(dst, sizeof(dst), "%s/run.sh", s->dir);
+	if (access(run, R_OK) == 0) {
+		size_t n = 0;
+		char *b = NULL;
+		FILE *f = fopen(run, "r");
+
+		if (f) {
+			char c[4096];
+			size_t k;
+
+			while ((k = fread(c, 1, sizeof(c), f)) > 0) {
+				b = realloc(b, n + k);
+				memcpy(b + n, c, k);
+				n += k;
+			}
+			fclose(f);
+		}
+		r = write_file_atomic(dst, b ? b : "", n);
+		free(b);
+		if (r)
+			return fail(s, r, "%s: %s", dst, strerror(-r));
+	}
+	while (qmp__next_event(s->q, &ev) == 0) {
+		const char *n = json_string_value(json_object_get(ev, "event"));
+
+		if (n && !strcmp(n, "STOP"))
+			stop_ms = event_ms(ev);
+		if (n && !strcmp(n, "RESUME") && stop_ms >= 0 && resume_ms < 0)
+			resume_ms = event_ms(ev);
+		json_decref(ev);
+	}
+	if (live && stop_ms >= 0 && resume_ms >= stop_ms)
+		s->res->paused_ms = resume_ms - stop_ms;
+	j = json_deep_copy(s->vm->j);
+	json_object_set_new(j, "snapshot", json_pack("{s:s,s:s,s:b,s:O,s:I,s:i}",
+		"dir", s->vm->dir, "state", "state", "live", live, "disks", s->disks,
+		"state_bytes", (json_int_t)s->res->bytes, "saved_at", (int)time(NULL)));
+	snprintf(dst, sizeof(dst), "%s/vm.json", s->dir);
+	r = json_write_atomic(dst, j);
+	json_decref(j);
+	if (r)
+		return fail(s, r, "%s: %s", dst, strerror(-r));
+	(void)snapdir;
+	return 0;
+}
+
+static int write_manifest(const char *snapdir, struct saving *sv, int n, bool live)
+{
+	json_t *vms = json_array(), *m;
+	char path[4300];
+	int r;
+
+	for (int i = 0; i < n; i++)
+		json_array_append_new(vms, json_pack("{s:s,s:I}", "name", sv[i].res->name,
+			"state_bytes", (json_int_t)sv[i].res->bytes));
+	m = json_pack("{s:i,s:b,s:i,s:o}", "version", 1, "live", live,
+		      "created", (int)time(NULL), "vms", vms);
+	snprintf(path, sizeof(path), "%s/complete", snapdir);
+	r = json_write_atomic(path, m);
+	json_decref(m);
+	if (!r)
+		r = fsync_dir(snapdir);
+	return r;
+}
+
+int snap__save(const char *snapdir, char **names, int n, const struct snap_opts *opts,
+	       struct snap_vm_result *res)
+{
+	struct snap_opts o = { .timeout_ms = 600000 };
+	struct saving *sv = calloc((size_t)(n ? n : 1), sizeof(*sv));
+	struct qmp **qs = calloc((size_t)(n ? n : 1), sizeof(*qs));
+	char path[4300], tag[32];
+	uint64_t deadline;
+	int r = 0, failed = 0;
+
+	if (opts)
+		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	if (o.timeout_ms <= 0)
+		o.timeout_ms = 600000;
+	if (!sv || !qs) {
+		free(sv);
+		free(qs);
+		return vm_seterr(-ENOMEM, "out of memory");
+	}
+	snprintf(tag, sizeof(tag), "%lx", (unsigned long)time(NULL) ^
+		 (unsigned long)(vmctl__now_ns() & 0xfffff));
+	snprintf(path, sizeof(path), "%s/complete", snapdir);
+	if (access(path, F_OK) == 0) {
+		r = vm_seterr(-EEXIST, "%s is a complete snapshot already", snapdir);
+		goto out;
+	}
+	/* Init: every instance loaded and every QMP connection negotiated
+	 * before anything is stopped. */
+	for (int i = 0; i < n; i++) {
+		memset(&res[i], 0, sizeof(res[i]));
+		snprintf(res[i].name, sizeof(res[i].name), "%s", names[i]);
+		res[i].downtime_ms = -1;
+		sv[i].res = &res[i];
+		r = vm__load(names[i], &sv[i].vm);
+		if (!r)
+			r = vm__connect(sv[i].vm, 5000, &sv[i].q);
+		if (r)
+			goto out;
+		qs[i] = sv[i].q;
+	}
+	r = mkdir_p(snapdir, 0755);
+	if (r) {
+		vm_seterr(r, "cannot create %s: %s", snapdir, strerror(-r));
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		snprintf(sv[i].dir, sizeof(sv[i].dir), "%s/%s", snapdir, names[i]);
+		r = mkdir_p(sv[i].dir, 0755);
+		if (r) {
+			vm_seterr(r, "cannot create %s: %s", sv[i].dir, strerror(-r));
+			goto out;
+		}
+	}
+
+	if (!o.live) {
+		/* The critical moment: N writes of an encoded stop. */
+		for (int i = 0; i < n; i++)
+			qmp__prepare(qs[i], "stop", NULL);
+		qmp__fire_all(qs, n, 5000);
+		for (int i = 0; i < n; i++) {
+			qmp__fire_times(qs[i], &res[i].stop_sent_ns, &res[i].stop_ack_ns);
+			if ((r = qmp__fire_result(qs[i])))
+				fail(&sv[i], r, "stop: %s", qmp__errmsg(qs[i]));
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		struct saving *s = &sv[i];
+		json_t *st = NULL;
+
+		if (s->done)
+			continue;
+		if (o.live) {
+			/* A VM with disks pauses for the overlay switch, so
+			 * memory and disk are of the same moment; QEMU's
+			 * snapshot thread resumes it. */
+			qmp__call(s->q, "query-status", NULL, &st);
+			s->was_running = json_is_true(json_object_get(st, "running"));
+			json_decref(st);
+			if (json_array_size(json_object_get(s->vm->j, "disks")) ||
+			    json_is_true(json_object_get(s->vm->j, "adopted"))) {
+				r = qmp__call(s->q, "stop", NULL, NULL);
+				if (r) {
+					fail(s, r, "stop: %s", qmp__errmsg(s->q));
+					continue;
+				}
+			}
+		}
+		if (freeze_disks(s, tag))
+			continue;
+		if (o.progress)
+			fprintf(stderr, "save: %s: migrating to %s/state\n", res[i].name, s->dir);
+		start_migration(s, o.live, o.max_bandwidth);
+	}
+	deadline = vmctl__now_ns() + (uint64_t)o.timeout_ms * 1000000ull;
+	for (int i = 0; i < n; i++)
+		sv[i].last_progress_ns = vmctl__now_ns();
+	for (;;) {
+		int pending = 0;
+
+		for (int i = 0; i < n; i++) {
+			if (sv[i].done)
+				continue;
+			r = poll_migration(&sv[i], o.progress);
+			if (r == 1) {
+				sv[i].done = true;
+				res[i].saved_ns = vmctl__now_ns();
+				finish_vm(&sv[i], snapdir, o.live);
+			} else if (r == 0) {
+				pending++;
+			}
+		}
+		if (!pending)
+			break;
+		if (vmctl__now_ns() > deadline) {
+			for (int i = 0; i < n; i++)
+				if (!sv[i].done) {
+					qmp__call(sv[i].q, "migrate_cancel", NULL, NULL);
+					fail(&sv[i], -ETIMEDOUT, "migration did not finish in %d ms",
+					     o.timeout_ms);
+				}
+			break;
+		}
+		usleep(20000);
+	}
+	for (int i = 0; i < n; i++) {
+		if (o.live && sv[i].q && !res[i].err) {
+			json_t *st = NULL;
+
+			/* Leave the capability off for later plain saves, and
+			 * the VM as it was. */
+			qmp__call(sv[i].q, "migrate-set-capabilities",
+				  json_pack("{s:[{s:s,s:b}]}", "capabilities", "capability",
+					    "background-snapshot", "state", 0), NULL);
+			qmp__call(sv[i].q, "query-status", NULL, &st);
+			if (sv[i].was_running && !json_is_true(json_object_get(st, "running")))
+				qmp__call(sv[i].q, "cont", NULL, NULL);
+			json_decref(st);
+		}
+		if (res[i].err)
+			failed++;
+	}
+	if (failed) {
+		for (int i = 0; i < n; i++)
+			if (res[i].err) {
+				r = vm_seterr(res[i].err, "%s; snapshot %s not marked complete",
+					      res[i].msg, snapdir);
+				break;
+			}
+		goto out;
+	}
+	r = write_manifest(snapdir, sv, n, o.live);
+	if (r) {
+		snprintf(path, sizeof(path), "%s/complete", snapdir);
+		unlink(path);
+		vm_seterr(r, "writing %s/complete: %s; snapshot not marked complete", snapdir,
+			  strerror(-r));
+		goto out;
+	}
+	if (o.resume && !o.live)
+		for (int i = 0; i < n; i++)
+			qmp__call(sv[i].q, "cont", NULL, NULL);
+out:
+	for (int i = 0; i < n; i++) {
+		qmp__close(sv[i].q);
+		vm__free(sv[i].vm);
+		json_decref(sv[i].disks);
+	}
+	free(sv);
+	free(qs);
+	return r;
+}
+
+int snap__open(const char *snapdir, char ***names, int *n)
+{
+	char path[4300];
+	json_error_t je;
+	json_t *m, *vms, *v;
+	size_t i;
+
+	*names = NULL;
+	*n = 0;
+	snprintf(path, sizeof(path), "%s/complete", snapdir);
+	m = json_load_file(path, 0, &je);
+	if (!m) {
+		if (access(snapdir, F_OK))
+			return vm_seterr(-ENOENT, "no snapshot at %s", snapdir);
+		if (access(path, F_OK))
+			return vm_seterr(-EINVAL, "%s is not a complete snapshot (no complete marker)",
+					 snapdir);
+		return vm_seterr(-EINVAL, "%s: %s", path, je.text);
+	}
+	vms = json_object_get(m, "vms");
+	*names = calloc(json_array_size(vms) + 1, sizeof(char *));
+	json_array_foreach(vms, i, v) {
+		const char *nm = json_string_value(json_object_get(v, "name"));
+
+		if (nm && !vmctl__name_valid(nm))
+			(*names)[(*n)++] = strdup(nm);
+	}
+	json_decref(m);
+	return 0;
+}

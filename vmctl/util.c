@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: MIT
+/* Small helpers: the error message, atomic files, folders, qemu-img. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include "vmctl/internal.h"
+
+static __thread char errmsg[1024];
+
+const char *vmctl__errmsg(void) { return errmsg; }
+
+int vm_seterr(int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(errmsg, sizeof(errmsg), fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+const char *vmctl__root(void)
+{
+	const char *r = getenv("STASIS_VM_ROOT");
+
+	return r && *r ? r : "/var/lib/stasis/vm";
+}
+
+int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* Write to PATH.tmp, fsync, rename over PATH, fsync the folder. */
+int write_file_atomic(const char *path, const void *buf, size_t len)
+{
+	char tmp[4200], dir[4200], *slash;
+	size_t off = 0;
+	int fd, r = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	while (off < len) {
+		ssize_t n = write(fd, (const char *)buf + off, len - off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		off += (size_t)n;
+	}
+	if (!r && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && !r)
+		r = -errno;
+	if (!r && rename(tmp, path) < 0)
+		r = -errno;
+	if (r) {
+		unlink(tmp);
+		return r;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		fsync_dir(dir);
+	}
+	return 0;
+}
+
+int json_write_atomic(const char *path, json_t *v)
+{
+	char *s = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	size_t n;
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	n = strlen(s);
+	s[n] = '\n';	/* json_dumps' NUL becomes the final newline */
+	r = write_file_atomic(path, s, n + 1);
+	free(s);
+	return r;
+}
+
+int mkdir_p(const char *path, mode_t mode)
+{
+	char b[4096];
+	size_t n = strlen(path);
+
+	if (n >= sizeof(b))
+		return -ENAMETOOLONG;
+	memcpy(b, path, n + 1);
+	for (char *p = b + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(b, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(b, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int rm_rf(const char *path)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *e;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISDIR(st.st_mode))
+		return unlink(path) < 0 ? -errno : 0;
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		char sub[4200];
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+		rm_rf(sub);
+	}
+	closedir(d);
+	return rmdir(path) < 0 ? -errno : 0;
+}
+
+static const char *image_format(const char *file)
+{
+	unsigned char m[4] = { 0 };
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (read(fd, m, 4) != 4)
+			m[0] = 0;
+		close(fd);
+	}
+	return m[0] == 'Q' && m[1] == 'F' && m[2] == 'I' && m[3] == 0xfb ? "qcow2" : "raw";
+}
+
+int qcow2_create(const char *file, const char *backing, long size_mib)
+{
+	char size[32], err[4200];
+	const char *argv[12];
+	int n = 0, st, pfd[2];
+	pid_t pid;
+	ssize_t got = 0;
+
+	argv[n++] = "qemu-img";
+	argv[n++] = "create";
+	argv[n++] = "-q";
+	argv[n++] = "-f";
+	argv[n++] = "qcow2";
+	if (backing) {
+		argv[n++] = "-b";
+		argv[n++] = backing;
+		argv[n++] = "-F";
+		argv[n++] = image_format(backing);
+	}
+	argv[n++] = file;
+	if (!backing) {
+		snprintf(size, sizeof(size), "%ldM", size_mib);
+		argv[n++] = size;
+	}
+	argv[n] = NULL;
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return vm_seterr(-errno, "pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		return vm_seterr(-errno, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		dup2(pfd[1], 2);
+		execvp(argv[0], (char **)argv);
+		dprintf(2, "cannot run qemu-img: %s", strerror(errno));
+		_exit(127);
+	}
+	close(pfd[1]);
+	for (;;) {
+		ssize_t r = read(pfd[0], err + got, sizeof(err) - 1 - (size_t)got);
+
+		if (r <= 0)
+			break;
+		got += r;
+		if ((size_t)got >= sizeof(err) - 1)
+			break;
+	}
+	err[got] = 0;
+	close(pfd[0]);
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
+		for (char *s = err; *s; s++)
+			if (*s == '\n')
+				*s = ' ';
+		return vm_seterr(-EIO, "qemu-img create %s failed: %s", file,
+				 got ? err : "no message");
+	}
+	return 0;
+}
+
+json_t *argv_to_json(char **argv)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; argv && argv[i]; i++)
+		json_array_append_new(a, json_string(argv[i]));
+	return a;
+}
+
+char **argv_from_json(const json_t *a)
+{
+	size_t n = json_array_size(a);
+	char **v = calloc(n + 1, sizeof(char *));
+
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		const char *s = json_string_value(json_array_get(a, i));
+
+		v[i] = strdup(s ? s : "");
+	}
+	return v;
+}
+
+void argv_free(char **argv)
+{
+	for (int i = 0; argv && argv[i]; i++)
+		free(argv[i]);
+	free(argv);
+}
