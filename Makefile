@@ -68,9 +68,15 @@ BPF_SKEL := $(BUILD)/bpf/stasis.skel.h
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 GUEST_TOOLS := $(BUILD)/tools/sg
+TEST_TOOLS := $(BUILD)/tools/spgen
 
-.PHONY: all deps test test-unit test-san demo bench install clean guest
-all: $(BUILD)/stasis $(UNIT_BINS) $(GUEST_TOOLS)
+# libFuzzer targets: tests/fuzz/fuzz_NAME.c with the library sources listed
+# in FUZZ_DEPS_NAME, built with clang (libFuzzer needs it) and ASan/UBSan.
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/fuzz/fuzz_%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_DEPS_sp_reader := $(LIB_sp)
+
+.PHONY: all deps test test-unit test-san demo bench install clean guest fuzz
+all: $(BUILD)/stasis $(UNIT_BINS) $(GUEST_TOOLS) $(TEST_TOOLS)
 
 # ---- BPF ------------------------------------------------------------------
 $(BPF_OBJ): bpf/stasis.bpf.c bpf/stasis_maps.h
@@ -112,11 +118,24 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/unit.o $(L
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/obj/tests/unit/unit.o $(LINKLIBS) $(LDLIBS)
 
+$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBS)
+	@mkdir -p $(@D)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LINKLIBS) $(LDLIBS)
+
 # The workload multi-call binary, built for the host (netns tests) too.
 $(BUILD)/tools/sg: $(wildcard tests/guest/sg/*.c tests/guest/sg/*.h)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -g -std=gnu11 $(WARN) -D_GNU_SOURCE -static -o $@ $(filter %.c,$^)
+
+fuzz: $(FUZZ_TARGETS)
+.SECONDEXPANSION:
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_DEPS_$$*) $$(wildcard sp-format/*.h vmctl/*.h)
+	@mkdir -p $(@D)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
+		-DSTASIS_VERSION='"$(VERSION)"' -I. $(PKG_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS) -lpthread
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
@@ -130,7 +149,7 @@ deps:
 	@sh tests/deps.sh
 
 test: deps
-	$(MAKE) all guest
+	$(MAKE) all guest fuzz
 	$(MAKE) SAN=1 all
 	BUILD=$(BUILD) SANBUILD=build-san bash tests/run.sh
 

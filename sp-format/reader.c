@@ -25,7 +25,7 @@ struct sp_reader {
 	struct sp_iface *ifaces;
 	uint32_t n_ifaces;
 	uint8_t *rec;
-	uint32_t rec_len;
+	uint32_t rec_len, rec_cap;
 	uint64_t off;			/* file offset of the next record */
 	uint64_t rec_off;		/* file offset of the current record */
 	uint64_t frames, records;
@@ -80,10 +80,14 @@ static int read_record(struct sp_reader *r, uint32_t *type)
 	len = get32(head + 4);
 	if (len < SP_REC_MIN || len % 8 || len > SP_REC_MAX)
 		return damage(r, "bad record length %u (type %u)", len, *type);
-	if (!r->rec) {
-		r->rec = malloc(SP_REC_MAX);
-		if (!r->rec)
+	if (len > r->rec_cap) {	/* grows to the largest record, at most 1 MiB */
+		uint32_t cap = (len + 65535) & ~65535u;
+		uint8_t *n = realloc(r->rec, cap);
+
+		if (!n)
 			return damage(r, "out of memory");
+		r->rec = n;
+		r->rec_cap = cap;
 	}
 	memcpy(r->rec, head, sizeof(head));
 	got = read_full(r, r->rec + SP_REC_HEAD, len - SP_REC_HEAD);
@@ -96,16 +100,16 @@ static int read_record(struct sp_reader *r, uint32_t *type)
 	return 1;
 }
 
-/* The known part of a body is @used bytes: it must fit, and when the record
- * is exactly that long, its padding must be zero. Longer bodies come from
- * newer minor versions and are accepted. */
-static int check_body(struct sp_reader *r, uint32_t used, const char *what)
+/* @used bytes of a body must fit its record. With @whole, @used is the whole
+ * known body: when the record is exactly that long, its padding must be
+ * zero (longer bodies come from newer minor versions and are accepted). */
+static int check_body(struct sp_reader *r, uint32_t used, const char *what, bool whole)
 {
 	uint32_t room = r->rec_len - SP_REC_HEAD - 4;
 
 	if (used > room)
 		return damage(r, "%s needs %u bytes, its record holds %u", what, used, room);
-	if (sp_rec_len(used) == r->rec_len)
+	if (whole && sp_rec_len(used) == r->rec_len)
 		for (uint32_t i = SP_REC_HEAD + used; i < r->rec_len - 4; i++)
 			if (r->rec[i])
 				return damage(r, "non-zero padding in %s", what);
@@ -148,12 +152,12 @@ static int parse_note(struct sp_reader *r)
 	uint32_t n;
 	char *s;
 
-	if (check_body(r, 4, "note"))
+	if (check_body(r, 4, "note", false))
 		return -EBADMSG;
 	n = get32(r->rec + SP_REC_HEAD);
 	if (n > SP_MAX_NOTE)
 		return damage(r, "note of %u bytes (limit %u)", n, SP_MAX_NOTE);
-	if (check_body(r, 4 + n, "note"))
+	if (check_body(r, 4 + n, "note", true))
 		return -EBADMSG;
 	account(r);
 	if (r->n_notes >= MAX_NOTES || r->note_bytes + n > MAX_NOTE_BYTES)
@@ -175,7 +179,7 @@ static int parse_header(struct sp_reader *r)
 	const uint8_t *b = r->rec + SP_REC_HEAD;
 	uint32_t pos = 24;
 
-	if (check_body(r, 24, "header"))
+	if (check_body(r, 24, "header", false))
 		return -EBADMSG;
 	r->hdr.epoch = get64(b);
 	r->hdr.created_ns = get64(b + 8);
@@ -183,7 +187,7 @@ static int parse_header(struct sp_reader *r)
 	if (r->n_ifaces > SP_MAX_IFACES)
 		return damage(r, "absurd interface count %u (limit %u)", r->n_ifaces, SP_MAX_IFACES);
 	if (get_str(r, &pos, r->hdr.host, "header host") ||
-	    get_str(r, &pos, r->hdr.tool, "header tool") || check_body(r, pos, "header"))
+	    get_str(r, &pos, r->hdr.tool, "header tool") || check_body(r, pos, "header", true))
 		return -EBADMSG;
 	if (r->n_ifaces && !(r->ifaces = calloc(r->n_ifaces, sizeof(*r->ifaces))))
 		return damage(r, "out of memory");
@@ -196,7 +200,7 @@ static int parse_iface(struct sp_reader *r, struct sp_iface *f)
 	const uint8_t *b = r->rec + SP_REC_HEAD;
 	uint32_t pos = 12;
 
-	if (check_body(r, 12, "interface"))
+	if (check_body(r, 12, "interface", false))
 		return -EBADMSG;
 	f->ifindex = get32(b);
 	memcpy(f->mac, b + 4, 6);
@@ -205,7 +209,7 @@ static int parse_iface(struct sp_reader *r, struct sp_iface *f)
 		return damage(r, "unknown interface role %u", f->role);
 	if (get_str(r, &pos, f->name, "interface name") ||
 	    get_str(r, &pos, f->vm, "interface vm") ||
-	    get_str(r, &pos, f->host, "interface host") || check_body(r, pos, "interface"))
+	    get_str(r, &pos, f->host, "interface host") || check_body(r, pos, "interface", true))
 		return -EBADMSG;
 	account(r);
 	return 0;
@@ -340,7 +344,7 @@ static int parse_frame(struct sp_reader *r, struct sp_frame *f)
 {
 	const uint8_t *b = r->rec + SP_REC_HEAD;
 
-	if (check_body(r, SP_FRAME_HEAD, "frame"))
+	if (check_body(r, SP_FRAME_HEAD, "frame", false))
 		return -EBADMSG;
 	f->seq = get64(b);
 	f->ts_ns = get64(b + 8);
@@ -358,7 +362,7 @@ static int parse_frame(struct sp_reader *r, struct sp_frame *f)
 	if (f->cap_len > f->orig_len)
 		return damage(r, "captured length %u above original length %u",
 			      f->cap_len, f->orig_len);
-	if (check_body(r, SP_FRAME_HEAD + f->cap_len, "frame"))
+	if (check_body(r, SP_FRAME_HEAD + f->cap_len, "frame", true))
 		return -EBADMSG;
 	f->data = b + SP_FRAME_HEAD;
 	account(r);
@@ -372,7 +376,7 @@ static int parse_trailer(struct sp_reader *r)
 	uint64_t frames, records, bytes;
 	uint32_t crc;
 
-	if (check_body(r, SP_TRAILER_BODY, "trailer"))
+	if (check_body(r, SP_TRAILER_BODY, "trailer", true))
 		return -EBADMSG;
 	frames = get64(b);
 	records = get64(b + 8);

@@ -2,7 +2,8 @@
 # The test runner behind `make test`.
 #   tests/run.sh [unit|integration|system]...   (default: all three)
 # Unit tests: the C test binaries in $BUILD/tests and tests/unit/*.sh (no
-# root). Integration tests: tests/integration/*.sh (root; namespaces, veth,
+# root). Fuzz: tests/fuzz/*.sh run each libFuzzer target for a bounded time.
+# Integration tests: tests/integration/*.sh (root; namespaces, veth,
 # taps, BPF). System tests: tests/system/*.sh (QEMU guests). With SANBUILD
 # set, the unit tests run again on the ASan/UBSan build.
 #
@@ -15,7 +16,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 BUILD=${BUILD:-build}
 SANBUILD=${SANBUILD:-}
-KINDS=${*:-unit integration system}
+KINDS=${*:-unit fuzz integration system}
 LOGS=$BUILD/test-logs
 TIMEOUT=${T_TIMEOUT:-900}
 mkdir -p "$LOGS"
@@ -82,14 +83,14 @@ for kind in $KINDS; do
 				unit_in "$SANBUILD" "-san"
 		fi
 		;;
-	integration|system)
+	fuzz|integration|system)
 		for t in tests/$kind/*.sh; do
 			[ -e "$t" ] || continue
 			run_one "$kind/$(basename "$t" .sh)" "$BUILD" bash "$t"
 		done
 		;;
 	*)
-		echo "tests/run.sh: unknown kind '$kind' (unit, integration, system)" >&2
+		echo "tests/run.sh: unknown kind '$kind' (unit, fuzz, integration, system)" >&2
 		exit 2
 		;;
 	esac
