@@ -5,6 +5,7 @@
  * while waiting, timeouts, and one prepared command for the critical path.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -563,6 +564,7 @@ int qmp__open_fd(int fd, const struct qmp_opts *opts, struct qmp **out, char *er
 		return -ENOMEM;
 	}
 	q->fd = fd;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	q->timeout_ms = opts && opts->sz >= sizeof(*opts) && opts->timeout_ms > 0 ?
 			opts->timeout_ms : 5000;
 	q->next_id = 1;
