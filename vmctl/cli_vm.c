@@ -343,9 +343,11 @@ static int do_quit(int argc, char **argv)
 
 /* ---- save / snapshot --live -------------------------------------------- */
 
-static int save_common(const char *snapdir, int argc, char **argv, bool live, bool resume)
+static int save_common(const char *snapdir, int argc, char **argv, bool live, bool resume,
+		       uint64_t bw)
 {
-	struct snap_opts o = { .sz = sizeof(o), .live = live, .resume = resume, .progress = true };
+	struct snap_opts o = { .sz = sizeof(o), .live = live, .resume = resume, .progress = true,
+			       .max_bandwidth = bw };
 	struct snap_vm_result *res;
 	uint64_t t0 = 0, amin = UINT64_MAX, amax = 0;
 	char **names;
@@ -411,16 +413,43 @@ out:
 	return r;
 }
 
+/* BYTES[K|M|G] per second. */
+static int parse_rate(const char *s, uint64_t *out)
+{
+	char *e;
+	unsigned long long v = strtoull(s, &e, 10);
+
+	if (e == s || v == 0)
+		return -1;
+	if (*e == 'K' || *e == 'k')
+		v <<= 10, e++;
+	else if (*e == 'M' || *e == 'm')
+		v <<= 20, e++;
+	else if (*e == 'G' || *e == 'g')
+		v <<= 30, e++;
+	if (*e)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 static int do_save(int argc, char **argv)
 {
 	int k = 0, i;
 	bool resume = false;
 	char **rest = calloc((size_t)argc, sizeof(char *));
 	const char *snapdir = NULL;
+	uint64_t bw = 0;
 
 	for (i = 1; i < argc; i++) {
 		if (is_opt(argv[i], "--cont"))
 			resume = true;
+		else if (is_opt(argv[i], "--max-bandwidth")) {
+			if (i + 1 >= argc || parse_rate(argv[++i], &bw)) {
+				free(rest);
+				return p_usage("--max-bandwidth wants BYTES[K|M|G] per second");
+			}
+		}
 		else if (!snapdir && argv[i][0] != '-')
 			snapdir = argv[i];
 		else
@@ -428,9 +457,9 @@ static int do_save(int argc, char **argv)
 	}
 	if (!snapdir) {
 		free(rest);
-		return p_usage("vm save SNAPDIR [NAME...|--all] [--cont]");
+		return p_usage("vm save SNAPDIR [NAME...|--all] [--cont] [--max-bandwidth B]");
 	}
-	i = save_common(snapdir, k, rest, false, resume);
+	i = save_common(snapdir, k, rest, false, resume, bw);
 	free(rest);
 	return i;
 }
@@ -455,7 +484,7 @@ static int do_snapshot(int argc, char **argv)
 		return p_usage("vm snapshot --live SNAPDIR [NAME...|--all] (use 'vm save' "
 			       "for a stopped snapshot)");
 	}
-	i = save_common(snapdir, k, rest, true, false);
+	i = save_common(snapdir, k, rest, true, false, 0);
 	free(rest);
 	return i;
 }
@@ -630,7 +659,7 @@ static const struct cmd vm_cmds[] = {
 	{ "stop",     do_stop,     "NAME...|--all" },
 	{ "cont",     do_cont,     "NAME...|--all" },
 	{ "quit",     do_quit,     "NAME...|--all" },
-	{ "save",     do_save,     "SNAPDIR [NAME...|--all] [--cont]" },
+	{ "save",     do_save,     "SNAPDIR [NAME...|--all] [--cont] [--max-bandwidth B]" },
 	{ "restore",  do_restore,  "SNAPDIR [NAME...] [--paused]" },
 	{ "snapshot", do_snapshot, "--live SNAPDIR [NAME...|--all]" },
 	{ "fork",     do_fork,     "SNAPDIR --copies N [NAME...]" },
