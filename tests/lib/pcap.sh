@@ -1,0 +1,13 @@
+# Frame bytes as independent tools see them, one lowercase hex line per frame,
+# for byte-for-byte comparisons with what stasis wrote.
+
+# tcpdump_hex FILE: every frame of a pcap or pcapng file, via tcpdump -xx.
+tcpdump_hex() {
+	tcpdump -r "$1" -xx -n -s 0 2>/dev/null | awk '
+		/^[^ \t]/ { if (started) print hex; hex = ""; started = 1; next }
+		/^[ \t]+0x[0-9a-f]+:/ { for (i = 2; i <= NF; i++) hex = hex $i }
+		END { if (started) print hex }'
+}
+
+# stasis_hex FILE.sp: every frame of a .sp file, via stasis sp cat --hex.
+stasis_hex() { "$STASIS" sp cat --hex "$1" | awk '{ print $NF }'; }
