@@ -1,0 +1,49 @@
+#!/bin/bash
+# .sp <-> pcapng on a file of at least 1 GB, beside editcap doing the same
+# conversion (pcap <-> pcapng) on the same frames. Median of 3 runs each.
+set -eu
+. "$(dirname "$0")/lib.sh"
+W=$BUILD/bench-sp
+mkdir -p "$W"
+trap 'rm -rf "$W"' EXIT
+FRAMES=${SP_BENCH_FRAMES:-720000}	# x 1500 bytes: ~1.1 GB
+RUNS=${SP_BENCH_RUNS:-3}
+
+echo "bench sp: writing $FRAMES frames of 1500 bytes"
+"$BUILD/tools/spgen" "$W/big.sp" "$FRAMES" --size 1500
+"$STASIS" sp to-pcapng "$W/big.sp" -o "$W/big.pcapng" > /dev/null
+editcap -F pcap "$W/big.pcapng" "$W/big.pcap"
+size=$(stat -c %s "$W/big.sp")
+echo "bench sp: $((size / 1000000)) MB .sp; timing ($RUNS runs each)"
+
+t_to=$(time_median "$RUNS" "$STASIS" sp to-pcapng "$W/big.sp" -o "$W/o.pcapng")
+t_from=$(time_median "$RUNS" "$STASIS" sp from-pcapng "$W/big.pcapng" -o "$W/o.sp")
+t_e_to=$(time_median "$RUNS" editcap -F pcapng "$W/big.pcap" "$W/e.pcapng")
+t_e_from=$(time_median "$RUNS" editcap -F pcap "$W/big.pcapng" "$W/e.pcap")
+t_info=$(time_median "$RUNS" "$STASIS" sp info "$W/big.sp")
+t_capinfos=$(time_median "$RUNS" capinfos "$W/big.pcapng")
+
+rate() { awk -v b="$size" -v t="$1" 'BEGIN { printf "%.0f MB/s", b / t / 1e6 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+out=$W/section.md
+cat > "$out" <<MD
+<!-- bench:sp -->
+## .sp conversion (issue 3)
+
+\`make bench\` → \`tests/bench/bench_sp.sh\` ($FRAMES frames of 1500 bytes,
+$((size / 1000000)) MB .sp; median of $RUNS runs; files in the page cache;
+$(machine)).
+
+| operation | stasis | editcap / capinfos | editcap time ÷ stasis time |
+| --- | --- | --- | --- |
+| .sp → pcapng (\`sp to-pcapng\`) vs pcap → pcapng (\`editcap -F pcapng\`) | $t_to s ($(rate "$t_to")) | $t_e_to s | $(ratio "$t_e_to" "$t_to") |
+| pcapng → .sp (\`sp from-pcapng\`, reads the file twice) vs pcapng → pcap (\`editcap -F pcap\`) | $t_from s ($(rate "$t_from")) | $t_e_from s | $(ratio "$t_e_from" "$t_from") |
+| validate every record and CRC (\`sp info\`) vs \`capinfos\` | $t_info s ($(rate "$t_info")) | $t_capinfos s | $(ratio "$t_capinfos" "$t_info") |
+
+stasis checks a CRC32C on every record it reads and writes one on every record
+it writes, and fsyncs its output before renaming it into place; editcap does
+neither. A ratio above 1 means stasis is faster.
+<!-- /bench:sp -->
+MD
+cat "$out"
+bench_section sp "$out"
