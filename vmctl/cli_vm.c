@@ -376,8 +376,7 @@ static int save_common(const char *snapdir, int argc, char **argv, bool live, bo
 		for (int i = 0; i < cnt; i++) {
 			json_t *v = json_pack("{s:s,s:I,s:f}", "name", res[i].name,
 				"state_bytes", (json_int_t)res[i].bytes,
-				"save_s", t0 || res[i].saved_ns ? (double)(res[i].saved_ns -
-					(t0 ? t0 : res[i].saved_ns)) / 1e9 : 0.0);
+				"save_s", (double)(res[i].saved_ns - res[i].start_ns) / 1e9);
 
 			if (live) {
 				json_object_set_new(v, "downtime_ms", json_integer(res[i].downtime_ms));

@@ -327,6 +327,7 @@ int snap__save(const char *snapdir, char **names, int n, const struct snap_opts 
 		memset(&res[i], 0, sizeof(res[i]));
 		snprintf(res[i].name, sizeof(res[i].name), "%s", names[i]);
 		res[i].downtime_ms = -1;
+		res[i].start_ns = vmctl__now_ns();
 		sv[i].res = &res[i];
 		r = vm__load(names[i], &sv[i].vm);
 		if (!r)

@@ -152,6 +152,7 @@ struct snap_vm_result {
 	int err;			/* 0 or -errno */
 	char msg[256];
 	uint64_t stop_sent_ns, stop_ack_ns;	/* 0 for a live snapshot */
+	uint64_t start_ns;		/* snap__save() began */
 	uint64_t saved_ns;		/* migration done */
 	uint64_t bytes;			/* state file size */
 	int64_t downtime_ms;		/* QEMU's downtime (live), else -1 */

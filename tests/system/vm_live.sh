@@ -1,0 +1,47 @@
+#!/bin/bash
+# Live snapshot (background-snapshot): the guest keeps ticking through it,
+# the downtime is reported, and a restore continues from the tick of the
+# snapshot moment.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/net.sh"
+t_need_root
+export STASIS_VM_ROOT=$T_WORK/vms
+K=$BUILD/guest/vmlinuz I=$BUILD/guest/initrd.img
+[ -r "$K" ] && [ -r "$I" ] || t_skip "guest image missing: make guest"
+ns_create NS || { t_fail "namespace"; t_done; }
+tap_create "$NS" tapa
+t_defer "'$STASIS' vm quit --all"
+LOG=$STASIS_VM_ROOT/a/console.log
+ticks_from() { tail -n +"$1" "$LOG" | tr -d '\r' | sed -n 's/^tick \([0-9]*\)$/\1/p'; }
+
+echo "ticker --interval-ms 100" > "$T_WORK/run.sh"
+t_run "$T_WORK/out" "$T_WORK/err" "$STASIS" vm start a --kernel "$K" --initrd "$I" \
+	--append "console=ttyS0 loglevel=3 panic=-1 stasis.name=a" --run "$T_WORK/run.sh" \
+	--netns "$NS" --tap tapa
+t_require "vm start a" test "$T_RC" = 0
+t_require "the guest ticks" wait_line "$LOG" '^tick 10' 90
+
+B=$(ticks_from 1 | tail -1)
+t_run "$T_WORK/out" "$T_WORK/err" "$STASIS" -j vm snapshot --live "$T_WORK/snap" a
+t_require "vm snapshot --live exits 0" test "$T_RC" = 0
+A=$(ticks_from 1 | tail -1)
+echo "# ticks: $B before the snapshot, $A after; $(jq -c '.vms[0]' "$T_WORK/out")"
+t_check "the snapshot is marked complete and live" sh -c "jq -e '.live' '$T_WORK/snap/complete' > /dev/null"
+t_check "downtime is reported" sh -c "jq -e '.vms[0].downtime_ms >= 0' '$T_WORK/out' > /dev/null"
+t_eq "the guest was not left paused" running "$("$STASIS" -j vm list | jq -r '.[0].state')"
+L=$(($(wc -l < "$LOG") + 1))
+t_require "the guest keeps ticking after the snapshot" wait_line "$LOG" "^tick $((A + 10))" 30
+
+"$STASIS" vm quit a > /dev/null
+L=$(($(wc -l < "$LOG") + 1))
+t_run "$T_WORK/out" "$T_WORK/err" "$STASIS" vm restore "$T_WORK/snap"
+t_require "vm restore of the live snapshot" test "$T_RC" = 0
+for _ in $(seq 1 100); do
+	[ "$(ticks_from "$L" | wc -l)" -ge 2 ] && break
+	sleep 0.1
+done
+R=$(ticks_from "$L" | head -1)
+echo "# first tick after restore: $R"
+t_check "the restore continues from the snapshot moment ($((B + 1))..$((A + 1)))" \
+	test -n "$R" -a "${R:-0}" -ge $((B + 1)) -a "${R:-0}" -le $((A + 1))
+t_done

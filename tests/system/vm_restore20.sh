@@ -1,0 +1,58 @@
+#!/bin/bash
+# Restore the same snapshot 20 times in a row: each restore continues from
+# the same tick, each on a fresh overlay of the frozen disk, and no QEMU is
+# left behind by the ones it replaced.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/net.sh"
+t_need_root
+export STASIS_VM_ROOT=$T_WORK/vms
+K=$BUILD/guest/vmlinuz I=$BUILD/guest/initrd.img
+[ -r "$K" ] && [ -r "$I" ] || t_skip "guest image missing: make guest"
+ns_create NS || { t_fail "namespace"; t_done; }
+tap_create "$NS" tapa
+t_defer "'$STASIS' vm quit --all"
+LOG=$STASIS_VM_ROOT/a/console.log
+ticks_from() { tail -n +"$1" "$LOG" | tr -d '\r' | sed -n 's/^tick \([0-9]*\)$/\1/p'; }
+
+echo "ticker --interval-ms 100" > "$T_WORK/run.sh"
+t_run "$T_WORK/out" "$T_WORK/err" "$STASIS" vm start a --kernel "$K" --initrd "$I" \
+	--append "console=ttyS0 loglevel=3 panic=-1 stasis.name=a" --run "$T_WORK/run.sh" \
+	--netns "$NS" --tap tapa --disk-size 16
+t_require "vm start a" test "$T_RC" = 0
+t_require "the guest ticks" wait_line "$LOG" '^tick 5' 90
+t_run "$T_WORK/out" "$T_WORK/err" "$STASIS" vm save "$T_WORK/snap" a
+t_require "vm save" test "$T_RC" = 0
+sleep 0.5
+T=$(ticks_from 1 | tail -1)
+echo "# saved at tick $T"
+
+good=0 bad=""
+for n in $(seq 1 20); do
+	# quit first: the ticks of the instance being replaced are not this
+	# restore's (restore replaces a running instance too: vm_tick.sh)
+	[ "$n" = 1 ] || "$STASIS" vm quit a > /dev/null
+	L=$(($(wc -l < "$LOG") + 1))
+	if ! "$STASIS" vm restore "$T_WORK/snap" > "$T_WORK/out" 2> "$T_WORK/err"; then
+		bad="$bad $n:exit($(cat "$T_WORK/err"))"
+		continue
+	fi
+	# wait for two ticks of this restore
+	for _ in $(seq 1 100); do
+		[ "$(ticks_from "$L" | wc -l)" -ge 2 ] && break
+		sleep 0.1
+	done
+	first=$(ticks_from "$L" | head -1)
+	if [ "$first" = $((T + 1)) ]; then
+		good=$((good + 1))
+	else
+		bad="$bad $n:first=$first"
+	fi
+done
+[ -z "$bad" ] || echo "# failed restores:$bad"
+t_eq "20 restores, each continues at tick $((T + 1))" 20 "$good"
+t_eq "one QEMU runs for a (the replaced ones are gone)" 1 \
+	"$(pgrep -f -- "-name a .*$STASIS_VM_ROOT/a/qmp.sock" | wc -l)"
+t_eq "each restore ran on its own fresh overlay" 20 \
+	"$(ls "$STASIS_VM_ROOT"/a/disk-r*.qcow2 | wc -l)"
+t_eq "the instance is running" running "$("$STASIS" -j vm list | jq -r '.[0].state')"
+t_done
