@@ -74,6 +74,7 @@ TEST_TOOLS := $(BUILD)/tools/spgen
 # in FUZZ_DEPS_NAME, built with clang (libFuzzer needs it) and ASan/UBSan.
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/fuzz/fuzz_%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_DEPS_sp_reader := $(LIB_sp)
+FUZZ_DEPS_qmp := vmctl/qmp_msg.c
 
 .PHONY: all deps test test-unit test-san demo bench install clean guest fuzz
 all: $(BUILD)/stasis $(UNIT_BINS) $(GUEST_TOOLS) $(TEST_TOOLS)
