@@ -312,33 +312,49 @@ static int do_cont(int argc, char **argv) { return broadcast("continued", "cont"
 
 static int do_quit(int argc, char **argv)
 {
-	char **names;
+	json_t *a = json_array();
+	char **names, first[600] = "";
 	int n, r, cnt, bad = 0;
 
 	r = pick_names(argc - 1, argv + 1, &names, &n, true);
 	if (r)
-		return r;
+		return json_decref(a), r;
 	cnt = n < 0 ? -n : n;
-	for (int i = 0; i < cnt && !bad; i++) {
-		struct vm *vm;
+	/* Every VM is tried; one that was not running is only a note. */
+	for (int i = 0; i < cnt; i++) {
+		struct vm *vm = NULL;
+		const char *what = "quit";
 
-		if (vm__load(names[i], &vm) || vm__quit(vm, 5000)) {
-			bad = 1;
-			r = p_err("%s", vmctl__errmsg());
+		r = vm__load(names[i], &vm);
+		if (!r)
+			r = vm__quit(vm, 5000);
+		if (r == -ESRCH) {
+			what = "not running";
+			r = 0;
 		}
 		vm__free(vm);
-		if (!bad && !json_output)
-			printf("%s: quit\n", names[i]);
-	}
-	if (!bad && json_output) {
-		json_t *a = json_array();
-
-		for (int i = 0; i < cnt; i++)
-			json_array_append_new(a, json_string(names[i]));
-		jw_value(json_pack("{s:o}", "quit", a));
+		if (r) {
+			if (!bad)
+				snprintf(first, sizeof(first), "%s", vmctl__errmsg());
+			bad++;
+			continue;
+		}
+		if (json_output)
+			json_array_append_new(a, json_pack("{s:s,s:s}", "name", names[i], "state", what));
+		else
+			printf("%s: %s\n", names[i], what);
 	}
 	free_names(names, n);
-	return bad ? r : EXIT_OK;
+	if (bad) {
+		json_decref(a);
+		return bad > 1 ? p_err("%s (and %d more VMs could not be quit)", first, bad - 1) :
+				 p_err("%s", first);
+	}
+	if (json_output)
+		jw_value(json_pack("{s:o}", "quit", a));
+	else
+		json_decref(a);
+	return EXIT_OK;
 }
 
 /* ---- save / snapshot --live -------------------------------------------- */
