@@ -239,7 +239,17 @@ static int broadcast(const char *verb, const char *cmd, int argc, char **argv)
 	int n, cnt, r, failed, first = -1;
 	uint64_t t0 = 0, amin = UINT64_MAX, amax = 0;
 	json_t *arr;
+	bool seq = false;
 
+	/* --sequential: one command, wait for its reply, the next: what a
+	 * plain loop of QMP calls does (for comparison and benchmarks). */
+	for (int i = 1; i < argc; i++)
+		if (is_opt(argv[i], "--sequential")) {
+			seq = true;
+			memmove(argv + i, argv + i + 1, sizeof(char *) * (size_t)(argc - i - 1));
+			argc--;
+			break;
+		}
 	r = pick_names(argc - 1, argv + 1, &names, &n, true);
 	if (r)
 		return r;
@@ -254,7 +264,15 @@ static int broadcast(const char *verb, const char *cmd, int argc, char **argv)
 	}
 	for (int i = 0; i < cnt; i++)
 		qmp__prepare(qs[i], cmd, NULL);
-	failed = qmp__fire_all(qs, cnt, 5000);
+	if (seq) {
+		failed = 0;
+		for (int i = 0; i < cnt; i++) {
+			qmp__fire(qs[i]);
+			failed += qmp__collect(qs[i], 5000, NULL) != 0;
+		}
+	} else {
+		failed = qmp__fire_all(qs, cnt, 5000);
+	}
 	for (int i = 0; i < cnt; i++) {
 		uint64_t s, a;
 
@@ -671,8 +689,8 @@ static const struct cmd vm_cmds[] = {
 				   "[--accel A] [--paused] [-- QEMU ARGS]" },
 	{ "adopt",    do_adopt,    "NAME --qmp SOCKET [--argv-file FILE]" },
 	{ "list",     do_list,     "" },
-	{ "stop",     do_stop,     "NAME...|--all" },
-	{ "cont",     do_cont,     "NAME...|--all" },
+	{ "stop",     do_stop,     "NAME...|--all [--sequential]" },
+	{ "cont",     do_cont,     "NAME...|--all [--sequential]" },
 	{ "quit",     do_quit,     "NAME...|--all" },
 	{ "save",     do_save,     "SNAPDIR [NAME...|--all] [--cont] [--max-bandwidth B]" },
 	{ "restore",  do_restore,  "SNAPDIR [NAME...] [--paused]" },

@@ -401,8 +401,8 @@ int snap__save(const char *snapdir, char **names, int n, const struct snap_opts 
 			r = poll_migration(&sv[i], o.progress);
 			if (r == 1) {
 				sv[i].done = true;
-				res[i].saved_ns = vmctl__now_ns();
 				finish_vm(&sv[i], snapdir, o.live);
+				res[i].saved_ns = vmctl__now_ns();	/* on disk */
 			} else if (r == 0) {
 				pending++;
 			}
