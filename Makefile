@@ -39,7 +39,7 @@ endif
 
 # ---- libraries: one per code folder, one public header each -------------
 LIB_bpf     := bpf/stasis_bpf.c
-LIB_loader  := loader/kernel.c
+LIB_loader  := $(addprefix loader/,kernel.c link.c attach.c state.c drain.c replay.c)
 LIB_vmctl   := vmctl/instance.c vmctl/util.c vmctl/qmp_msg.c vmctl/qmp.c vmctl/launch.c vmctl/save.c vmctl/restore.c
 LIB_sp      := $(addprefix sp-format/,crc32c.c writer.c reader.c pcapng.c copy.c edit.c mutate.c merge.c checksum.c)
 LIB_coord   := coordinator/action.c
@@ -83,7 +83,7 @@ all: $(BUILD)/stasis $(UNIT_BINS) $(GUEST_TOOLS) $(TEST_TOOLS)
 $(BPF_OBJ): bpf/stasis.bpf.c bpf/stasis_maps.h
 	@mkdir -p $(@D)
 	$(call msg,CLANG,$@)
-	$(Q)$(CLANG) -target bpf -O2 -g -Wall -Werror -I. -I/usr/include/$(HOSTARCH) -c $< -o $@
+	$(Q)$(CLANG) -target bpf -mcpu=v3 -O2 -g -Wall -Werror -I. -I/usr/include/$(HOSTARCH) -c $< -o $@
 
 $(BPF_SKEL): $(BPF_OBJ)
 	$(call msg,SKEL,$@)

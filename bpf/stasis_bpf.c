@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
@@ -12,17 +13,30 @@ struct stasis_prog {
 
 int stasis_prog__load(struct stasis_prog **out)
 {
+	return stasis_prog__load_opts(out, 0);
+}
+
+int stasis_prog__load_opts(struct stasis_prog **out, uint32_t ring_bytes)
+{
 	struct stasis_prog *p = calloc(1, sizeof(*p));
-	int err;
+	int err, ncpu = libbpf_num_possible_cpus();
 
 	if (!p)
 		return -ENOMEM;
+	if (ncpu < 1) {
+		free(p);
+		return ncpu < 0 ? ncpu : -EINVAL;
+	}
 	p->skel = stasis_skel__open();
 	if (!p->skel) {
 		err = -errno;
 		free(p);
 		return err ? err : -EINVAL;
 	}
+	/* One scratch slot per CPU (the programs index it by CPU id). */
+	bpf_map__set_max_entries(p->skel->maps.scratch, (uint32_t)ncpu);
+	if (ring_bytes)
+		bpf_map__set_max_entries(p->skel->maps.ring, ring_bytes);
 	err = stasis_skel__load(p->skel);
 	if (err) {
 		stasis_skel__destroy(p->skel);
@@ -87,4 +101,24 @@ int stasis_prog__counters(const struct stasis_prog *p, uint64_t out[STASIS_CNT_M
 	}
 	free(vals);
 	return 0;
+}
+
+int stasis_prog__pin(struct stasis_prog *p, const char *dir)
+{
+	char path[512];
+	struct bpf_map *m;
+	int err;
+
+	bpf_object__for_each_map(m, p->skel->obj) {
+		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(m));
+		if ((err = bpf_map__pin(m, path)))
+			return err;
+	}
+	snprintf(path, sizeof(path), "%s/tc", dir);
+	return bpf_program__pin(p->skel->progs.stasis_tc_egress, path);
+}
+
+const void *stasis_prog__elf(size_t *size)
+{
+	return stasis_skel__elf_bytes(size);
 }

@@ -6,13 +6,20 @@
 #ifndef STASIS_BPF_H
 #define STASIS_BPF_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "bpf/stasis_maps.h"
 
 struct stasis_prog;
 
-/* Open and load the embedded object into the kernel. Negative errno. */
+/* Open and load the embedded object into the kernel. Negative errno.
+ * @ring_bytes sizes the frame ring (0: the default, 64 MiB; a power of 2). */
 int stasis_prog__load(struct stasis_prog **out);
+int stasis_prog__load_opts(struct stasis_prog **out, uint32_t ring_bytes);
+/* Pin every map as DIR/<map name> and the TC program as DIR/tc. */
+int stasis_prog__pin(struct stasis_prog *p, const char *dir);
+/* The embedded ELF object, for loaders (libxdp) that open it themselves. */
+const void *stasis_prog__elf(size_t *size);
 void stasis_prog__destroy(struct stasis_prog *p);
 
 /* Names of the programs and maps in the object, for probing and listing. */

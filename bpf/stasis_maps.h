@@ -20,21 +20,83 @@ struct stasis_host {
 	__u32 state;		/* enum stasis_state */
 	__u32 flags;
 	__u64 epoch;		/* names the snapshot being taken */
-	__u64 seq;		/* global sequence number of captured frames */
+	__u64 seq;		/* next global sequence number of a captured frame */
+	__u64 hold_ns;		/* ktime when the host last went to HOLD */
 };
 
 /* Per-CPU counters, one array slot per reason, summed by userspace. */
 enum stasis_counter {
 	STASIS_CNT_SEEN_EGRESS = 0,	/* frames seen at TC egress */
 	STASIS_CNT_SEEN_XDP,		/* frames seen at XDP (sent by a guest) */
-	STASIS_CNT_HELD,
-	STASIS_CNT_REPLAYED,
+	STASIS_CNT_HELD,		/* captured into the ring */
+	STASIS_CNT_REPLAYED,		/* counted by userspace replay */
 	STASIS_CNT_DROP_RING_FULL,
 	STASIS_CNT_DROP_TOO_BIG,
 	STASIS_CNT_DROP_LOAD,		/* bpf_skb_load_bytes failed */
+	STASIS_CNT_DROP_EVENT,		/* event queue full */
+	STASIS_CNT_TRIGGERS,		/* triggers fired */
 	STASIS_CNT_MAX,
 };
 
+/* Per-device counters (per-CPU hash keyed by ifindex). */
+struct stasis_dev_stats {
+	__u64 seen_egress;
+	__u64 seen_xdp;
+	__u64 held;
+	__u64 dropped;
+};
+
 #define STASIS_MAX_FRAME	65536	/* GSO super-frames are held whole */
+#define STASIS_MAX_TRIGGERS	16
+#define STASIS_TRIG_BYTES	64
+
+/* Directions a trigger applies to (a mask). */
+enum {
+	STASIS_TDIR_TO_GUEST   = 1,	/* at TC egress of a tap or uplink */
+	STASIS_TDIR_FROM_GUEST = 2,	/* at XDP of a tap */
+};
+enum { STASIS_TRIG_ONCE = 1 };
+
+struct stasis_trigger {
+	__u32 active;
+	__u32 flags;		/* STASIS_TRIG_ONCE */
+	__u32 dirs;		/* STASIS_TDIR_* mask */
+	__u32 ifindex;		/* 0: any device */
+	__u32 offset;		/* from the Ethernet header */
+	__u32 len;		/* 1..STASIS_TRIG_BYTES */
+	__u8 bytes[STASIS_TRIG_BYTES];
+	__u8 mask[STASIS_TRIG_BYTES];	/* all 0xff when none was given */
+	__u64 hits;
+};
+
+/* A trigger that fired (queue map `events`; also written to `evring` to wake
+ * whoever waits). */
+struct stasis_event {
+	__u64 ts_ns;		/* ktime (CLOCK_MONOTONIC) */
+	__u64 epoch;		/* the epoch the hold was given */
+	__u32 trigger;
+	__u32 ifindex;
+	__u32 dir;		/* STASIS_TDIR_* */
+	__u32 held;		/* 1 when this event moved the host to HOLD */
+};
+
+/* A frame in the ring buffer: this header, then cap_len bytes. */
+struct stasis_frame_hdr {
+	__u64 seq;
+	__u64 ts_ns;		/* ktime (CLOCK_MONOTONIC) */
+	__u32 ifindex;
+	__u32 orig_len;
+	__u32 cap_len;
+	__u16 gso_size;		/* > 0: a GSO super-frame of segments this size */
+	__u8 dir;		/* 0: out of the device (toward its peer) */
+	__u8 pad;
+};
+
+/* Attached devices (hash keyed by ifindex), written by the loader. */
+enum { STASIS_ROLE_TAP = 1, STASIS_ROLE_UPLINK = 2 };
+struct stasis_dev {
+	__u32 role;
+	__u32 xdp;		/* 1 when the XDP program is attached too */
+};
 
 #endif

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <stdlib.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -46,5 +50,110 @@ int loader__ensure_bpffs(const char *dir)
 		return -errno;
 	if (mount("bpf", dir, "bpf", 0, "mode=0700"))
 		return -errno;
+	return 0;
+}
+
+/*
+ * Where the pins live. `ip netns exec` gives each invocation its own mount
+ * namespace and a fresh /sys, so a bpffs mounted (or found) there would
+ * vanish with the invocation. The pins go instead into the /sys/fs/bpf of
+ * the outermost mount namespace we can reach among our ancestors (PID 1's
+ * on an ordinary host; the calling shell's where PID 1 is out of reach, as
+ * in some sandboxes), through /proc/PID/root. When that namespace has no
+ * bpffs, one is mounted there (setns and back; setns moves the working
+ * folder, so it is restored).
+ */
+static int outer_pid(void)
+{
+	struct stat self, st;
+	char path[64];
+	int pid = getppid(), best = 0;
+
+	if (stat("/proc/self/ns/mnt", &self))
+		return 0;
+	for (int depth = 0; pid > 0 && depth < 64; depth++) {
+		FILE *f;
+		char line[256];
+		int ppid = 0;
+
+		snprintf(path, sizeof(path), "/proc/%d/ns/mnt", pid);
+		if (stat(path, &st))
+			break;	/* out of reach: stop at the last one we can use */
+		if (st.st_ino != self.st_ino)
+			best = pid;
+		if (pid == 1)
+			break;
+		snprintf(path, sizeof(path), "/proc/%d/status", pid);
+		f = fopen(path, "r");
+		if (!f)
+			break;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "PPid: %d", &ppid) == 1)
+				break;
+		fclose(f);
+		pid = ppid;
+	}
+	return best;
+}
+
+static int mount_in(int pid)
+{
+	char path[64];
+	int self, other, cwd, err = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", pid);
+	self = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	other = open(path, O_RDONLY | O_CLOEXEC);
+	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (self < 0 || other < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (setns(other, CLONE_NEWNS)) {
+		err = -errno;
+		goto out;
+	}
+	err = loader__ensure_bpffs("/sys/fs/bpf");
+	if (setns(self, CLONE_NEWNS) && !err)
+		err = -errno;
+	if (cwd >= 0 && fchdir(cwd) && !err)
+		err = -errno;
+out:
+	if (self >= 0)
+		close(self);
+	if (other >= 0)
+		close(other);
+	if (cwd >= 0)
+		close(cwd);
+	return err;
+}
+
+int loader__pin_dir(char *buf, size_t len)
+{
+	char root[64] = "";
+	struct statfs fs;
+	struct stat st;
+	int pid = outer_pid(), err;
+
+	if (getenv("STASIS_BPFFS")) {
+		snprintf(root, sizeof(root), "%s", getenv("STASIS_BPFFS"));
+		err = loader__ensure_bpffs(root);
+	} else if (pid) {
+		snprintf(root, sizeof(root), "/proc/%d/root/sys/fs/bpf", pid);
+		err = (statfs(root, &fs) == 0 && fs.f_type == BPF_FS_MAGIC) ? 0 : mount_in(pid);
+	} else {
+		snprintf(root, sizeof(root), "/sys/fs/bpf");
+		err = loader__ensure_bpffs(root);
+	}
+	if (err)
+		return err;
+	/* libxdp keeps its own pins (the dispatcher) under the same bpffs. */
+	setenv("LIBXDP_BPFFS", root, 1);
+	if (stat("/proc/self/ns/net", &st))
+		return -errno;
+	snprintf(buf, len, "%s/stasis", root);
+	if (mkdir(buf, 0700) && errno != EEXIST)
+		return -errno;
+	snprintf(buf, len, "%s/stasis/net-%llu", root, (unsigned long long)st.st_ino);
 	return 0;
 }

@@ -1,17 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libstasis_loader: loads, attaches, pins and drives the BPF side on this host.
+ *
+ * State is pinned in the bpffs of the host's first mount namespace (reached
+ * as /proc/1/root/sys/fs/bpf), in a folder per network namespace
+ * (stasis/net-<inode>): every invocation in the same network namespace finds
+ * it, also under `ip netns exec` (which gives each invocation a fresh /sys),
+ * and two network namespaces never see each other's state.
  */
 #ifndef STASIS_LOADER_H
 #define STASIS_LOADER_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include "bpf/stasis_maps.h"
 
 /* Oldest kernel stasis supports: BPF ring buffer (5.8), libxdp's multi-program
- * dispatcher via freplace (5.10), skb->gso_size in __sk_buff (5.7). 5.10 is
- * also the oldest LTS that has all of them. */
+ * dispatcher via freplace (5.10), 32-bit atomics and cmpxchg on map values
+ * (5.12), bpf_xdp_load_bytes for triggers at any offset (5.18). */
 #define LOADER_MIN_KERNEL_MAJOR 5
-#define LOADER_MIN_KERNEL_MINOR 10
+#define LOADER_MIN_KERNEL_MINOR 18
+#define LOADER_ERR_MAX 512
 
 /* Parse a release string ("6.1.0-56-cloud-amd64") into major/minor. -EINVAL. */
 int loader__parse_release(const char *release, int *major, int *minor);
@@ -20,5 +30,84 @@ int loader__parse_release(const char *release, int *major, int *minor);
 int loader__kernel_check(char *release, size_t len);
 /* Make sure a bpffs is mounted at @dir (mounting one if none is). */
 int loader__ensure_bpffs(const char *dir);
+/* The pin folder of this network namespace (the bpffs mounted if needed). */
+int loader__pin_dir(char *buf, size_t len);
+
+/* ---- attach / detach ------------------------------------------------------ */
+struct loader_attach_opts {
+	const char *const *taps;	/* TC egress + XDP */
+	size_t n_taps;
+	const char *const *uplinks;	/* TC egress only */
+	size_t n_uplinks;
+	uint32_t ring_bytes;		/* first attach only; 0: 64 MiB */
+};
+/* All devices or none: on failure nothing of this call stays attached. */
+int loader__attach(const struct loader_attach_opts *o, char *err);
+/* Detach @devs (all when n == 0); unpins everything when none is left. */
+int loader__detach(const char *const *devs, size_t n, char *err);
+
+/* ---- the attached state ----------------------------------------------------- */
+struct loader;
+/* -ENOENT (with a message) when nothing is attached in this namespace. */
+int loader__open(struct loader **out, char *err);
+void loader__close(struct loader *l);
+
+struct loader_dev {
+	uint32_t ifindex;
+	uint32_t role;			/* STASIS_ROLE_* */
+	bool xdp;
+	char name[64];
+	uint8_t mac[6];
+	struct stasis_dev_stats stats;	/* summed over CPUs */
+	uint64_t tx_dropped;		/* the link's counter (libnl) */
+};
+int loader__host(struct loader *l, struct stasis_host *h);
+int loader__set_state(struct loader *l, uint32_t state, uint64_t epoch);
+int loader__counters(struct loader *l, uint64_t out[STASIS_CNT_MAX]);
+/* Attached devices; *n in: room, out: count. */
+int loader__devs(struct loader *l, struct loader_dev *devs, size_t *n);
+/* Bytes waiting in the frame ring, and its size. */
+int loader__ring_use(struct loader *l, uint64_t *used, uint64_t *size);
+
+/* ---- triggers ------------------------------------------------------------------ */
+/* Returns the new trigger's id (>= 0) or negative errno (-ENOSPC: full). */
+int loader__trigger_add(struct loader *l, const struct stasis_trigger *t);
+int loader__trigger_get(struct loader *l, uint32_t id, struct stasis_trigger *t);
+int loader__trigger_del(struct loader *l, uint32_t id);
+/* Wait for a trigger event up to @timeout_ms (-1: forever). 1: @ev filled;
+ * 0: timeout; negative errno. Events that fired while nobody waited are
+ * returned first. */
+int loader__wait_event(struct loader *l, int timeout_ms, struct stasis_event *ev);
+
+/* ---- drain and replay ------------------------------------------------------------ */
+/* Host time of a BPF ktime (CLOCK_MONOTONIC ns) as ns since the Unix epoch. */
+uint64_t loader__ktime_to_real(uint64_t ktime_ns);
+
+struct loader_drain_opts {
+	bool follow;			/* keep draining until the host leaves HOLD or *stop */
+	volatile int *stop;		/* set by a signal handler */
+	void (*progress)(uint64_t frames, uint64_t bytes, void *ctx);
+	void *ctx;
+};
+/* The ring into a .sp file (written under a temporary name, renamed at the
+ * end). Returns the frame count or negative errno. */
+int64_t loader__drain(struct loader *l, const char *path, const struct loader_drain_opts *o,
+		      char *err);
+
+struct loader_replay_opts {
+	bool spacing;			/* keep the original gaps */
+	uint64_t rate_pps;		/* 0: no pacing beyond the queue checks */
+	void (*progress)(uint64_t sent, uint64_t total, void *ctx);
+	void *ctx;
+};
+struct loader_replay_result {
+	uint64_t file_frames, ring_frames;	/* sent from the file, from the ring */
+	uint64_t tx_dropped;			/* growth of the devices' tx_dropped */
+};
+/* REPLAY; the file's frames on their own devices over AF_XDP in file order;
+ * then what the ring holds (frames that arrived meanwhile) until it is
+ * empty; then PASS, and the last frames held before the switch. */
+int loader__replay(struct loader *l, const char *path, const struct loader_replay_opts *o,
+		   struct loader_replay_result *res, char *err);
 
 #endif

@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Attach and detach. TC egress through libbpf's TC API (clsact), XDP through
+ * libxdp so stasis coexists with other XDP programs on the same device. The
+ * first attach loads the object and pins its maps; later ones reuse them.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+#include "bpf/stasis_bpf.h"
+#include "loader/internal.h"
+
+struct target {
+	const char *name;
+	uint32_t ifindex;
+	uint32_t role;
+	bool tc_done, xdp_done;
+};
+
+static int tc_attach(uint32_t ifindex, int prog_fd)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)ifindex, .attach_point = BPF_TC_EGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIO,
+			    .prog_fd = prog_fd);
+	int err = bpf_tc_hook_create(&hook);
+
+	if (err && err != -EEXIST)
+		return err;
+	return bpf_tc_attach(&hook, &opts);
+}
+
+static int tc_detach(uint32_t ifindex)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)ifindex, .attach_point = BPF_TC_EGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIO);
+
+	return bpf_tc_detach(&hook, &opts);
+}
+
+/* libxdp loads its own copy of the object (as an extension of its
+ * dispatcher); its maps are made to be ours, by fd, before it does. */
+static int xdp_attach(const char *dir, uint32_t ifindex)
+{
+	size_t sz;
+	const void *elf = stasis_prog__elf(&sz);
+	struct bpf_object *obj = bpf_object__open_mem(elf, sz, NULL);
+	struct xdp_program *xp;
+	struct bpf_map *m;
+	char path[512];
+	int err;
+
+	if (!obj)
+		return -errno;
+	bpf_object__for_each_map(m, obj) {
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(m));
+		fd = bpf_obj_get(path);
+		if (fd < 0) {
+			err = -errno;
+			bpf_object__close(obj);
+			return err;
+		}
+		err = bpf_map__reuse_fd(m, fd);
+		close(fd);
+		if (err) {
+			bpf_object__close(obj);
+			return err;
+		}
+	}
+	/* Only the XDP program is needed from this copy. */
+	bpf_program__set_autoload(bpf_object__find_program_by_name(obj, "stasis_tc_egress"), false);
+	DECLARE_LIBXDP_OPTS(xdp_program_opts, xo, .obj = obj, .prog_name = "stasis_xdp");
+	xp = xdp_program__create(&xo);
+	err = libxdp_get_error(xp);
+	if (!err) {
+		err = xdp_program__attach(xp, (int)ifindex, XDP_MODE_UNSPEC, 0);
+		xdp_program__close(xp);
+	}
+	bpf_object__close(obj);
+	return err;
+}
+
+static int xdp_detach(uint32_t ifindex)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex((int)ifindex);
+	struct xdp_program *p = NULL;
+	int err = -ENOENT;
+
+	if (libxdp_get_error(mp))
+		return -ENOENT;
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		if (p && !strcmp(xdp_program__name(p), "stasis_xdp"))
+			err = xdp_multiprog__detach(mp);
+	} else {
+		while ((p = xdp_multiprog__next_prog(p, mp))) {
+			if (strcmp(xdp_program__name(p), "stasis_xdp"))
+				continue;
+			err = xdp_program__detach(p, (int)ifindex, XDP_MODE_UNSPEC, 0);
+			break;
+		}
+	}
+	xdp_multiprog__close(mp);
+	return err;
+}
+
+static void undo(struct target *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (t[i].xdp_done)
+			xdp_detach(t[i].ifindex);
+		if (t[i].tc_done)
+			tc_detach(t[i].ifindex);
+	}
+}
+
+static void unpin_all(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[512];
+
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			unlink(path);
+		}
+	closedir(d);
+	rmdir(dir);
+}
+
+int loader__attach(const struct loader_attach_opts *o, char *err)
+{
+	size_t n = o->n_taps + o->n_uplinks;
+	struct target *t = calloc(n ? n : 1, sizeof(*t));
+	char dir[256], path[512];
+	bool fresh = false;
+	int ret, tc_fd = -1, devs_fd = -1, stats_fd = -1;
+
+	if (!t)
+		return -ENOMEM;
+	if (!n) {
+		snprintf(err, LOADER_ERR_MAX, "no device given");
+		ret = -EINVAL;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		t[i].name = i < o->n_taps ? o->taps[i] : o->uplinks[i - o->n_taps];
+		t[i].role = i < o->n_taps ? STASIS_ROLE_TAP : STASIS_ROLE_UPLINK;
+		if (link_by_name(t[i].name, &t[i].ifindex, NULL)) {
+			snprintf(err, LOADER_ERR_MAX, "no device '%s' in this network namespace", t[i].name);
+			ret = -ENODEV;
+			goto out;
+		}
+		for (size_t k = 0; k < i; k++)
+			if (t[k].ifindex == t[i].ifindex) {
+				snprintf(err, LOADER_ERR_MAX, "device '%s' given twice", t[i].name);
+				ret = -EINVAL;
+				goto out;
+			}
+	}
+	if ((ret = loader__pin_dir(dir, sizeof(dir)))) {
+		snprintf(err, LOADER_ERR_MAX, "cannot reach a bpffs: %s", strerror(-ret));
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/tc", dir);
+	tc_fd = bpf_obj_get(path);
+	if (tc_fd < 0) {
+		struct stasis_prog *p;
+
+		unpin_all(dir);	/* leftovers of an interrupted attach */
+		if (mkdir(dir, 0700) && errno != EEXIST) {
+			ret = -errno;
+			snprintf(err, LOADER_ERR_MAX, "%s: %s", dir, strerror(errno));
+			goto out;
+		}
+		if ((ret = stasis_prog__load_opts(&p, o->ring_bytes))) {
+			snprintf(err, LOADER_ERR_MAX, "loading the BPF object failed: %s", strerror(-ret));
+			rmdir(dir);
+			goto out;
+		}
+		ret = stasis_prog__pin(p, dir);
+		stasis_prog__destroy(p);	/* the pins keep everything alive */
+		if (ret) {
+			snprintf(err, LOADER_ERR_MAX, "pinning under %s failed: %s", dir, strerror(-ret));
+			unpin_all(dir);
+			goto out;
+		}
+		fresh = true;
+		tc_fd = bpf_obj_get(path);
+	}
+	snprintf(path, sizeof(path), "%s/devs", dir);
+	devs_fd = bpf_obj_get(path);
+	snprintf(path, sizeof(path), "%s/devstats", dir);
+	stats_fd = bpf_obj_get(path);
+	if (tc_fd < 0 || devs_fd < 0 || stats_fd < 0) {
+		ret = -errno;
+		snprintf(err, LOADER_ERR_MAX, "the pins under %s are incomplete: %s", dir, strerror(errno));
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct stasis_dev d;
+
+		if (!bpf_map_lookup_elem(devs_fd, &t[i].ifindex, &d)) {
+			snprintf(err, LOADER_ERR_MAX, "'%s' is already attached", t[i].name);
+			ret = -EEXIST;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		ret = tc_attach(t[i].ifindex, tc_fd);
+		if (ret) {
+			snprintf(err, LOADER_ERR_MAX, "%s: TC egress attach failed: %s%s", t[i].name,
+				 strerror(-ret), ret == -EEXIST ? " (another filter holds stasis's handle)" : "");
+			goto fail;
+		}
+		t[i].tc_done = true;
+		if (t[i].role == STASIS_ROLE_TAP) {
+			ret = xdp_attach(dir, t[i].ifindex);
+			if (ret) {
+				snprintf(err, LOADER_ERR_MAX, "%s: XDP attach failed: %s", t[i].name, strerror(-ret));
+				goto fail;
+			}
+			t[i].xdp_done = true;
+		}
+	}
+	int ncpu = libbpf_num_possible_cpus();
+	struct stasis_dev_stats *zero = calloc(ncpu, sizeof(*zero));
+
+	for (size_t i = 0; zero && i < n; i++) {
+		struct stasis_dev d = { .role = t[i].role, .xdp = t[i].xdp_done };
+
+		bpf_map_update_elem(stats_fd, &t[i].ifindex, zero, BPF_ANY);
+		if (bpf_map_update_elem(devs_fd, &t[i].ifindex, &d, BPF_NOEXIST)) {
+			ret = -errno;
+			snprintf(err, LOADER_ERR_MAX, "recording %s: %s", t[i].name, strerror(errno));
+			free(zero);
+			goto fail;
+		}
+	}
+	free(zero);
+	ret = 0;
+	goto out;
+fail:
+	undo(t, n);
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(devs_fd, &t[i].ifindex);
+	if (fresh)
+		unpin_all(dir);
+out:
+	if (tc_fd >= 0)
+		close(tc_fd);
+	if (devs_fd >= 0)
+		close(devs_fd);
+	if (stats_fd >= 0)
+		close(stats_fd);
+	free(t);
+	return ret;
+}
+
+int loader__detach(const char *const *names, size_t n, char *err)
+{
+	struct loader *l;
+	uint32_t key, next, *list = NULL;
+	size_t count = 0, left = 0;
+	int ret;
+
+	if ((ret = loader__open(&l, err)))
+		return ret;
+	list = calloc(1024, sizeof(*list));
+	if (!list) {
+		loader__close(l);
+		return -ENOMEM;
+	}
+	for (int r = bpf_map_get_next_key(l->devs, NULL, &next); !r && count < 1024;
+	     r = bpf_map_get_next_key(l->devs, &key, &next)) {
+		list[count++] = next;
+		key = next;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint32_t ifi;
+		bool found = false;
+
+		if (link_by_name(names[i], &ifi, NULL)) {
+			snprintf(err, LOADER_ERR_MAX, "no device '%s' in this network namespace", names[i]);
+			ret = -ENODEV;
+			goto out;
+		}
+		for (size_t k = 0; k < count; k++)
+			found = found || list[k] == ifi;
+		if (!found) {
+			snprintf(err, LOADER_ERR_MAX, "'%s' is not attached", names[i]);
+			ret = -ENOENT;
+			goto out;
+		}
+	}
+	for (size_t k = 0; k < count; k++) {
+		char name[IF_NAMESIZE];
+		bool pick = n == 0;
+		struct stasis_dev d = { 0 };
+
+		for (size_t i = 0; !pick && i < n; i++) {
+			uint32_t ifi;
+
+			pick = !link_by_name(names[i], &ifi, NULL) && ifi == list[k];
+		}
+		if (!pick) {
+			left++;
+			continue;
+		}
+		bpf_map_lookup_elem(l->devs, &list[k], &d);
+		/* A device that is gone took its hooks with it. */
+		if (link_by_index(list[k], name, sizeof(name), NULL, NULL) == 0) {
+			if (d.xdp)
+				xdp_detach(list[k]);
+			tc_detach(list[k]);
+		}
+		bpf_map_delete_elem(l->devs, &list[k]);
+		bpf_map_delete_elem(l->devstats, &list[k]);
+	}
+	if (!left)
+		unpin_all(l->dir);
+	ret = 0;
+out:
+	free(list);
+	loader__close(l);
+	return ret;
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal to loader/. */
+#ifndef LOADER_INTERNAL_H
+#define LOADER_INTERNAL_H
+
+#include "loader/loader.h"
+
+#define TC_HANDLE	0x57a5
+#define TC_PRIO		1
+
+struct loader {
+	char dir[256];
+	int host, counters, devstats, devs, triggers, events, evring, ring;
+};
+
+/* libnl lookups in the current network namespace. */
+int link_by_name(const char *name, uint32_t *ifindex, uint8_t mac[6]);
+int link_by_index(uint32_t ifindex, char *name, size_t len, uint8_t mac[6], uint64_t *tx_dropped);
+
+#endif

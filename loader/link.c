@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: MIT
+/* Link lookup and statistics through libnl-route-3. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <netlink/netlink.h>
+#include <netlink/route/link.h>
+#include "loader/internal.h"
+
+static struct nl_sock *nl_open(void)
+{
+	struct nl_sock *s = nl_socket_alloc();
+
+	if (s && nl_connect(s, NETLINK_ROUTE)) {
+		nl_socket_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void fill(struct rtnl_link *link, uint8_t mac[6])
+{
+	struct nl_addr *a = rtnl_link_get_addr(link);
+
+	memset(mac, 0, 6);
+	if (a && nl_addr_get_len(a) == 6)
+		memcpy(mac, nl_addr_get_binary_addr(a), 6);
+}
+
+int link_by_name(const char *name, uint32_t *ifindex, uint8_t mac[6])
+{
+	struct nl_sock *s = nl_open();
+	struct rtnl_link *link = NULL;
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	err = rtnl_link_get_kernel(s, 0, name, &link);
+	if (!err) {
+		*ifindex = (uint32_t)rtnl_link_get_ifindex(link);
+		if (mac)
+			fill(link, mac);
+		rtnl_link_put(link);
+	}
+	nl_socket_free(s);
+	return err ? -ENODEV : 0;
+}
+
+int link_by_index(uint32_t ifindex, char *name, size_t len, uint8_t mac[6], uint64_t *tx_dropped)
+{
+	struct nl_sock *s = nl_open();
+	struct rtnl_link *link = NULL;
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	err = rtnl_link_get_kernel(s, (int)ifindex, NULL, &link);
+	if (!err) {
+		if (name)
+			snprintf(name, len, "%s", rtnl_link_get_name(link));
+		if (mac)
+			fill(link, mac);
+		if (tx_dropped)
+			*tx_dropped = rtnl_link_get_stat(link, RTNL_LINK_TX_DROPPED);
+		rtnl_link_put(link);
+	}
+	nl_socket_free(s);
+	return err ? -ENODEV : 0;
+}

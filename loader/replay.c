@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Replay: held frames back onto their own devices with AF_XDP (copy mode),
+ * which bypasses TC egress, so a replayed frame is not held again. The host
+ * is in REPLAY meanwhile: new frames are held behind the replayed ones and
+ * sent after them, then the host returns to PASS.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/xsk.h>
+#include "loader/internal.h"
+#include "sp-format/sp.h"
+
+#define FRAME_SIZE	4096		/* umem chunk: AF_XDP's largest aligned frame */
+#define NUM_FRAMES	4096
+#define RING_SIZE	2048
+
+struct xtx {
+	uint32_t ifindex;
+	char name[IF_NAMESIZE];
+	void *area;
+	struct xsk_umem *umem;
+	struct xsk_socket *xsk;
+	struct xsk_ring_prod fill, tx;
+	struct xsk_ring_cons comp;
+	uint32_t next, outstanding;
+	uint64_t dropped0;
+};
+
+struct replay {
+	struct loader *l;
+	struct xtx *tx;
+	size_t n_tx;
+	const struct loader_replay_opts *o;
+	uint64_t t0, sent, total, first_ts, start_ns;
+	char *err;
+	uint8_t buf[STASIS_MAX_FRAME];
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void sleep_until(uint64_t t)
+{
+	struct timespec ts = { .tv_sec = (time_t)(t / 1000000000ull), .tv_nsec = (long)(t % 1000000000ull) };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+static int xtx_open(struct xtx *x, char *err)
+{
+	struct xsk_socket_config cfg = {
+		.rx_size = XSK_RING_CONS__DEFAULT_NUM_DESCS, .tx_size = RING_SIZE,
+		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,	/* TX only: no XDP program */
+		.bind_flags = XDP_COPY,
+	};
+	struct xsk_umem_config ucfg = {
+		.fill_size = XSK_RING_PROD__DEFAULT_NUM_DESCS, .comp_size = RING_SIZE,
+		.frame_size = FRAME_SIZE, .frame_headroom = 0,
+	};
+	int ret;
+
+	x->area = mmap(NULL, (size_t)NUM_FRAMES * FRAME_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (x->area == MAP_FAILED) {
+		x->area = NULL;
+		return -ENOMEM;
+	}
+	ret = xsk_umem__create(&x->umem, x->area, (uint64_t)NUM_FRAMES * FRAME_SIZE, &x->fill,
+			       &x->comp, &ucfg);
+	if (!ret)
+		ret = xsk_socket__create(&x->xsk, x->name, 0, x->umem, NULL, &x->tx, &cfg);
+	if (ret)
+		snprintf(err, LOADER_ERR_MAX, "%s: AF_XDP socket: %s", x->name, strerror(-ret));
+	return ret;
+}
+
+static void xtx_close(struct xtx *x)
+{
+	if (x->xsk)
+		xsk_socket__delete(x->xsk);
+	if (x->umem)
+		xsk_umem__delete(x->umem);
+	if (x->area)
+		munmap(x->area, (size_t)NUM_FRAMES * FRAME_SIZE);
+}
+
+static void reclaim(struct xtx *x)
+{
+	uint32_t idx, n = xsk_ring_cons__peek(&x->comp, RING_SIZE, &idx);
+
+	if (n) {
+		xsk_ring_cons__release(&x->comp, n);
+		x->outstanding -= n;
+	}
+}
+
+static int kick(struct xtx *x)
+{
+	if (sendto(xsk_socket__fd(x->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 &&
+	    errno != EAGAIN && errno != EBUSY && errno != ENOBUFS)
+		return -errno;
+	return 0;
+}
+
+/* Wait until every frame handed to the kernel is completed. */
+static int flush(struct xtx *x)
+{
+	for (int spins = 0; x->outstanding; spins++) {
+		int err = kick(x);
+
+		if (err)
+			return err;
+		reclaim(x);
+		if (spins > 100000)
+			return -ETIMEDOUT;
+		if (x->outstanding && spins > 100)
+			usleep(50);
+	}
+	return 0;
+}
+
+static int xtx_send(struct xtx *x, const uint8_t *data, uint32_t len)
+{
+	uint32_t idx;
+
+	while (x->outstanding >= RING_SIZE - 1 || xsk_ring_prod__reserve(&x->tx, 1, &idx) != 1) {
+		int err = kick(x);
+
+		if (err)
+			return err;
+		reclaim(x);
+	}
+	uint64_t addr = (uint64_t)(x->next++ % NUM_FRAMES) * FRAME_SIZE;
+
+	memcpy((uint8_t *)x->area + addr, data, len);
+	xsk_ring_prod__tx_desc(&x->tx, idx)->addr = addr;
+	xsk_ring_prod__tx_desc(&x->tx, idx)->len = len;
+	xsk_ring_prod__submit(&x->tx, 1);
+	x->outstanding++;
+	/* Small batches: the tap's or peer's queue never sees a long burst. */
+	if (x->outstanding >= 32)
+		return flush(x);
+	return 0;
+}
+
+static struct xtx *tx_for(struct replay *r, uint32_t ifindex, const char *name)
+{
+	for (size_t i = 0; i < r->n_tx; i++)
+		if (r->tx[i].ifindex == ifindex)
+			return &r->tx[i];
+	struct xtx *n = realloc(r->tx, (r->n_tx + 1) * sizeof(*n));
+
+	if (!n)
+		return NULL;
+	r->tx = n;
+	struct xtx *x = &r->tx[r->n_tx];
+
+	memset(x, 0, sizeof(*x));
+	x->ifindex = ifindex;
+	snprintf(x->name, sizeof(x->name), "%s", name);
+	link_by_index(ifindex, NULL, 0, NULL, &x->dropped0);
+	if (xtx_open(x, r->err)) {
+		xtx_close(x);
+		return NULL;
+	}
+	r->n_tx++;
+	return x;
+}
+
+static int send_one(struct replay *r, uint32_t ifindex, const char *name, const uint8_t *data,
+		    uint32_t len, uint64_t ts)
+{
+	struct xtx *x;
+	int err;
+
+	if (len > FRAME_SIZE) {
+		snprintf(r->err, LOADER_ERR_MAX, "frame of %u bytes for %s: frames above %u bytes "
+			 "(GSO super-frames) cannot be replayed yet", len, name, FRAME_SIZE);
+		return -E2BIG;
+	}
+	x = tx_for(r, ifindex, name);
+	if (!x)
+		return r->err[0] ? -EIO : -ENOMEM;
+	if (r->o->spacing && ts) {
+		if (!r->first_ts)
+			r->first_ts = ts, r->start_ns = now_ns();
+		else if (ts > r->first_ts)
+			sleep_until(r->start_ns + (ts - r->first_ts));
+	} else if (r->o->rate_pps) {
+		sleep_until(r->t0 + r->sent * 1000000000ull / r->o->rate_pps);
+	}
+	if ((err = xtx_send(x, data, len))) {
+		snprintf(r->err, LOADER_ERR_MAX, "%s: transmit failed: %s", name, strerror(-err));
+		return err;
+	}
+	r->sent++;
+	if (r->o->progress && r->sent % 10000 == 0)
+		r->o->progress(r->sent, r->total, r->o->ctx);
+	return 0;
+}
+
+static int on_ring_frame(void *ctx, void *data, size_t size)
+{
+	struct replay *r = ctx;
+	const struct stasis_frame_hdr *h = data;
+	char name[IF_NAMESIZE] = "?";
+
+	if (size < sizeof(*h) || h->cap_len > size - sizeof(*h))
+		return -EBADMSG;
+	if (h->cap_len > sizeof(r->buf))
+		return -E2BIG;
+	link_by_index(h->ifindex, name, sizeof(name), NULL, NULL);
+	/* As at drain: complete the checksums the device would have completed
+	 * (on a copy: the ring is mapped read-only). */
+	memcpy(r->buf, (const uint8_t *)data + sizeof(*h), h->cap_len);
+	sp_fix_checksums(r->buf, h->cap_len);
+	return send_one(r, h->ifindex, name, r->buf, h->cap_len, 0);
+}
+
+static int drain_ring(struct replay *r, struct ring_buffer *rb, uint64_t *count)
+{
+	for (;;) {
+		uint64_t before = r->sent;
+		int n = ring_buffer__consume(rb);
+
+		if (n < 0)
+			return n;
+		for (size_t i = 0; i < r->n_tx; i++)
+			flush(&r->tx[i]);
+		*count += r->sent - before;
+		if (n == 0)
+			return 0;
+	}
+}
+
+static void count_replayed(struct loader *l, uint64_t n)
+{
+	uint32_t k = STASIS_CNT_REPLAYED;
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *v = ncpu > 0 ? calloc(ncpu, sizeof(*v)) : NULL;
+
+	if (v && !bpf_map_lookup_elem(l->counters, &k, v)) {
+		v[0] += n;
+		bpf_map_update_elem(l->counters, &k, v, BPF_ANY);
+	}
+	free(v);
+}
+
+int loader__replay(struct loader *l, const char *path, const struct loader_replay_opts *o,
+		   struct loader_replay_result *res, char *err)
+{
+	struct replay r = { .l = l, .o = o, .err = err };
+	struct sp_reader *rd = NULL;
+	struct ring_buffer *rb = NULL;
+	struct stasis_host h;
+	struct sp_frame f;
+	uint32_t *ifmap = NULL;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	err[0] = 0;
+	/* Validate the whole file before the host changes state. */
+	if ((ret = sp_reader__open(&rd, path, 0, err)))
+		return ret;
+	while ((ret = sp_reader__next(rd, &f)) == 1)
+		r.total++;
+	if (ret < 0) {
+		snprintf(err, LOADER_ERR_MAX, "%s", sp_reader__error(rd));
+		sp_reader__close(rd);
+		return ret;
+	}
+	sp_reader__close(rd);
+	if ((ret = sp_reader__open(&rd, path, 0, err)))
+		return ret;
+	ifmap = calloc(sp_reader__iface_count(rd) + 1, sizeof(*ifmap));
+	if (!ifmap) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t i = 0; i < sp_reader__iface_count(rd); i++) {
+		const char *name = sp_reader__iface(rd, i)->name;
+
+		if (link_by_name(name, &ifmap[i], NULL)) {
+			snprintf(err, LOADER_ERR_MAX, "%s: device '%s' of the file is not in this "
+				 "network namespace", path, name);
+			ret = -ENODEV;
+			goto out;
+		}
+	}
+	if ((ret = loader__host(l, &h)) || (ret = loader__set_state(l, STASIS_REPLAY, h.epoch)))
+		goto out;
+	rb = ring_buffer__new(l->ring, on_ring_frame, &r, NULL);
+	if (!rb) {
+		ret = -errno;
+		goto out;
+	}
+	r.t0 = now_ns();
+	while ((ret = sp_reader__next(rd, &f)) == 1) {
+		ret = send_one(&r, ifmap[f.iface], sp_reader__iface(rd, f.iface)->name, f.data,
+			       f.cap_len, f.ts_ns);
+		if (ret)
+			goto out;
+	}
+	if (ret < 0)
+		goto out;
+	for (size_t i = 0; i < r.n_tx; i++)
+		flush(&r.tx[i]);
+	res->file_frames = r.sent;
+	/* What arrived meanwhile, until the ring is empty; then PASS, and what
+	 * was held in the last moment before the switch. */
+	if ((ret = drain_ring(&r, rb, &res->ring_frames)))
+		goto out;
+	if ((ret = loader__set_state(l, STASIS_PASS, h.epoch)))
+		goto out;
+	ret = drain_ring(&r, rb, &res->ring_frames);
+out:
+	if (ret && !err[0])
+		snprintf(err, LOADER_ERR_MAX, "replay: %s", strerror(-ret));
+	for (size_t i = 0; i < r.n_tx; i++) {
+		uint64_t d = 0;
+
+		flush(&r.tx[i]);
+		if (!link_by_index(r.tx[i].ifindex, NULL, 0, NULL, &d))
+			res->tx_dropped += d - r.tx[i].dropped0;
+		xtx_close(&r.tx[i]);
+	}
+	if (r.sent)
+		count_replayed(l, r.sent);
+	ring_buffer__free(rb);
+	sp_reader__close(rd);
+	free(ifmap);
+	free(r.tx);
+	return ret;
+}

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: MIT
+/* The pinned state: host state and epoch, counters, devices, triggers and
+ * trigger events, ring use. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "loader/internal.h"
+
+static int get(const char *dir, const char *name)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return bpf_obj_get(path);
+}
+
+int loader__open(struct loader **out, char *err)
+{
+	struct loader *l = calloc(1, sizeof(*l));
+	int ret;
+
+	if (!l)
+		return -ENOMEM;
+	if ((ret = loader__pin_dir(l->dir, sizeof(l->dir)))) {
+		snprintf(err, LOADER_ERR_MAX, "cannot reach a bpffs: %s", strerror(-ret));
+		free(l);
+		return ret;
+	}
+	l->host = get(l->dir, "host");
+	if (l->host < 0) {
+		ret = errno == ENOENT ? -ENOENT : -errno;
+		snprintf(err, LOADER_ERR_MAX, ret == -ENOENT ?
+			 "nothing is attached in this network namespace (stasis net attach DEV...)" :
+			 "cannot open the pinned state: %s", strerror(-ret));
+		free(l);
+		return ret;
+	}
+	l->counters = get(l->dir, "counters");
+	l->devstats = get(l->dir, "devstats");
+	l->devs = get(l->dir, "devs");
+	l->triggers = get(l->dir, "triggers");
+	l->events = get(l->dir, "events");
+	l->evring = get(l->dir, "evring");
+	l->ring = get(l->dir, "ring");
+	if (l->counters < 0 || l->devstats < 0 || l->devs < 0 || l->triggers < 0 ||
+	    l->events < 0 || l->evring < 0 || l->ring < 0) {
+		snprintf(err, LOADER_ERR_MAX, "the pins under %s are incomplete; "
+			 "stasis net detach, then attach again", l->dir);
+		loader__close(l);
+		return -EBADF;
+	}
+	*out = l;
+	return 0;
+}
+
+void loader__close(struct loader *l)
+{
+	if (!l)
+		return;
+	int *fds[] = { &l->host, &l->counters, &l->devstats, &l->devs, &l->triggers,
+		       &l->events, &l->evring, &l->ring };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (*fds[i] > 0)
+			close(*fds[i]);
+	free(l);
+}
+
+int loader__host(struct loader *l, struct stasis_host *h)
+{
+	uint32_t zero = 0;
+
+	return bpf_map_lookup_elem(l->host, &zero, h) ? -errno : 0;
+}
+
+/* The BPF side changes state and epoch too (a trigger moves PASS to HOLD):
+ * userspace writes the whole value, which is fine for the transitions it
+ * makes (the programs only move PASS to HOLD, and never while the loader
+ * is moving the host out of PASS). */
+int loader__set_state(struct loader *l, uint32_t state, uint64_t epoch)
+{
+	struct stasis_host h;
+	uint32_t zero = 0;
+	int err = loader__host(l, &h);
+	struct timespec ts;
+
+	if (err)
+		return err;
+	if (state == STASIS_HOLD && h.state != STASIS_HOLD) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		h.hold_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	}
+	h.state = state;
+	h.epoch = epoch;
+	return bpf_map_update_elem(l->host, &zero, &h, BPF_EXIST) ? -errno : 0;
+}
+
+static int percpu_sum(int fd, const void *key, uint64_t *out, size_t n_u64)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *v;
+
+	if (ncpu < 0)
+		return ncpu;
+	v = calloc((size_t)ncpu * n_u64, sizeof(uint64_t));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, key, v)) {
+		int err = -errno;
+
+		free(v);
+		return err;
+	}
+	memset(out, 0, n_u64 * sizeof(uint64_t));
+	for (int c = 0; c < ncpu; c++)
+		for (size_t k = 0; k < n_u64; k++)
+			out[k] += v[c * n_u64 + k];
+	free(v);
+	return 0;
+}
+
+int loader__counters(struct loader *l, uint64_t out[STASIS_CNT_MAX])
+{
+	for (uint32_t k = 0; k < STASIS_CNT_MAX; k++) {
+		int err = percpu_sum(l->counters, &k, &out[k], 1);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int loader__devs(struct loader *l, struct loader_dev *devs, size_t *n)
+{
+	uint32_t key = 0, next;
+	size_t count = 0;
+	int r;
+
+	for (r = bpf_map_get_next_key(l->devs, NULL, &next); !r && count < *n;
+	     r = bpf_map_get_next_key(l->devs, &key, &next)) {
+		struct loader_dev *d = &devs[count];
+		struct stasis_dev sd;
+
+		key = next;
+		if (bpf_map_lookup_elem(l->devs, &key, &sd))
+			continue;
+		memset(d, 0, sizeof(*d));
+		d->ifindex = key;
+		d->role = sd.role;
+		d->xdp = sd.xdp;
+		if (link_by_index(key, d->name, sizeof(d->name), d->mac, &d->tx_dropped))
+			snprintf(d->name, sizeof(d->name), "(gone, ifindex %u)", key);
+		percpu_sum(l->devstats, &key, (uint64_t *)&d->stats,
+			   sizeof(d->stats) / sizeof(uint64_t));
+		count++;
+	}
+	*n = count;
+	return 0;
+}
+
+int loader__ring_use(struct loader *l, uint64_t *used, uint64_t *size)
+{
+	struct bpf_map_info info = { 0 };
+	uint32_t len = sizeof(info);
+	long page = sysconf(_SC_PAGESIZE);
+	void *cons, *prod;
+
+	if (bpf_obj_get_info_by_fd(l->ring, &info, &len))
+		return -errno;
+	*size = info.max_entries;
+	/* The consumer position is on the first page, the producer's on the
+	 * second: both readable by mmap. */
+	cons = mmap(NULL, page, PROT_READ, MAP_SHARED, l->ring, 0);
+	if (cons == MAP_FAILED)
+		return -errno;
+	prod = mmap(NULL, page, PROT_READ, MAP_SHARED, l->ring, page);
+	if (prod == MAP_FAILED) {
+		munmap(cons, page);
+		return -errno;
+	}
+	*used = __atomic_load_n((uint64_t *)prod, __ATOMIC_ACQUIRE) -
+		__atomic_load_n((uint64_t *)cons, __ATOMIC_ACQUIRE);
+	munmap(cons, page);
+	munmap(prod, page);
+	return 0;
+}
+
+int loader__trigger_add(struct loader *l, const struct stasis_trigger *t)
+{
+	for (uint32_t id = 0; id < STASIS_MAX_TRIGGERS; id++) {
+		struct stasis_trigger cur;
+
+		if (bpf_map_lookup_elem(l->triggers, &id, &cur))
+			return -errno;
+		if (cur.active || cur.len)	/* a used slot (fired once-triggers stay listed) */
+			continue;
+		struct stasis_trigger n = *t;
+
+		n.active = 1;
+		n.hits = 0;
+		return bpf_map_update_elem(l->triggers, &id, &n, BPF_ANY) ? -errno : (int)id;
+	}
+	return -ENOSPC;
+}
+
+int loader__trigger_get(struct loader *l, uint32_t id, struct stasis_trigger *t)
+{
+	if (id >= STASIS_MAX_TRIGGERS)
+		return -ENOENT;
+	if (bpf_map_lookup_elem(l->triggers, &id, t))
+		return -errno;
+	return t->len ? 0 : -ENOENT;
+}
+
+int loader__trigger_del(struct loader *l, uint32_t id)
+{
+	struct stasis_trigger t;
+	int err = loader__trigger_get(l, id, &t);
+
+	if (err)
+		return err;
+	memset(&t, 0, sizeof(t));
+	return bpf_map_update_elem(l->triggers, &id, &t, BPF_ANY) ? -errno : 0;
+}
+
+static int ev_cb(void *ctx, void *data, size_t size)
+{
+	(void)ctx; (void)data; (void)size;
+	return 0;	/* only a wake-up: the event itself is in the queue */
+}
+
+int loader__wait_event(struct loader *l, int timeout_ms, struct stasis_event *ev)
+{
+	struct ring_buffer *rb;
+	struct timespec t0, t1;
+	int ret;
+
+	if (!bpf_map_lookup_and_delete_elem(l->events, NULL, ev))
+		return 1;
+	rb = ring_buffer__new(l->evring, ev_cb, NULL, NULL);
+	if (!rb)
+		return -errno;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		int left = timeout_ms;
+
+		ring_buffer__consume(rb);
+		if (!bpf_map_lookup_and_delete_elem(l->events, NULL, ev)) {
+			ret = 1;
+			break;
+		}
+		if (timeout_ms >= 0) {
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			left = timeout_ms - (int)((t1.tv_sec - t0.tv_sec) * 1000 +
+						  (t1.tv_nsec - t0.tv_nsec) / 1000000);
+			if (left <= 0) {
+				ret = 0;
+				break;
+			}
+		}
+		ret = ring_buffer__poll(rb, left);
+		if (ret < 0 && ret != -EINTR)
+			break;
+	}
+	ring_buffer__free(rb);
+	return ret;
+}
+
+uint64_t loader__ktime_to_real(uint64_t ktime_ns)
+{
+	struct timespec m, r;
+
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	clock_gettime(CLOCK_REALTIME, &r);
+	int64_t off = ((int64_t)r.tv_sec - m.tv_sec) * 1000000000ll + (r.tv_nsec - m.tv_nsec);
+
+	return (uint64_t)((int64_t)ktime_ns + off);
+}
