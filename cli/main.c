@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
 #include <mosquitto.h>
 #include <netlink/version.h>
 #include "cli/cli.h"
@@ -113,8 +114,10 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	/* Silence libbpf's own chatter unless asked: errors come through p_err. */
-	if (!getenv("STASIS_DEBUG"))
+	if (!getenv("STASIS_DEBUG")) {
 		libbpf_set_print(NULL);
+		libxdp_set_print(NULL);
+	}
 	ret = cmd_select(objects, NULL, argc - 1, argv + 1);
 	if (fflush(stdout) && ret == EXIT_OK)
 		ret = EXIT_FAIL;	/* e.g. stdout on a full disk */

@@ -1,0 +1,82 @@
+#!/bin/bash
+# Bad input to stasis net: unknown device, oversize or bad trigger bytes,
+# replay of a corrupt .sp, attach twice, detach when not attached. Each a
+# clear one-line error and a non-zero exit; nothing half-attached.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/net.sh"
+. "$(dirname "$0")/../lib/hold.sh"
+t_need_root
+W=$T_WORK O=$T_WORK/out E=$T_WORK/err
+one_line() { test "$(wc -l < "$E")" = 1; }
+
+t_require "three namespaces joined by a bridge" hold_topology
+t_run "$O" "$E" net "$M" detach
+t_eq "detach when nothing is attached: exit 1" 1 "$T_RC"
+t_check "  says nothing is attached" grep -q "nothing is attached in this network namespace" "$E"
+t_run "$O" "$E" net "$M" status
+t_eq "status when nothing is attached: exit 1" 1 "$T_RC"
+
+t_run "$O" "$E" net "$M" attach m1 nosuchdev
+t_eq "attach with an unknown device: exit 1" 1 "$T_RC"
+t_check "  one line naming the device" sh -c "grep -q \"no device 'nosuchdev'\" '$E' && test \$(wc -l < '$E') = 1"
+t_eq "  nothing half-attached: no TC filter on m1" "" "$(tc -n "$M" filter show dev m1 egress)"
+t_eq "  and no XDP program on m1" 0 "$(ip -n "$M" -o link show m1 | grep -c xdp)"
+t_run "$O" "$E" net "$M" status
+t_eq "  and no state pinned" 1 "$T_RC"
+
+t_require "attach m1 m2" net "$M" attach m1 m2 > /dev/null
+t_defer "ip netns exec $M $STASIS net detach"
+t_run "$O" "$E" net "$M" attach m2
+t_eq "attach twice: exit 1" 1 "$T_RC"
+t_check "  says it is already attached" grep -q "'m2' is already attached" "$E"
+t_check "  one line" one_line
+
+t_run "$O" "$E" net "$M" trigger add --offset 0 --hex "$(printf 'ab%.0s' $(seq 65))"
+t_eq "trigger of 65 bytes: usage error" 2 "$T_RC"
+t_check "  says the limit" grep -q "more than 64 bytes" "$E"
+t_run "$O" "$E" net "$M" trigger add --offset 0 --hex 0g12
+t_eq "bad hex: usage error" 2 "$T_RC"
+t_run "$O" "$E" net "$M" trigger add --offset 0 --hex 0a0b0
+t_eq "odd hex digits: usage error" 2 "$T_RC"
+t_run "$O" "$E" net "$M" trigger add --offset 0 --hex 0a0b --mask ff
+t_eq "mask of another length: usage error" 2 "$T_RC"
+t_run "$O" "$E" net "$M" trigger add --offset 70000 --hex 0a
+t_eq "offset past 65535: usage error" 2 "$T_RC"
+t_run "$O" "$E" net "$M" trigger add --offset 1 --hex 0a --dev nosuchdev
+t_eq "trigger on an unknown device: exit 1" 1 "$T_RC"
+t_run "$O" "$E" net "$M" trigger del 9
+t_eq "delete a trigger that is not there: exit 1" 1 "$T_RC"
+t_run "$O" "$E" net "$M" wait-trigger --timeout 1
+t_eq "wait-trigger times out: exit 1" 1 "$T_RC"
+t_check "  says so" grep -q "no trigger fired within 1 s" "$E"
+
+"$BUILD/tools/spgen" "$W/g.sp" 10 --size 100
+cp "$W/g.sp" "$W/bad.sp"
+printf '\xff' | dd of="$W/bad.sp" bs=1 seek=700 conv=notrunc 2>/dev/null
+t_run "$O" "$E" net "$M" replay "$W/bad.sp"
+t_eq "replay of a corrupt .sp: exit 1" 1 "$T_RC"
+t_check "  names the file, frame and byte" grep -qE "bad.sp: frame [0-9]+, byte [0-9]+" "$E"
+t_eq "  and the host state is untouched" pass "$(net "$M" -j status | jq -r .state)"
+t_run "$O" "$E" net "$M" replay "$W/g.sp"
+t_eq "replay of a file whose devices are not here: exit 1" 1 "$T_RC"
+t_check "  names the device" grep -q "device 'tap-a'" "$E"
+t_run "$O" "$E" net "$M" hold --epoch x
+t_eq "hold --epoch x: usage error" 2 "$T_RC"
+t_run "$O" "$E" net "$M" drain
+t_eq "drain without -o: usage error" 2 "$T_RC"
+
+t_require "hold" net "$M" hold > /dev/null
+in_ns "$S" ping -c 2 -i 0.2 -W 1 10.7.0.2 > /dev/null 2>&1
+t_run "$O" "$E" net "$M" release
+t_eq "release with frames still held: exit 1" 1 "$T_RC"
+t_check "  says to drain or replay" grep -q "drain or replay" "$E"
+t_eq "release --force" 0 "$(net "$M" release --force > /dev/null; echo $?)"
+
+t_eq "detach m1 only" 0 "$(net "$M" detach m1 > /dev/null; echo $?)"
+t_eq "  m2 is still attached" m2 "$(net "$M" -j status | jq -r '[.devices[].name] | join(" ")')"
+t_run "$O" "$E" net "$M" detach m1
+t_eq "detach of a device not attached: exit 1" 1 "$T_RC"
+t_eq "detach the rest" 0 "$(net "$M" detach > /dev/null; echo $?)"
+t_eq "  no TC filter left on m2" "" "$(tc -n "$M" filter show dev m2 egress)"
+t_eq "  no XDP left on m2" 0 "$(ip -n "$M" -o link show m2 | grep -c xdp)"
+t_done

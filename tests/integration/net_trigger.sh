@@ -1,0 +1,51 @@
+#!/bin/bash
+# A packet trigger: bytes at a fixed offset of a UDP payload sent from the
+# "guest" side (XDP on m1) flip the host to HOLD in the kernel before that
+# frame is delivered: it is the first frame held toward R, wait-trigger
+# reports it, and R has received exactly the datagrams before it.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/net.sh"
+. "$(dirname "$0")/../lib/hold.sh"
+t_need_root
+W=$T_WORK COUNT=2000 MARK=700
+
+t_require "three namespaces joined by a bridge" hold_topology
+t_require "attach m1 and m2 as taps" net "$M" attach m1 m2 > /dev/null
+t_defer "ip netns exec $M $STASIS net detach"
+# The sg datagram number is at frame offset 50 (14 + 20 + 8 + 8), 8 bytes.
+hex=$(printf '%016x' $MARK)
+t_eq "trigger added" 0 "$(net "$M" -j trigger add --offset 50 --hex "$hex" --dir from-guest --once | jq .id)"
+t_eq "trigger listed" "50 $hex from-guest true" "$(net "$M" -j trigger list | jq -r '.[0] | "\(.offset) \(.hex) \(.dir) \(.once)"')"
+ip netns exec "$M" "$STASIS" -j net wait-trigger --timeout 30 > "$W/event" 2> "$W/event.err" &
+wp=$!
+sleep 0.5
+in_ns "$R" "$SG" udp-recv 5000 --count $COUNT --idle-ms 3000 > "$W/recv" &
+rp=$!
+wait_line "$W/recv" ready 5
+in_ns "$S" "$SG" udp-send 10.7.0.2 5000 $COUNT --rate 2000 > /dev/null
+wait $wp
+t_eq "wait-trigger returned" 0 $?
+t_eq "the event names trigger 0 on m1, from the guest, and the hold" "0 m1 from-guest true" \
+	"$(jq -r '"\(.trigger) \(.dev) \(.dir) \(.held)"' "$W/event")"
+t_eq "host in hold" hold "$(net "$M" -j status | jq -r .state)"
+wait $rp
+r=$(grep done "$W/recv")
+echo "# $r"
+t_eq "R got exactly the datagrams before the trigger frame" "$MARK 0 $((MARK - 1))" \
+	"$(echo "$(kv unique "$r") $(kv first "$r") $(kv max "$r")")"
+t_require "drain" net "$M" drain -o "$W/held.sp" > /dev/null
+first=$("$STASIS" sp cat --hex "$W/held.sp" | grep '> 10.7.0.2:5000 ' | head -1 | awk '{ print $NF }')
+t_eq "the trigger frame is the first one held for R" $MARK "$((16#${first:100:16}))"
+t_eq "the once-trigger is spent" "false 1" "$(net "$M" -j trigger list | jq -r '.[0] | "\(.active) \(.hits)"')"
+in_ns "$R" "$SG" udp-recv 5000 --count $((COUNT - MARK)) --idle-ms 3000 > "$W/recv2" &
+rp=$!
+wait_line "$W/recv2" ready 5
+t_require "replay" net "$M" replay "$W/held.sp" > /dev/null
+wait $rp
+r=$(grep done "$W/recv2")
+echo "# after replay: $r"
+t_eq "after replay R has the rest, in order" "$((COUNT - MARK)) $MARK 0 0" \
+	"$(echo "$(kv unique "$r") $(kv first "$r") $(kv reordered "$r") $(kv dup "$r")")"
+t_eq "trigger del" 0 "$(net "$M" trigger del 0 > /dev/null; echo $?)"
+t_eq "no trigger left" 0 "$(net "$M" -j trigger list | jq length)"
+t_done
