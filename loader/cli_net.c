@@ -347,7 +347,7 @@ static int do_net_replay(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "spacing", no_argument, 0, 's' }, { "rate", required_argument, 0, 'r' }, { 0 },
 	};
-	struct loader_replay_opts o = { .rate_pps = 20000, .progress = replay_progress };
+	struct loader_replay_opts o = { .rate_pps = 5000, .progress = replay_progress };
 	struct loader_replay_result res;
 	char err[LOADER_ERR_MAX];
 	struct loader *l;
@@ -597,7 +597,7 @@ static const struct cmd net_cmds[] = {
 	{ "hold",         do_net_hold,         "[--epoch E]" },
 	{ "release",      do_net_release,      "[--force]" },
 	{ "drain",        do_net_drain,        "-o FILE.sp [--follow]" },
-	{ "replay",       do_net_replay,       "FILE.sp [--spacing] [--rate PPS]   (default rate 20000)" },
+	{ "replay",       do_net_replay,       "FILE.sp [--spacing] [--rate PPS]   (default rate 5000)" },
 	{ 0 },
 };
 

@@ -15,6 +15,7 @@ struct loader {
 
 /* libnl lookups in the current network namespace. */
 int link_by_name(const char *name, uint32_t *ifindex, uint8_t mac[6]);
+uint32_t link_mtu(uint32_t ifindex);	/* 1500 when it cannot be read */
 int link_by_index(uint32_t ifindex, char *name, size_t len, uint8_t mac[6], uint64_t *tx_dropped);
 
 #endif

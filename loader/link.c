@@ -67,3 +67,19 @@ int link_by_index(uint32_t ifindex, char *name, size_t len, uint8_t mac[6], uint
 	nl_socket_free(s);
 	return err ? -ENODEV : 0;
 }
+
+uint32_t link_mtu(uint32_t ifindex)
+{
+	struct nl_sock *s = nl_open();
+	struct rtnl_link *link = NULL;
+	uint32_t mtu = 1500;
+
+	if (!s)
+		return mtu;
+	if (!rtnl_link_get_kernel(s, (int)ifindex, NULL, &link)) {
+		mtu = rtnl_link_get_mtu(link);
+		rtnl_link_put(link);
+	}
+	nl_socket_free(s);
+	return mtu;
+}

@@ -32,7 +32,7 @@ struct xtx {
 	struct xsk_socket *xsk;
 	struct xsk_ring_prod fill, tx;
 	struct xsk_ring_cons comp;
-	uint32_t next, outstanding;
+	uint32_t next, outstanding, mtu;
 	uint64_t dropped0;
 };
 
@@ -175,6 +175,7 @@ static struct xtx *tx_for(struct replay *r, uint32_t ifindex, const char *name)
 	x->ifindex = ifindex;
 	snprintf(x->name, sizeof(x->name), "%s", name);
 	link_by_index(ifindex, NULL, 0, NULL, &x->dropped0);
+	x->mtu = link_mtu(ifindex);
 	if (xtx_open(x, r->err)) {
 		xtx_close(x);
 		return NULL;
@@ -184,19 +185,42 @@ static struct xtx *tx_for(struct replay *r, uint32_t ifindex, const char *name)
 }
 
 static int send_one(struct replay *r, uint32_t ifindex, const char *name, const uint8_t *data,
+		    uint32_t len, uint64_t ts);
+
+struct seg_ctx {
+	struct replay *r;
+	uint32_t ifindex;
+	const char *name;
+	uint64_t ts;
+};
+
+static int send_seg(const uint8_t *seg, uint32_t len, void *ctx)
+{
+	struct seg_ctx *c = ctx;
+
+	return send_one(c->r, c->ifindex, c->name, seg, len, c->ts);
+}
+
+static int send_one(struct replay *r, uint32_t ifindex, const char *name, const uint8_t *data,
 		    uint32_t len, uint64_t ts)
 {
-	struct xtx *x;
+	struct xtx *x = tx_for(r, ifindex, name);
 	int err;
 
-	if (len > FRAME_SIZE) {
-		snprintf(r->err, LOADER_ERR_MAX, "frame of %u bytes for %s: frames above %u bytes "
-			 "(GSO super-frames) cannot be replayed yet", len, name, FRAME_SIZE);
-		return -E2BIG;
-	}
-	x = tx_for(r, ifindex, name);
 	if (!x)
 		return r->err[0] ? -EIO : -ENOMEM;
+	if (len > FRAME_SIZE || len > x->mtu + 18) {
+		/* A GSO super-frame, held before the stack cut it: cut it here,
+		 * to the device's MTU (and AF_XDP's frame size). */
+		struct seg_ctx c = { r, ifindex, name, ts };
+		uint32_t mtu = x->mtu < FRAME_SIZE - 18 ? x->mtu : FRAME_SIZE - 18;
+
+		err = sp_segment_tcp(data, len, mtu, send_seg, &c);
+		if (err == -EPROTONOSUPPORT || err == -EINVAL)
+			snprintf(r->err, LOADER_ERR_MAX, "frame of %u bytes for %s (MTU %u): only TCP/IPv4 "
+				 "super-frames can be cut into segments", len, name, x->mtu);
+		return err;
+	}
 	if (r->o->spacing && ts) {
 		if (!r->first_ts)
 			r->first_ts = ts, r->start_ns = now_ns();

@@ -105,6 +105,13 @@ int sp_from_pcapng(const char *in_path, const char *sp_path, const char *host, c
  * short for the headers it claims. A UDP checksum of 0 (none) stays 0. */
 int sp_fix_checksums(uint8_t *frame, uint32_t len);
 
+/* Cut a TCP/IPv4 GSO super-frame into segments whose IP packets fit @mtu,
+ * calling @emit for each (a frame that already fits is emitted whole).
+ * -EPROTONOSUPPORT for anything but TCP over IPv4; -EINVAL for a frame too
+ * short for its headers; or what @emit returned. */
+int sp_segment_tcp(const uint8_t *frame, uint32_t len, uint32_t mtu,
+		   int (*emit)(const uint8_t *seg, uint32_t len, void *ctx), void *ctx);
+
 /* Edits address frames by their index in the input (0-based). Set
  * overwrites bytes at an offset (growing the frame when it writes past its
  * end); delete drops the frame; insert puts a new frame before it (index ==

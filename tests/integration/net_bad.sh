@@ -24,7 +24,7 @@ t_eq "  and no XDP program on m1" 0 "$(ip -n "$M" -o link show m1 | grep -c xdp)
 t_run "$O" "$E" net "$M" status
 t_eq "  and no state pinned" 1 "$T_RC"
 
-t_require "attach m1 m2" net "$M" attach m1 m2 > /dev/null
+t_require "attach m1 m2" quiet net "$M" attach m1 m2
 t_defer "ip netns exec $M $STASIS net detach"
 t_run "$O" "$E" net "$M" attach m2
 t_eq "attach twice: exit 1" 1 "$T_RC"
@@ -65,7 +65,7 @@ t_eq "hold --epoch x: usage error" 2 "$T_RC"
 t_run "$O" "$E" net "$M" drain
 t_eq "drain without -o: usage error" 2 "$T_RC"
 
-t_require "hold" net "$M" hold > /dev/null
+t_require "hold" quiet net "$M" hold
 in_ns "$S" ping -c 2 -i 0.2 -W 1 10.7.0.2 > /dev/null 2>&1
 t_run "$O" "$E" net "$M" release
 t_eq "release with frames still held: exit 1" 1 "$T_RC"

@@ -9,7 +9,7 @@ t_need_root
 W=$T_WORK COUNT=60000 RATE=10000
 
 t_require "three namespaces joined by a bridge" hold_topology
-t_require "attach on m2 (egress toward R)" net "$M" attach m2 > /dev/null
+t_require "attach on m2 (egress toward R)" quiet net "$M" attach m2
 t_defer "ip netns exec $M $STASIS net detach"
 t_eq "status: pass, in a fresh invocation" pass "$(net "$M" -j status | jq -r .state)"
 t_eq "another namespace sees nothing attached" 1 "$(net "$S" status > /dev/null 2>&1; echo $?)"
@@ -20,7 +20,7 @@ wait_line "$W/recv" ready 5
 in_ns "$S" "$SG" udp-send 10.7.0.2 5000 $COUNT --rate $RATE > "$W/send" &
 sp=$!
 sleep 1
-t_require "hold" net "$M" hold --epoch 5 > /dev/null
+t_require "hold" quiet net "$M" hold --epoch 5
 # ip netns exec execs stasis: $! is its PID (a function would put a
 # subshell in between, and background shells ignore SIGINT).
 ip netns exec "$M" "$STASIS" net drain -o "$W/held.sp" --follow > "$W/drain.out" 2> "$W/drain.err" &

@@ -10,7 +10,7 @@ t_need_root
 W=$T_WORK COUNT=2000 MARK=700
 
 t_require "three namespaces joined by a bridge" hold_topology
-t_require "attach m1 and m2 as taps" net "$M" attach m1 m2 > /dev/null
+t_require "attach m1 and m2 as taps" quiet net "$M" attach m1 m2
 t_defer "ip netns exec $M $STASIS net detach"
 # The sg datagram number is at frame offset 50 (14 + 20 + 8 + 8), 8 bytes.
 hex=$(printf '%016x' $MARK)
@@ -33,14 +33,14 @@ r=$(grep done "$W/recv")
 echo "# $r"
 t_eq "R got exactly the datagrams before the trigger frame" "$MARK 0 $((MARK - 1))" \
 	"$(echo "$(kv unique "$r") $(kv first "$r") $(kv max "$r")")"
-t_require "drain" net "$M" drain -o "$W/held.sp" > /dev/null
+t_require "drain" quiet net "$M" drain -o "$W/held.sp"
 first=$("$STASIS" sp cat --hex "$W/held.sp" | grep '> 10.7.0.2:5000 ' | head -1 | awk '{ print $NF }')
 t_eq "the trigger frame is the first one held for R" $MARK "$((16#${first:100:16}))"
 t_eq "the once-trigger is spent" "false 1" "$(net "$M" -j trigger list | jq -r '.[0] | "\(.active) \(.hits)"')"
 in_ns "$R" "$SG" udp-recv 5000 --count $((COUNT - MARK)) --idle-ms 3000 > "$W/recv2" &
 rp=$!
 wait_line "$W/recv2" ready 5
-t_require "replay" net "$M" replay "$W/held.sp" > /dev/null
+t_require "replay" quiet net "$M" replay "$W/held.sp"
 wait $rp
 r=$(grep done "$W/recv2")
 echo "# after replay: $r"

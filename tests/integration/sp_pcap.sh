@@ -11,7 +11,7 @@ W=$T_WORK
 
 # 1. A .sp with a tap and an uplink, both directions, and a 60000-byte frame.
 "$BUILD/tools/spgen" "$W/g.sp" 40 --gso --size 300
-t_require "to-pcapng" "$STASIS" sp to-pcapng "$W/g.sp" -o "$W/g.pcapng" > /dev/null
+t_require "to-pcapng" quiet "$STASIS" sp to-pcapng "$W/g.sp" -o "$W/g.pcapng"
 t_eq "tshark reads every frame" 40 "$(tshark -r "$W/g.pcapng" 2>/dev/null | wc -l)"
 t_eq "tcpdump reads every frame" 40 "$(tcpdump -r "$W/g.pcapng" -n 2>/dev/null | wc -l)"
 stasis_hex "$W/g.sp" > "$W/g.sp.hex"
@@ -29,7 +29,7 @@ t_eq "tshark finds valid UDP checksums" "$(seq 40 | sed 's/.*/1/' | tr -d '\n')"
 	"$(tshark -r "$W/g.pcapng" -o udp.check_checksum:TRUE -T fields -e udp.checksum.status 2>/dev/null | tr -d '\n')"
 
 # 2. And back: from-pcapng gives the same .sp content.
-t_require "from-pcapng of our own pcapng" "$STASIS" sp from-pcapng "$W/g.pcapng" -o "$W/g2.sp" > /dev/null
+t_require "from-pcapng of our own pcapng" quiet "$STASIS" sp from-pcapng "$W/g.pcapng" -o "$W/g2.sp"
 t_eq "sp diff finds no difference after the round trip" true "$("$STASIS" -j sp diff "$W/g.sp" "$W/g2.sp" | jq .identical)"
 t_eq "epoch and host come back" "7 host1" "$("$STASIS" -j sp info "$W/g2.sp" | jq -r '"\(.epoch) \(.host)"')"
 

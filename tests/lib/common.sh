@@ -50,6 +50,9 @@ t_require() {
 	_td=$1; shift
 	if "$@"; then t_ok "$_td"; else t_fail "$_td"; t_done; fi
 }
+# quiet CMD...: CMD with its stdout discarded (for t_check and t_require,
+# whose own result lines must not be redirected with it).
+quiet() { "$@" > /dev/null; }
 # t_eq DESC EXPECTED ACTUAL
 t_eq() {
 	if [ "$2" = "$3" ]; then t_ok "$1"; else t_fail "$1 (expected '$2', got '$3')"; fi

@@ -13,7 +13,7 @@ static const struct {
 	const char *usage;
 } applets[] = {
 	{ "udp-send", sg_udp_send, "DST PORT COUNT [--rate PPS] [--size BYTES] [--sender ID] [--start SEQ]" },
-	{ "udp-recv", sg_udp_recv, "PORT [--count N] [--idle-ms MS] [--timeout-ms MS]" },
+	{ "udp-recv", sg_udp_recv, "PORT [--count N] [--idle-ms MS] [--timeout-ms MS] [--progress-ms MS] [--verbose]" },
 	{ "tcp-send", sg_tcp_send, "DST PORT BYTES" },
 	{ "tcp-sink", sg_tcp_sink, "PORT" },
 	{ "ticker",   sg_ticker,   "[--interval-ms MS] [--count N]" },

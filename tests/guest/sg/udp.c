@@ -134,9 +134,9 @@ int sg_udp_recv(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "count", required_argument, 0, 'c' }, { "idle-ms", required_argument, 0, 'i' },
 		{ "timeout-ms", required_argument, 0, 't' }, { "verbose", no_argument, 0, 'v' },
-		{ 0 },
+		{ "progress-ms", required_argument, 0, 'p' }, { 0 },
 	};
-	uint64_t want = 0, idle_ms = 0, timeout_ms = 0;
+	uint64_t want = 0, idle_ms = 0, timeout_ms = 0, progress_ms = 0, tprog = 0;
 	uint64_t received = 0, unique = 0, dup = 0, reordered = 0, bad = 0;
 	uint64_t first = 0, last = 0, minseq = 0, maxseq = 0, t0, tlast;
 	int verbose = 0, c, fd, one = 1, rcvbuf = 4 << 20;
@@ -151,6 +151,7 @@ int sg_udp_recv(int argc, char **argv)
 		case 'i': idle_ms = opt_u64("udp-recv", "idle-ms", optarg); break;
 		case 't': timeout_ms = opt_u64("udp-recv", "timeout-ms", optarg); break;
 		case 'v': verbose = 1; break;
+		case 'p': progress_ms = opt_u64("udp-recv", "progress-ms", optarg); break;
 		default: return 2;
 		}
 	}
@@ -184,6 +185,19 @@ int sg_udp_recv(int argc, char **argv)
 
 			if (wait < 0 || left < wait)
 				wait = left;
+		}
+		if (progress_ms) {
+			/* A line now and then, so a test can see where a flow stands
+			 * while it is held. */
+			if (now >= tprog + progress_ms * 1000000ull) {
+				printf("udp-recv: progress unique=%llu max=%llu dup=%llu reordered=%llu\n",
+				       (unsigned long long)unique, (unsigned long long)maxseq,
+				       (unsigned long long)dup, (unsigned long long)reordered);
+				fflush(stdout);
+				tprog = now;
+			}
+			if (wait < 0 || (int64_t)progress_ms < wait)
+				wait = (int64_t)progress_ms;
 		}
 		if ((idle_ms && received && now >= tlast + idle_ms * 1000000ull)) {
 			why = "idle";
