@@ -321,6 +321,12 @@ int snap__save(const char *snapdir, char **names, int n, const struct snap_opts 
 		r = vm_seterr(-EEXIST, "%s is a complete snapshot already", snapdir);
 		goto out;
 	}
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < i; k++)
+			if (!strcmp(names[i], names[k])) {
+				r = vm_seterr(-EINVAL, "VM %s named twice", names[i]);
+				goto out;
+			}
 	/* Init: every instance loaded and every QMP connection negotiated
 	 * before anything is stopped. */
 	for (int i = 0; i < n; i++) {
