@@ -104,7 +104,10 @@ QEMU $(qemu-system-x86_64 --version | head -1 | awk '{ print $4 }'), $(date -u +
 Stop latency: first \`stop\` written → last acknowledgement read, median, µs.
 "at once" is \`stasis vm stop\` (connections opened ahead, N writes of a
 pre-encoded \`stop\`, replies collected with one poll); "one after another" is
-\`stasis vm stop --sequential\` (write, wait for the reply, next VM).
+\`stasis vm stop --sequential\` (write, wait for the reply, next VM). Writing
+the N stops themselves takes microseconds (\`sent_us\` of \`vm stop -j\`); the
+rest is each QEMU leaving its vCPU loop and answering, and those QEMUs share
+the cores with each other.
 
 | VMs | at once (µs) | one after another (µs) | ratio |
 | --- | --- | --- | --- |
