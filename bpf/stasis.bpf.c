@@ -18,9 +18,12 @@
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
+/* Mmapable, so userspace changes state and epoch with plain atomic stores
+ * and never writes back a stale copy of seq. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct stasis_host);
 } host SEC(".maps");

@@ -80,26 +80,28 @@ int loader__host(struct loader *l, struct stasis_host *h)
 	return bpf_map_lookup_elem(l->host, &zero, h) ? -errno : 0;
 }
 
-/* The BPF side changes state and epoch too (a trigger moves PASS to HOLD):
- * userspace writes the whole value, which is fine for the transitions it
- * makes (the programs only move PASS to HOLD, and never while the loader
- * is moving the host out of PASS). */
+/* The programs update seq (fetch-and-add) and, on a trigger, state and
+ * epoch: userspace stores only the fields it changes, through the mmapped
+ * map, so it never writes back a stale seq. Epoch and hold time first, the
+ * state last, so a program that sees the new state sees the new epoch. */
 int loader__set_state(struct loader *l, uint32_t state, uint64_t epoch)
 {
-	struct stasis_host h;
-	uint32_t zero = 0;
-	int err = loader__host(l, &h);
+	long page = sysconf(_SC_PAGESIZE);
+	struct stasis_host *h;
 	struct timespec ts;
 
-	if (err)
-		return err;
-	if (state == STASIS_HOLD && h.state != STASIS_HOLD) {
+	h = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, l->host, 0);
+	if (h == MAP_FAILED)
+		return -errno;
+	if (state == STASIS_HOLD && __atomic_load_n(&h->state, __ATOMIC_ACQUIRE) != STASIS_HOLD) {
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		h.hold_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		__atomic_store_n(&h->hold_ns, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec,
+				 __ATOMIC_RELAXED);
 	}
-	h.state = state;
-	h.epoch = epoch;
-	return bpf_map_update_elem(l->host, &zero, &h, BPF_EXIST) ? -errno : 0;
+	__atomic_store_n(&h->epoch, epoch, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->state, state, __ATOMIC_RELEASE);
+	munmap(h, page);
+	return 0;
 }
 
 static int percpu_sum(int fd, const void *key, uint64_t *out, size_t n_u64)

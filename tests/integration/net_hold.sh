@@ -53,6 +53,7 @@ t_eq "state back to pass" pass "$(net "$M" -j status | jq -r .state)"
 first=$(head -1 "$W/seqs") last=$(tail -1 "$W/seqs")
 t_eq "the held datagrams are one contiguous run" "$((last - first + 1))" "$(sort -un "$W/seqs" | wc -l)"
 t_eq "and in order in the file" "$(sort -n "$W/seqs" | md5sum)" "$(md5sum < "$W/seqs")"
+t_eq "sequence numbers are unique and increasing" true "$("$STASIS" -j sp cat "$W/held.sp" | jq '[.[].seq] as $s | $s == ($s | unique)')"
 t_eq "the .sp knows its epoch" 5 "$("$STASIS" -j sp info "$W/held.sp" | jq .epoch)"
 net "$M" -j status > "$W/status.json"
 t_eq "no frame dropped by the hold" "0 0 0" "$(jq -r '.counters | "\(.drop_ring_full) \(.drop_too_big) \(.drop_load)"' "$W/status.json")"
