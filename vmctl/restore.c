@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include "vmctl/internal.h"
 
@@ -65,6 +66,32 @@ static int drop_count(const char *a)
 		if (!strcmp(a, with_arg[i]))
 			return 2;
 	return 0;
+}
+
+/*
+ * The instance being replaced ran on top layers in its folder that nothing
+ * else uses (snapshots keep frozen layers only): remove them, so restoring
+ * thousands of times does not pile up overlays. A file a snapshot refers to,
+ * or one with another hard link, is kept.
+ */
+static void drop_top_layers(struct vm *old, const char *dir, const json_t *frozen)
+{
+	size_t dl = strlen(dir), i, k;
+	json_t *d, *f;
+
+	json_array_foreach(json_object_get(old->j, "disks"), i, d) {
+		const char *file = json_string_value(json_object_get(d, "file"));
+		bool keep = false;
+		struct stat st;
+
+		if (!file || strncmp(file, dir, dl) || strncmp(file + dl, "/disk-", 6) ||
+		    strchr(file + dl + 1, '/'))
+			continue;
+		json_array_foreach(frozen, k, f)
+			keep |= !strcmp(file, json_string_value(json_object_get(f, "frozen")) ?: "");
+		if (!keep && stat(file, &st) == 0 && st.st_nlink == 1)
+			unlink(file);
+	}
 }
 
 static int load_snap_vm(const char *snapdir, const char *name, json_t **j)
@@ -132,8 +159,11 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 	/* The instance it replaces goes first. */
 	if (vm_load_at(root, as, &old) == 0) {
 		r = vm__quit(old, 5000);
-		if (r && r != -ESRCH)
+		if (r && r != -ESRCH) {
+			vm__free(old);
 			goto out;
+		}
+		drop_top_layers(old, dir, json_object_get(snap, "disks"));
 		vm__free(old);
 	}
 	r = mkdir_p(dir, 0755);

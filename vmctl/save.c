@@ -70,6 +70,7 @@ static bool argv_has_path(const json_t *argv, const char *path)
 static int freeze_disks(struct saving *s, const char *tag)
 {
 	json_t *blk = NULL, *dev, *argv = json_object_get(s->vm->j, "argv");
+	json_t *tops = json_array();
 	size_t i;
 	int r, k = 0;
 
@@ -123,9 +124,21 @@ static int freeze_disks(struct saving *s, const char *tag)
 		unlink(lnk);
 		json_array_append_new(s->disks, json_pack("{s:s,s:s,s:s}", "argv_path", argv_path,
 			"frozen", link(top, lnk) == 0 ? lnk : top, "format", fmt));
+		json_array_append_new(tops, json_pack("{s:s,s:s}", "file", ovl, "backing", top));
 		k++;
 	}
 	json_decref(blk);
+	/* The instance now runs on the new overlays: say so in its vm.json
+	 * (a restore that replaces it removes the top layer, never a frozen
+	 * one). */
+	if (k && !s->res->err) {
+		json_object_set_new(s->vm->j, "disks", tops);
+		r = vm_store(s->vm);
+		if (r)
+			return fail(s, r, "%s", vmctl__errmsg());
+	} else {
+		json_decref(tops);
+	}
 	return s->res->err;
 }
 

@@ -26,7 +26,8 @@ sleep 0.5
 T=$(ticks_from 1 | tail -1)
 echo "# saved at tick $T"
 
-good=0 bad=""
+FROZEN=$(md5sum < "$T_WORK/snap/a/disk0.qcow2")
+good=0 bad="" overlays=""
 for n in $(seq 1 20); do
 	# quit first: the ticks of the instance being replaced are not this
 	# restore's (restore replaces a running instance too: vm_tick.sh)
@@ -42,6 +43,7 @@ for n in $(seq 1 20); do
 		sleep 0.1
 	done
 	first=$(ticks_from "$L" | head -1)
+	overlays="$overlays $(jq -r '.disks[0].file' "$STASIS_VM_ROOT/a/vm.json")"
 	if [ "$first" = $((T + 1)) ]; then
 		good=$((good + 1))
 	else
@@ -53,6 +55,10 @@ t_eq "20 restores, each continues at tick $((T + 1))" 20 "$good"
 t_eq "one QEMU runs for a (the replaced ones are gone)" 1 \
 	"$(pgrep -f -- "-name a .*$STASIS_VM_ROOT/a/qmp.sock" | wc -l)"
 t_eq "each restore ran on its own fresh overlay" 20 \
-	"$(ls "$STASIS_VM_ROOT"/a/disk-r*.qcow2 | wc -l)"
+	"$(printf '%s\n' $overlays | sort -u | grep -c 'disk-r.*qcow2')"
+t_eq "the replaced overlays were removed" 1 "$(ls "$STASIS_VM_ROOT"/a/disk-r*.qcow2 | wc -l)"
+t_eq "the snapshot's frozen disk is untouched" "$FROZEN" "$(md5sum < "$T_WORK/snap/a/disk0.qcow2")"
+t_check "the layer the saved VM ran on is kept (the snapshot links it)" \
+	test -e "$STASIS_VM_ROOT/a/disk-0.qcow2"
 t_eq "the instance is running" running "$("$STASIS" -j vm list | jq -r '.[0].state')"
 t_done
