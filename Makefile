@@ -42,7 +42,7 @@ LIB_bpf     := bpf/stasis_bpf.c
 LIB_loader  := $(addprefix loader/,kernel.c link.c attach.c state.c drain.c replay.c)
 LIB_vmctl   := vmctl/instance.c vmctl/util.c vmctl/qmp_msg.c vmctl/qmp.c vmctl/launch.c vmctl/save.c vmctl/restore.c
 LIB_sp      := $(addprefix sp-format/,crc32c.c writer.c reader.c pcapng.c copy.c edit.c mutate.c merge.c checksum.c segment.c)
-LIB_coord   := coordinator/action.c
+LIB_coord   := $(addprefix coordinator/,action.c timer.c)
 LIBNAMES    := bpf loader vmctl sp coord
 LIBS        := $(foreach l,$(LIBNAMES),$(BUILD)/lib/libstasis_$(l).a)
 
@@ -68,7 +68,7 @@ BPF_SKEL := $(BUILD)/bpf/stasis.skel.h
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 GUEST_TOOLS := $(BUILD)/tools/sg
-TEST_TOOLS := $(BUILD)/tools/spgen
+TEST_TOOLS := $(BUILD)/tools/spgen $(BUILD)/tools/timerbench
 
 # libFuzzer targets: tests/fuzz/fuzz_NAME.c with the library sources listed
 # in FUZZ_DEPS_NAME, built with clang (libFuzzer needs it) and ASan/UBSan.

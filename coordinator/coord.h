@@ -39,4 +39,20 @@ void coord_actions__order(struct coord_action *acts, size_t n, enum coord_op op)
  */
 int coord_actions__execute(struct coord_action *acts, size_t n, enum coord_op op);
 
+/*
+ * Time triggers: wait until an absolute wall-clock time (CLOCK_REALTIME ns)
+ * precisely. A plain clock_nanosleep wakes ~65-120 µs late here; so: sleep
+ * to the deadline minus @sleep_margin_ns, a short sleep to minus
+ * @spin_margin_ns, then spin on clock_gettime. Never returns early.
+ */
+struct coord_timer_opts {
+	uint64_t sleep_margin_ns;	/* 0: 5 ms */
+	uint64_t spin_margin_ns;	/* 0: 1 ms */
+};
+/* 0 on time; -ETIME when the deadline had already passed on entry. @late_ns
+ * (may be NULL) gets how far after the deadline it returned. */
+int coord_timer__wait_until(uint64_t deadline_ns, const struct coord_timer_opts *o,
+			    int64_t *late_ns);
+uint64_t coord_now_ns(void);	/* CLOCK_REALTIME */
+
 #endif
