@@ -75,6 +75,7 @@ TEST_TOOLS := $(BUILD)/tools/spgen $(BUILD)/tools/timerbench
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/fuzz/fuzz_%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_DEPS_sp_reader := $(LIB_sp)
 FUZZ_DEPS_qmp := vmctl/qmp_msg.c
+FUZZ_DEPS_qmp_stream := vmctl/qmp_msg.c vmctl/qmp.c
 
 .PHONY: all deps test test-unit test-san demo bench install clean guest fuzz
 all: $(BUILD)/stasis $(UNIT_BINS) $(GUEST_TOOLS) $(TEST_TOOLS)
