@@ -390,3 +390,39 @@ UNIT_TEST(connect_errors)
 	longp[sizeof(longp) - 1] = 0;
 	EXPECT(qmp__connect(longp, NULL, &q, err, sizeof(err)) == -ENAMETOOLONG);
 }
+
+static const char *ans_migration(const char *cmd, int nth)
+{
+	(void)nth;
+	if (!strcmp(cmd, "qmp_capabilities"))
+		return "{\"return\": {}, \"id\": %ID%}\r\n";
+	if (!strcmp(cmd, "migrate"))
+		return "{\"return\": {}, \"id\": %ID%}\r\n"
+		       "{\"event\": \"MIGRATION\", \"data\": {\"status\": \"setup\"}}\r\n"
+		       "{\"event\": \"RESUME\"}\r\n"
+		       "{\"event\": \"MIGRATION\", \"data\": {\"status\": \"active\"}}\r\n"
+		       "{\"event\": \"MIGRATION\", \"data\": {\"status\": \"completed\"}}\r\n";
+	return "";
+}
+
+UNIT_TEST(wait_event_status)
+{
+	struct rig r;
+	struct qmp *q = NULL;
+	json_t *ev = NULL;
+	char err[300];
+
+	rig_start(&r, GREETING, ans_migration);
+	EXPECT(open_rig(&r, 1000, &q, err, sizeof(err)) == 0);
+	if (!q)
+		return rig_end(&r, q);
+	EXPECT(qmp__call(q, "migrate", NULL, NULL) == 0);
+	EXPECT(qmp__wait_event(q, "MIGRATION", "failed|completed", 1000, &ev) == 0);
+	EXPECT(!strcmp(json_string_value(json_object_get(json_object_get(ev, "data"),
+							  "status")) ?: "", "completed"));
+	json_decref(ev);
+	/* nothing more comes: a timeout, then the events were all consumed */
+	EXPECT(qmp__wait_event(q, "SHUTDOWN", NULL, 100, NULL) == -ETIMEDOUT);
+	EXPECT(qmp__next_event(q, &ev) == -EAGAIN);
+	rig_end(&r, q);
+}
