@@ -421,7 +421,12 @@ static int save_common(const char *snapdir, int argc, char **argv, bool live, bo
 			}
 			json_array_append_new(a, v);
 		}
-		jw_value(json_pack("{s:s,s:b,s:o}", "snapshot", snapdir, "live", live, "vms", a));
+		json_t *doc = json_pack("{s:s,s:b,s:o}", "snapshot", snapdir, "live", live, "vms", a);
+
+		if (!live && amax >= amin)
+			json_object_set_new(doc, "stop_ack_spread_us",
+					    json_real((double)(amax - amin) / 1e3));
+		jw_value(doc);
 	} else {
 		for (int i = 0; i < cnt; i++) {
 			if (live)

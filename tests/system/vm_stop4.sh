@@ -46,4 +46,6 @@ t_run "$T_WORK/out" "$T_WORK/err" "$STASIS" -j vm save "$T_WORK/snap" --all --co
 t_require "vm save --all exits 0" test "$T_RC" = 0
 t_eq "the snapshot holds four VMs" "a b c d" "$(jq -r '[.vms[].name] | join(" ")' "$T_WORK/snap/complete")"
 t_eq "four state files" 4 "$(ls "$T_WORK"/snap/*/state | wc -l)"
+t_check "save reports the spread of the four stop acknowledgements" sh -c \
+	"jq -e '.stop_ack_spread_us >= 0 and ([.vms[].stop_ack_us] | length) == 4' '$T_WORK/out' > /dev/null"
 t_done
