@@ -26,6 +26,10 @@ void qmp_msg__release(struct qmp_msg *m);
 /* Error message of this thread (vmctl__errmsg). Returns @ret. */
 int vm_seterr(int ret, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A name part no other layer file has: wall-clock seconds and monotonic
+ * nanoseconds, hex. */
+void layer_tag(char *buf, size_t len);
+
 /* Files. */
 int write_file_atomic(const char *path, const void *buf, size_t len);
 int json_write_atomic(const char *path, json_t *v);

@@ -304,9 +304,12 @@ int vm__start(const char *name, const struct vm_start_opts *opts)
 	}
 	if (o.disk || o.disk_mib > 0) {
 		char *base = o.disk ? abspath(o.disk) : NULL;
+		char tag[48];
 
-		snprintf(disk, sizeof(disk), "%s/disk-0.qcow2", dir);
-		unlink(disk);
+		/* A new name each start: a snapshot of an earlier life of this
+		 * instance may still build on the old first layer. */
+		layer_tag(tag, sizeof(tag));
+		snprintf(disk, sizeof(disk), "%s/disk-%s-base.qcow2", dir, tag);
 		r = qcow2_create(disk, base, o.disk_mib);
 		free(base);
 		if (r)

@@ -126,7 +126,7 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 {
 	struct restore_opts o = { 0 };
 	const char *root, *as, *olddir, *oldtap;
-	char dir[4096], qmp[4300], path[4400], tag[40];
+	char dir[4096], qmp[4300], path[4400], tag[48];
 	json_t *j = NULL, *snap, *disks, *d, *newdisks = NULL, *st = NULL;
 	char **argv = NULL, **out = NULL;
 	struct qmp *q = NULL;
@@ -186,8 +186,7 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 		out[w++] = strdup(argv[a]);
 	}
 	/* Disks: a fresh overlay of each frozen layer. */
-	snprintf(tag, sizeof(tag), "%lx%05lx", (unsigned long)time(NULL),
-		 (unsigned long)(vmctl__now_ns() / 1000 & 0xfffff));
+	layer_tag(tag, sizeof(tag));
 	newdisks = json_array();
 	disks = json_object_get(snap, "disks");
 	json_array_foreach(disks, i, d) {
@@ -202,6 +201,10 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 			goto out;
 		}
 		snprintf(ovl, sizeof(ovl), "%s/disk-r%s-%d.qcow2", dir, tag, k++);
+		if (access(ovl, F_OK) == 0) {
+			r = vm_seterr(-EEXIST, "overlay %s exists already", ovl);
+			goto out;
+		}
 		r = qcow2_create(ovl, fz, 0);
 		if (r)
 			goto out;

@@ -106,7 +106,13 @@ static int freeze_disks(struct saving *s, const char *tag)
 			break;
 		}
 		snprintf(ovl, sizeof(ovl), "%s/disk-%s-%d.qcow2", s->vm->dir, tag, k);
-		snprintf(nn, sizeof(nn), "stasis-%s-%d", tag, k);
+		/* QEMU would overwrite it: never risk a layer someone uses. */
+		if (access(ovl, F_OK) == 0) {
+			r = fail(s, -EEXIST, "overlay %s exists already", ovl);
+			break;
+		}
+		/* node names: 31 characters at most, a letter first */
+		snprintf(nn, sizeof(nn), "st%llx-%d", (unsigned long long)vmctl__now_ns(), k);
 		args = json_pack("{s:s,s:s,s:s}", "snapshot-file", ovl,
 				 "snapshot-node-name", nn, "format", "qcow2");
 		if (devname && *devname)
@@ -314,7 +320,7 @@ int snap__save(const char *snapdir, char **names, int n, const struct snap_opts 
 	struct snap_opts o = { .timeout_ms = 600000 };
 	struct saving *sv = calloc((size_t)(n ? n : 1), sizeof(*sv));
 	struct qmp **qs = calloc((size_t)(n ? n : 1), sizeof(*qs));
-	char path[4300], tag[32];
+	char path[4300], tag[48];
 	uint64_t deadline;
 	int r = 0, failed = 0;
 
@@ -327,8 +333,7 @@ int snap__save(const char *snapdir, char **names, int n, const struct snap_opts 
 		free(qs);
 		return vm_seterr(-ENOMEM, "out of memory");
 	}
-	snprintf(tag, sizeof(tag), "%lx", (unsigned long)time(NULL) ^
-		 (unsigned long)(vmctl__now_ns() & 0xfffff));
+	layer_tag(tag, sizeof(tag));
 	snprintf(path, sizeof(path), "%s/complete", snapdir);
 	if (access(path, F_OK) == 0) {
 		r = vm_seterr(-EEXIST, "%s is a complete snapshot already", snapdir);

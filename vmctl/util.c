@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -30,6 +31,12 @@ const char *vmctl__root(void)
 	const char *r = getenv("STASIS_VM_ROOT");
 
 	return r && *r ? r : "/var/lib/stasis/vm";
+}
+
+void layer_tag(char *buf, size_t len)
+{
+	snprintf(buf, len, "%lx-%llx", (unsigned long)time(NULL),
+		 (unsigned long long)vmctl__now_ns());
 }
 
 int fsync_dir(const char *dir)

@@ -59,6 +59,6 @@ t_eq "each restore ran on its own fresh overlay" 20 \
 t_eq "the replaced overlays were removed" 1 "$(ls "$STASIS_VM_ROOT"/a/disk-r*.qcow2 | wc -l)"
 t_eq "the snapshot's frozen disk is untouched" "$FROZEN" "$(md5sum < "$T_WORK/snap/a/disk0.qcow2")"
 t_check "the layer the saved VM ran on is kept (the snapshot links it)" \
-	test -e "$STASIS_VM_ROOT/a/disk-0.qcow2"
+	test "$(ls "$STASIS_VM_ROOT"/a/disk-*-base.qcow2 | wc -l)" = 1
 t_eq "the instance is running" running "$("$STASIS" -j vm list | jq -r '.[0].state')"
 t_done
