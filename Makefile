@@ -42,13 +42,13 @@ LIB_bpf     := bpf/stasis_bpf.c
 LIB_loader  := $(addprefix loader/,kernel.c link.c attach.c state.c drain.c replay.c)
 LIB_vmctl   := vmctl/instance.c vmctl/util.c vmctl/qmp_msg.c vmctl/qmp.c vmctl/launch.c vmctl/save.c vmctl/restore.c
 LIB_sp      := $(addprefix sp-format/,crc32c.c writer.c reader.c pcapng.c copy.c edit.c mutate.c merge.c checksum.c segment.c)
-LIB_coord   := $(addprefix coordinator/,action.c timer.c)
+LIB_coord   := $(addprefix coordinator/,action.c timer.c proto.c mqtt.c broker.c agent.c sender.c)
 LIBNAMES    := bpf loader vmctl sp coord
 LIBS        := $(foreach l,$(LIBNAMES),$(BUILD)/lib/libstasis_$(l).a)
 
 CLI_SRCS := cli/main.c cli/cmd.c cli/json.c \
 	    loader/cli_net.c vmctl/cli_vm.c sp-format/cli_sp.c \
-	    coordinator/cli_agent.c coordinator/cli_coord.c coordinator/cli_fuzz.c
+	    coordinator/cli_agent.c coordinator/cli_coord.c coordinator/cli_fuzz.c coordinator/cli_mqtt.c
 
 # Quiet by default; V=1 shows the commands.
 ifeq ($(V),1)

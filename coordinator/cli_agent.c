@@ -1,15 +1,87 @@
 // SPDX-License-Identifier: MIT
 /* stasis agent ...: the per-host agent. */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "cli/cli.h"
+#include "coordinator/agent.h"
+#include "coordinator/cli_mqtt.h"
+
+static volatile int stop;
+static void on_signal(int sig) { (void)sig; stop = 1; }
 
 int do_agent(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		CLI_MQTT_OPTS,
+		{ "host", required_argument, 0, 'H' }, { "instances", required_argument, 0, 'i' },
+		{ "snapshots", required_argument, 0, 's' }, { 0 },
+	};
+	struct cli_mqtt cm = { 0 };
+	struct coord_agent_opts o = { .stop = &stop };
+	struct coord_broker *b = NULL;
+	char url[128], err[512], host[64] = "";
+	int c, ret;
+
 	if (argc > 1 && !strcmp(argv[1], "help")) {
-		printf("Usage: %s agent --broker URL --host NAME --instances DIR --snapshots DIR\n",
-		       bin_name);
+		printf("Usage: %s agent --host NAME --snapshots DIR [--instances DIR] [--experiment NAME]\n"
+		       "       [--broker mqtt[s]://[USER[:PASS]@]HOST[:PORT]] [--username U] [--password P]\n"
+		       "       [--cafile F] [--cert F] [--key F]\n"
+		       "Without --broker, a private mosquitto is started on 127.0.0.1 for this host\n"
+		       "(its URL in " BROKER_URL_FILE ").\n", bin_name);
 		return EXIT_OK;
 	}
-	return not_implemented(argc, argv);
+	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
+		int t = cli_mqtt_opt(c, optarg, &cm);
+
+		if (t < 0)
+			return EXIT_USAGE;
+		if (t)
+			continue;
+		if (c == 'H')
+			o.host = optarg;
+		else if (c == 'i')
+			o.instances = optarg;
+		else if (c == 's')
+			o.snapshots = optarg;
+		else
+			return EXIT_USAGE;
+	}
+	if (optind != argc || !o.snapshots)
+		return p_usage("usage: stasis agent --host NAME --snapshots DIR [--instances DIR] [--broker URL] ...");
+	if (!o.host) {
+		gethostname(host, sizeof(host) - 1);
+		o.host = host;
+	}
+	o.experiment = cm.experiment ? cm.experiment : "default";
+	o.mqtt = cm.mo;
+	if (!o.mqtt.url) {
+		FILE *f;
+
+		if (coord_broker__start(&b, url, sizeof(url), err, sizeof(err)))
+			return p_err("%s", err);
+		mkdir("/run/stasis", 0755);
+		f = fopen(BROKER_URL_FILE, "w");
+		if (f) {
+			fprintf(f, "%s\n", url);
+			fclose(f);
+		}
+		o.mqtt.url = url;
+		p_info("agent: private broker at %s", url);
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	p_info("agent: host %s, experiment %s, broker %s", o.host, o.experiment, o.mqtt.url);
+	ret = coord_agent__run(&o, err, sizeof(err));
+	if (b) {
+		unlink(BROKER_URL_FILE);
+		coord_broker__stop(b);
+	}
+	if (ret)
+		return p_err("%s", err);
+	return EXIT_OK;
 }

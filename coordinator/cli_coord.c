@@ -1,13 +1,304 @@
 // SPDX-License-Identifier: MIT
 /* stasis coord ...: the sender, across hosts. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 #include "cli/cli.h"
+#include "coordinator/agent.h"
+#include "coordinator/cli_mqtt.h"
+
+struct call {
+	struct cli_mqtt cm;
+	uint64_t epoch;
+	char url[256];
+	struct coord_sender *s;
+};
+
+/* Common options; @more handles a verb's own (returns 1 taken, 0 not). */
+static int parse(int argc, char **argv, struct call *k, const struct option *opts,
+		 int (*more)(int c, const char *arg, void *ctx), void *ctx)
+{
+	int c;
+
+	k->cm.timeout_ms = 0;
+	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
+		int t = cli_mqtt_opt(c, optarg, &k->cm);
+
+		if (t < 0)
+			return EXIT_USAGE;
+		if (t)
+			continue;
+		if (c == 2000) {
+			if (cli_u64(optarg, &k->epoch))
+				return p_usage("bad --epoch '%s'", optarg);
+			continue;
+		}
+		t = more ? more(c, optarg, ctx) : 0;
+		if (t < 0)
+			return EXIT_USAGE;
+		if (!t)
+			return p_usage("%s: unexpected option", argv[0]);
+	}
+	return EXIT_OK;
+}
+
+static int connect_sender(struct call *k)
+{
+	char err[512];
+
+	if (cli_mqtt_default(&k->cm, k->url, sizeof(k->url)))
+		return EXIT_USAGE;
+	if (coord_sender__open(&k->s, &k->cm.mo, k->cm.experiment, err, sizeof(err)))
+		return p_err("%s", err);
+	if (!k->epoch) {	/* a fresh epoch: milliseconds, always growing */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		k->epoch = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	}
+	return EXIT_OK;
+}
+
+/* Print what every agent said; the exit status says whether all were ok. */
+static int report(const char *what, json_t *agents, json_t *replies, uint64_t epoch)
+{
+	const char *host;
+	json_t *st;
+	int bad = 0, n = 0;
+
+	json_object_foreach(agents, host, st) {
+		json_t *r = json_object_get(replies, host);
+
+		if (strcmp(json_string_value(st), "online"))
+			continue;
+		n++;
+		if (!r || !json_is_true(json_object_get(r, "ok")))
+			bad++;
+	}
+	if (json_output) {
+		jw_value(json_pack("{s:s,s:I,s:O,s:O,s:b}", "op", what, "epoch", (json_int_t)epoch,
+				   "agents", agents, "replies", replies, "ok", n > 0 && !bad));
+	} else {
+		printf("%s, epoch %llu:\n", what, (unsigned long long)epoch);
+		json_object_foreach(agents, host, st) {
+			json_t *r = json_object_get(replies, host);
+			char *body = r ? json_dumps(r, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+
+			printf("  %-16s %-8s %s\n", host, json_string_value(st),
+			       body ? body : strcmp(json_string_value(st), "online") ? "" : "no reply");
+			free(body);
+		}
+	}
+	if (!n)
+		return p_err("no agent is online in experiment");
+	if (bad)
+		return p_err("%d of %d agents did not report success for %s", bad, n, what);
+	return EXIT_OK;
+}
+
+static const struct option common_opts[] = { CLI_MQTT_OPTS, { "epoch", required_argument, 0, 2000 }, { 0 } };
+
+static int do_coord_status(int argc, char **argv)
+{
+	struct call k = { 0 };
+	int ret = parse(argc, argv, &k, common_opts, NULL, NULL);
+
+	if (ret)
+		return ret;
+	if (optind != argc)
+		return p_usage("usage: stasis coord status [--broker URL] [--experiment NAME]");
+	if ((ret = connect_sender(&k)))
+		return ret;
+	json_t *agents = coord_sender__agents(k.s, 500);
+	json_t *replies = coord_sender__call(k.s, "ping", k.epoch, NULL, k.cm.timeout_ms ? k.cm.timeout_ms : 3000);
+
+	ret = report("status", agents, replies, k.epoch);
+	json_decref(replies);
+	coord_sender__close(k.s);
+	return ret;
+}
+
+/* A snapshot: every agent saves its part; if all succeeded, commit (each
+ * marks its part complete), otherwise abort (each marks it failed). */
+static int snapshot_round(struct call *k, const char *op, json_t *extra, int timeout_ms)
+{
+	json_t *agents = coord_sender__agents(k->s, 500);
+	json_t *replies;
+	int ret;
+
+	if (!strcmp(op, "snapshot")) {
+		replies = coord_sender__call(k->s, op, k->epoch, extra, timeout_ms);
+	} else {
+		/* A trigger: the arming replies, then the snapshots as they come. */
+		json_t *armed = coord_sender__call(k->s, op, k->epoch, extra, 10000);
+
+		json_decref(armed);
+		/* The snapshots' replies come when the trigger fires. */
+		replies = coord_sender__collect(k->s, "snapshot", k->epoch, timeout_ms);
+	}
+	ret = report("snapshot", agents, replies, k->epoch);
+	json_t *verdict = coord_sender__call(k->s, ret ? "abort" : "commit", k->epoch, NULL, 10000);
+
+	if (!json_output && !ret)
+		printf("snapshot %llu complete on every host\n", (unsigned long long)k->epoch);
+	json_decref(verdict);
+	json_decref(replies);
+	return ret;
+}
+
+static int do_coord_snapshot(int argc, char **argv)
+{
+	struct call k = { 0 };
+	int ret = parse(argc, argv, &k, common_opts, NULL, NULL);
+
+	if (ret)
+		return ret;
+	if (optind != argc)
+		return p_usage("usage: stasis coord snapshot [--epoch E] [--broker URL] [--experiment NAME]");
+	if ((ret = connect_sender(&k)))
+		return ret;
+	ret = snapshot_round(&k, "snapshot", NULL, k.cm.timeout_ms ? k.cm.timeout_ms : 600000);
+	coord_sender__close(k.s);
+	return ret;
+}
+
+struct trig {
+	uint64_t at_ns, in_ms;
+	bool have_at, have_in, packet;
+	const char *hex;
+	uint64_t offset;
+	bool have_off;
+};
+
+static int trig_opt(int c, const char *arg, void *ctx)
+{
+	struct trig *t = ctx;
+	char *end;
+	double v;
+
+	switch (c) {
+	case 'a':
+		v = strtod(arg, &end);
+		if (*end || v <= 0)
+			return p_usage("bad --at '%s' (seconds since the Unix epoch, e.g. 1795000000.5)", arg), -1;
+		t->at_ns = (uint64_t)(v * 1e9);
+		t->have_at = true;
+		return 1;
+	case 'i':
+		v = strtod(arg, &end);
+		if (end == arg || v < 0 || (strcmp(end, "") && strcmp(end, "s") && strcmp(end, "ms")))
+			return p_usage("bad --in '%s' (e.g. 2s, 500ms)", arg), -1;
+		t->in_ms = (uint64_t)(strcmp(end, "ms") ? v * 1000 : v);
+		t->have_in = true;
+		return 1;
+	case 'p': t->packet = true; return 1;
+	case 'x': t->hex = arg; return 1;
+	case 'o':
+		if (cli_u64(arg, &t->offset) || t->offset > 65535)
+			return p_usage("bad --offset '%s' (0..65535)", arg), -1;
+		t->have_off = true;
+		return 1;
+	}
+	return 0;
+}
+
+static int do_coord_trigger(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLI_MQTT_OPTS, { "epoch", required_argument, 0, 2000 },
+		{ "at", required_argument, 0, 'a' }, { "in", required_argument, 0, 'i' },
+		{ "packet", no_argument, 0, 'p' }, { "hex", required_argument, 0, 'x' },
+		{ "offset", required_argument, 0, 'o' }, { 0 },
+	};
+	struct call k = { 0 };
+	struct trig t = { 0 };
+	json_t *extra;
+	uint8_t bytes[64];
+	int ret = parse(argc, argv, &k, opts, trig_opt, &t);
+
+	if (ret)
+		return ret;
+	if (optind != argc || (t.have_at + t.have_in + t.packet) != 1)
+		return p_usage("usage: stasis coord trigger --at TIME | --in DURATION | --packet --offset N --hex BYTES");
+	if (t.packet) {
+		int n = t.hex ? cli_hex(t.hex, bytes, sizeof(bytes)) : -EINVAL;
+
+		if (!t.have_off || n <= 0)
+			return p_usage("--packet needs --offset N and --hex BYTES (1-64 bytes)");
+		char hex[129];
+
+		for (int i = 0; i < n; i++)
+			sprintf(hex + 2 * i, "%02x", bytes[i]);
+		extra = json_pack("{s:I,s:s}", "offset", (json_int_t)t.offset, "hex", hex);
+	} else {
+		if (t.have_in)
+			t.at_ns = coord_now_ns() + t.in_ms * 1000000ull;
+		if (t.at_ns <= coord_now_ns())
+			return p_err("the time %.3f is past", (double)t.at_ns / 1e9);
+		extra = json_pack("{s:I}", "at_ns", (json_int_t)t.at_ns);
+	}
+	if ((ret = connect_sender(&k))) {
+		json_decref(extra);
+		return ret;
+	}
+	if (!t.packet)
+		p_info("coord: every agent snapshots at %.9f", (double)t.at_ns / 1e9);
+	ret = snapshot_round(&k, t.packet ? "arm-packet" : "arm-time", extra,
+			     k.cm.timeout_ms ? k.cm.timeout_ms : 600000);
+	coord_sender__close(k.s);
+	return ret;
+}
+
+static int paused_opt(int c, const char *arg, void *ctx)
+{
+	(void)arg;
+	if (c != 'P')
+		return 0;
+	*(bool *)ctx = true;
+	return 1;
+}
+
+static int do_coord_restore(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLI_MQTT_OPTS, { "paused", no_argument, 0, 'P' }, { 0 },
+	};
+	struct call k = { 0 };
+	bool paused = false;
+	uint64_t id;
+	int ret = parse(argc, argv, &k, opts, paused_opt, &paused);
+
+	if (ret)
+		return ret;
+	if (argc - optind != 1)
+		return p_usage("usage: stasis coord restore SNAPID [--paused]");
+	const char *s = argv[optind];
+
+	if (!strncmp(s, "snap-", 5))
+		s += 5;
+	if (cli_u64(s, &id) || !id)
+		return p_usage("bad snapshot id '%s' (the epoch, or snap-EPOCH)", argv[optind]);
+	k.epoch = id;
+	if ((ret = connect_sender(&k)))
+		return ret;
+	json_t *agents = coord_sender__agents(k.s, 500);
+	json_t *r = coord_sender__call(k.s, "restore", k.epoch, json_pack("{s:b}", "paused", paused),
+				       k.cm.timeout_ms ? k.cm.timeout_ms : 600000);
+
+	ret = report("restore", agents, r, k.epoch);
+	json_decref(r);
+	coord_sender__close(k.s);
+	return ret;
+}
 
 static const struct cmd coord_cmds[] = {
-	{ "trigger",  not_implemented, "--at TIME | --in DURATION | --packet --offset N --hex BYTES [--mask HEX]" },
-	{ "snapshot", not_implemented, "" },
-	{ "restore",  not_implemented, "SNAPID [--paused]" },
-	{ "status",   not_implemented, "" },
-	{ "list",     not_implemented, "" },
+	{ "status",   do_coord_status,   "[--broker URL] [--experiment NAME]: every agent, online or not, and its answer" },
+	{ "snapshot", do_coord_snapshot, "[--epoch E]: snapshot every host now" },
+	{ "trigger",  do_coord_trigger,  "--at TIME | --in DURATION | --packet --offset N --hex BYTES" },
+	{ "restore",  do_coord_restore,  "SNAPID [--paused]" },
+	{ "list",     not_implemented,   "" },
 	{ 0 },
 };
 

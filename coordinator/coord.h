@@ -55,4 +55,50 @@ int coord_timer__wait_until(uint64_t deadline_ns, const struct coord_timer_opts 
 			    int64_t *late_ns);
 uint64_t coord_now_ns(void);	/* CLOCK_REALTIME */
 
+/* ---- MQTT ------------------------------------------------------------------
+ * The transport: libmosquitto, QoS 1, one connection per agent or sender,
+ * reconnecting by itself. URL: mqtt://[USER[:PASS]@]HOST[:PORT] or mqtts://
+ * (TLS; --cafile/--cert/--key). */
+struct coord_mqtt_opts {
+	const char *url;
+	const char *username, *password;	/* override the URL's */
+	const char *cafile, *certfile, *keyfile;
+	const char *client_id;			/* NULL: generated */
+	const char *will_topic, *will_payload;	/* last will, retained */
+};
+struct coord_mqtt;
+typedef void (*coord_msg_fn)(const char *topic, const char *payload, int len, void *ctx);
+int coord_mqtt__connect(struct coord_mqtt **out, const struct coord_mqtt_opts *o,
+			coord_msg_fn fn, void *ctx, char *err, size_t errlen);
+int coord_mqtt__subscribe(struct coord_mqtt *m, const char *topic);
+int coord_mqtt__publish(struct coord_mqtt *m, const char *topic, const char *payload, bool retain);
+/* Serve the connection for up to @timeout_ms (reconnecting when it drops). */
+int coord_mqtt__run(struct coord_mqtt *m, int timeout_ms);
+/* Publish nothing more and disconnect cleanly (no last will). */
+void coord_mqtt__close(struct coord_mqtt *m);
+
+/* A private mosquitto on 127.0.0.1 and a free port, for one host that needs
+ * no set-up: started by the commands when no --broker is given. */
+struct coord_broker;
+int coord_broker__start(struct coord_broker **out, char *url, size_t len, char *err, size_t errlen);
+void coord_broker__stop(struct coord_broker *b);
+
+/* ---- messages ----------------------------------------------------------------
+ * Versioned JSON (docs/coordination.md). Every message names the
+ * experiment and the epoch it belongs to. */
+#define COORD_PROTO_VERSION 1
+#define COORD_NAME_MAX 64
+struct coord_msg {
+	int v;
+	char experiment[COORD_NAME_MAX];
+	uint64_t epoch;
+	char op[COORD_NAME_MAX];
+	char from[COORD_NAME_MAX];
+	uint64_t sent_ns;
+};
+/* Parse and validate; -EBADMSG with a one-line reason in @err. */
+int coord_msg__parse(const char *payload, size_t len, struct coord_msg *m, char *err, size_t errlen);
+/* Encode @m (plus the fields of @extra, may be NULL) as compact JSON; free(). */
+char *coord_msg__encode(const struct coord_msg *m, const void *extra_json_t);
+
 #endif

@@ -1,0 +1,495 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The per-host agent: listens for the sender's commands over MQTT and runs
+ * them as staged actions on this host's network hold (loader/) and VMs
+ * (vmctl/). Each (command, epoch) runs once: duplicates and late messages
+ * are answered as such and change nothing. A payload that does not parse
+ * gets an error published back, never a crash.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "coordinator/agent.h"
+#include "loader/loader.h"
+#include "sp-format/sp.h"
+#include "vmctl/vmctl.h"
+
+#define SEEN_MAX 256
+
+struct agent {
+	const struct coord_agent_opts *o;
+	struct coord_mqtt *mq;
+	char t_reply[256], t_error[256], t_event[256], t_cmd[256], t_events_all[256];
+	struct { char op[COORD_NAME_MAX]; uint64_t epoch; } seen[SEEN_MAX];
+	int n_seen;
+	/* armed triggers */
+	uint64_t time_at, time_epoch;
+	bool time_armed;
+	uint64_t packet_epoch;
+	bool packet_armed;
+	int packet_trigger;
+};
+
+static void topic(char *buf, size_t len, const struct agent *a, const char *kind)
+{
+	char k[128];
+
+	snprintf(k, sizeof(k), "%s/%s", kind, a->o->host);
+	snprintf(buf, len, TOPIC_FMT, a->o->experiment, k);
+}
+
+static bool seen_before(struct agent *a, const char *op, uint64_t epoch)
+{
+	for (int i = 0; i < a->n_seen && i < SEEN_MAX; i++)
+		if (a->seen[i].epoch == epoch && !strcmp(a->seen[i].op, op))
+			return true;
+	int k = a->n_seen++ % SEEN_MAX;
+
+	snprintf(a->seen[k].op, sizeof(a->seen[k].op), "%s", op);
+	a->seen[k].epoch = epoch;
+	return false;
+}
+
+static void publish(struct agent *a, const char *t, const char *op, uint64_t epoch, json_t *extra)
+{
+	struct coord_msg m = { .epoch = epoch, .sent_ns = coord_now_ns() };
+	char *s;
+
+	snprintf(m.experiment, sizeof(m.experiment), "%s", a->o->experiment);
+	snprintf(m.op, sizeof(m.op), "%s", op);
+	snprintf(m.from, sizeof(m.from), "%s", a->o->host);
+	s = coord_msg__encode(&m, extra);
+	if (s)
+		coord_mqtt__publish(a->mq, t, s, false);
+	free(s);
+	json_decref(extra);
+}
+
+static void reply(struct agent *a, const char *for_op, uint64_t epoch, int err, const char *msg,
+		  json_t *extra)
+{
+	json_t *j = extra ? extra : json_object();
+
+	json_object_set_new(j, "for", json_string(for_op));
+	json_object_set_new(j, "ok", json_boolean(err == 0));
+	if (err)
+		json_object_set_new(j, "error", json_string(msg ? msg : strerror(-err)));
+	publish(a, a->t_reply, "result", epoch, j);
+}
+
+static void snap_dir(const struct agent *a, uint64_t epoch, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/snap-%llu/%s", a->o->snapshots, (unsigned long long)epoch, a->o->host);
+}
+
+static int mkdirs(const char *path)
+{
+	char tmp[1024];
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (char *p = tmp + 1; *p; p++)
+		if (*p == '/') {
+			*p = 0;
+			if (mkdir(tmp, 0755) && errno != EEXIST)
+				return -errno;
+			*p = '/';
+		}
+	return mkdir(tmp, 0755) && errno != EEXIST ? -errno : 0;
+}
+
+static int write_json(const char *dir, const char *name, json_t *j)
+{
+	char path[1200], tmp[1300];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (json_dump_file(j, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER))
+		return -EIO;
+	return rename(tmp, path) ? -errno : 0;
+}
+
+/* ---- snapshot: staged actions ------------------------------------------- */
+
+struct snap_ctx {
+	struct agent *a;
+	uint64_t epoch;
+	char dir[1024];
+	struct loader *l;
+	char **vms;
+	int n_vms;
+	struct snap_vm_result *res;
+	int64_t frames;
+	char err[LOADER_ERR_MAX + 64];
+	json_t *m;		/* the host manifest */
+};
+
+static int act_hold(void *ctx)
+{
+	struct snap_ctx *c = ctx;
+	struct stasis_host h;
+
+	if (!c->l)
+		return 0;
+	if (!loader__host(c->l, &h) && h.state == STASIS_HOLD)
+		return 0;	/* a packet trigger holds already */
+	return loader__set_state(c->l, STASIS_HOLD, c->epoch);
+}
+
+static int act_vms(void *ctx)
+{
+	struct snap_ctx *c = ctx;
+	char dir[1100];
+	struct snap_opts so = { .sz = sizeof(so) };
+	int ret;
+
+	if (!c->n_vms)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s/vms", c->dir);
+	ret = snap__save(dir, c->vms, c->n_vms, &so, c->res);
+	if (ret)
+		snprintf(c->err, sizeof(c->err), "saving the VMs: %s", vmctl__errmsg());
+	return ret;
+}
+
+static int act_drain(void *ctx)
+{
+	struct snap_ctx *c = ctx;
+	char path[1100], err[LOADER_ERR_MAX];
+
+	if (!c->l)
+		return 0;
+	snprintf(path, sizeof(path), "%s/net.sp", c->dir);
+	c->frames = loader__drain(c->l, path, NULL, err);
+	if (c->frames < 0) {
+		snprintf(c->err, sizeof(c->err), "draining the held frames: %s", err);
+		return (int)c->frames;
+	}
+	return 0;
+}
+
+static int act_manifest(void *ctx)
+{
+	struct snap_ctx *c = ctx;
+	json_t *vms = json_array();
+
+	for (int i = 0; i < c->n_vms; i++)
+		json_array_append_new(vms, json_pack("{s:s,s:I,s:I,s:I}", "name", c->res[i].name,
+			"stop_sent_ns", (json_int_t)c->res[i].stop_sent_ns,
+			"stop_ack_ns", (json_int_t)c->res[i].stop_ack_ns, "bytes", (json_int_t)c->res[i].bytes));
+	json_object_set_new(c->m, "vms", vms);
+	json_object_set_new(c->m, "frames_held", json_integer(c->frames > 0 ? c->frames : 0));
+	json_object_set_new(c->m, "state", json_string("saved"));
+	return write_json(c->dir, "manifest.json", c->m);
+}
+
+static void do_snapshot(struct agent *a, uint64_t epoch, json_t *trigger)
+{
+	struct snap_ctx c = { .a = a, .epoch = epoch };
+	char err[LOADER_ERR_MAX];
+	struct coord_action acts[] = {
+		{ .name = "net-hold", .critical = true, .run = act_hold, .ctx = &c },
+		{ .name = "vm-stop-save", .critical = true, .run = act_vms, .ctx = &c },
+		{ .name = "net-drain", .critical = false, .run = act_drain, .ctx = &c },
+		{ .name = "manifest", .critical = false, .run = act_manifest, .ctx = &c },
+	};
+	int ret;
+
+	snap_dir(a, epoch, c.dir, sizeof(c.dir));
+	if ((ret = mkdirs(c.dir))) {
+		reply(a, "snapshot", epoch, ret, "cannot create the snapshot folder", NULL);
+		json_decref(trigger);
+		return;
+	}
+	if (loader__open(&c.l, err))
+		c.l = NULL;	/* no network hold on this host */
+	vm__list(&c.vms, &c.n_vms);
+	c.res = calloc(c.n_vms ? c.n_vms : 1, sizeof(*c.res));
+	c.m = json_pack("{s:i,s:s,s:I,s:s,s:o,s:I}", "v", COORD_PROTO_VERSION,
+			"experiment", a->o->experiment, "epoch", (json_int_t)epoch, "host", a->o->host,
+			"trigger", trigger ? trigger : json_null(), "started_ns", (json_int_t)coord_now_ns());
+	ret = coord_actions__execute(acts, 4, COORD_SNAPSHOT);
+	json_t *r = json_pack("{s:O,s:I}", "manifest", c.m, "frames_held",
+			      (json_int_t)(c.frames > 0 ? c.frames : 0));
+	json_t *times = json_object();
+
+	for (int i = 0; i < 4; i++)
+		json_object_set_new(times, acts[i].name,
+				    json_pack("{s:I,s:I,s:i}", "start_ns", (json_int_t)acts[i].run_start_ns,
+					      "end_ns", (json_int_t)acts[i].run_end_ns, "err", acts[i].err));
+	json_object_set_new(r, "actions", times);
+	if (ret) {
+		json_object_set_new(c.m, "state", json_string("failed"));
+		json_object_set_new(c.m, "error", json_string(c.err[0] ? c.err : strerror(-ret)));
+		write_json(c.dir, "manifest.json", c.m);
+	}
+	reply(a, "snapshot", epoch, ret, c.err[0] ? c.err : NULL, r);
+	json_decref(c.m);
+	for (int i = 0; i < c.n_vms; i++)
+		free(c.vms[i]);
+	free(c.vms);
+	free(c.res);
+	loader__close(c.l);
+}
+
+/* commit / abort: the sender's verdict once every host reported. */
+static void do_verdict(struct agent *a, uint64_t epoch, bool commit)
+{
+	char dir[1024], path[1100];
+	json_error_t je;
+	json_t *m;
+
+	snap_dir(a, epoch, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/manifest.json", dir);
+	m = json_load_file(path, 0, &je);
+	if (!m) {
+		reply(a, commit ? "commit" : "abort", epoch, -ENOENT, "no manifest for this epoch", NULL);
+		return;
+	}
+	json_object_set_new(m, "state", json_string(commit ? "complete" : "failed"));
+	int ret = write_json(dir, "manifest.json", m);
+
+	json_decref(m);
+	reply(a, commit ? "commit" : "abort", epoch, ret, NULL, NULL);
+}
+
+static void do_restore(struct agent *a, uint64_t epoch, bool paused)
+{
+	char dir[1024], vdir[1100], sp[1100], err[LOADER_ERR_MAX];
+	struct loader *l = NULL;
+	char **names = NULL;
+	int n = 0, ret = 0;
+	json_t *r = json_object();
+
+	snap_dir(a, epoch, dir, sizeof(dir));
+	snprintf(vdir, sizeof(vdir), "%s/vms", dir);
+	snprintf(sp, sizeof(sp), "%s/net.sp", dir);
+	/* Non-critical first: every VM loaded, paused. */
+	if (access(vdir, F_OK) == 0) {
+		ret = snap__open(vdir, &names, &n);
+		for (int i = 0; !ret && i < n; i++) {
+			struct restore_opts ro = { .sz = sizeof(ro), .paused = true };
+
+			ret = snap__restore(vdir, names[i], &ro, NULL);
+		}
+		if (ret)
+			snprintf(err, sizeof(err), "restoring the VMs: %s", vmctl__errmsg());
+	}
+	/* Critical: cont every VM, then put the held frames back. */
+	for (int i = 0; !ret && !paused && i < n; i++) {
+		struct vm *vm;
+		struct qmp *q;
+
+		if (!(ret = vm__load(names[i], &vm))) {
+			if (!(ret = vm__connect(vm, 5000, &q))) {
+				ret = qmp__call(q, "cont", NULL, NULL);
+				qmp__close(q);
+			}
+			vm__free(vm);
+		}
+		if (ret)
+			snprintf(err, sizeof(err), "cont %s: %s", names[i], strerror(-ret));
+	}
+	if (!ret && !paused && access(sp, F_OK) == 0 && !loader__open(&l, err)) {
+		struct loader_replay_opts ro = { .rate_pps = 5000 };
+		struct loader_replay_result res;
+
+		ret = loader__replay(l, sp, &ro, &res, err);
+		json_object_set_new(r, "replayed", json_integer((json_int_t)(res.file_frames + res.ring_frames)));
+		loader__close(l);
+	}
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	json_object_set_new(r, "vms", json_integer(n));
+	reply(a, "restore", epoch, ret, ret ? err : NULL, r);
+}
+
+static void on_msg(const char *t, const char *payload, int len, void *ctx)
+{
+	struct agent *a = ctx;
+	struct coord_msg m;
+	char err[256];
+	json_t *j;
+
+	if (coord_msg__parse(payload, (size_t)len, &m, err, sizeof(err))) {
+		json_t *e = json_pack("{s:s,s:s}", "error", err, "topic", t);
+
+		publish(a, a->t_error, "error", 0, e);
+		return;
+	}
+	if (strcmp(m.experiment, a->o->experiment))
+		return;		/* another experiment on the same broker */
+	j = json_loadb(payload, (size_t)len, 0, NULL);
+	bool event = strncmp(t, a->t_events_all, strlen(a->t_events_all) - 1) == 0;
+
+	if (event) {
+		/* Another host's packet trigger fired: snapshot the same epoch. */
+		if (strcmp(m.from, a->o->host) && !seen_before(a, "snapshot", m.epoch))
+			do_snapshot(a, m.epoch, json_pack("{s:s,s:s}", "kind", "packet", "host", m.from));
+	} else if (!strcmp(m.op, "ping")) {
+		struct loader *l;
+		struct stasis_host h;
+		char e2[LOADER_ERR_MAX];
+		json_t *r = json_pack("{s:s}", "host", a->o->host);
+
+		if (!loader__open(&l, e2)) {
+			if (!loader__host(l, &h))
+				json_object_set_new(r, "net", json_string(h.state == STASIS_PASS ? "pass" :
+									 h.state == STASIS_HOLD ? "hold" : "replay"));
+			loader__close(l);
+		}
+		reply(a, "ping", m.epoch, 0, NULL, r);
+	} else if (seen_before(a, m.op, m.epoch)) {
+		json_t *r = json_pack("{s:b}", "duplicate", 1);
+
+		reply(a, m.op, m.epoch, 0, NULL, r);	/* harmless: nothing done twice */
+	} else if (!strcmp(m.op, "snapshot")) {
+		do_snapshot(a, m.epoch, json_pack("{s:s}", "kind", "now"));
+	} else if (!strcmp(m.op, "commit") || !strcmp(m.op, "abort")) {
+		do_verdict(a, m.epoch, !strcmp(m.op, "commit"));
+	} else if (!strcmp(m.op, "restore")) {
+		do_restore(a, m.epoch, json_is_true(json_object_get(j, "paused")));
+	} else if (!strcmp(m.op, "arm-time")) {
+		json_t *at = json_object_get(j, "at_ns");
+
+		if (!json_is_integer(at) || json_integer_value(at) <= 0) {
+			reply(a, m.op, m.epoch, -EINVAL, "arm-time needs \"at_ns\", a positive integer", NULL);
+		} else {
+			a->time_at = (uint64_t)json_integer_value(at);
+			a->time_epoch = m.epoch;
+			a->time_armed = true;
+			reply(a, m.op, m.epoch, 0, NULL, NULL);
+		}
+	} else if (!strcmp(m.op, "arm-packet")) {
+		struct stasis_trigger tr = { .dirs = STASIS_TDIR_TO_GUEST | STASIS_TDIR_FROM_GUEST,
+					     .flags = STASIS_TRIG_ONCE };
+		json_t *off = json_object_get(j, "offset"), *hex = json_object_get(j, "hex");
+		struct loader *l;
+		char e2[LOADER_ERR_MAX];
+		int n = -EINVAL;
+
+		if (json_is_integer(off) && json_integer_value(off) >= 0 && json_integer_value(off) <= 65535 &&
+		    json_is_string(hex) && strlen(json_string_value(hex)) <= 2 * STASIS_TRIG_BYTES &&
+		    strlen(json_string_value(hex)) % 2 == 0) {
+			const char *h = json_string_value(hex);
+
+			n = 0;
+			for (size_t i = 0; h[i] && n >= 0; i += 2) {
+				unsigned v;
+
+				if (sscanf(h + i, "%2x", &v) != 1)
+					n = -EINVAL;
+				else
+					tr.bytes[n++] = (uint8_t)v;
+			}
+		}
+		if (n <= 0) {
+			reply(a, m.op, m.epoch, -EINVAL, "arm-packet needs \"offset\" (0-65535) and \"hex\" (1-64 bytes)", NULL);
+		} else if (loader__open(&l, e2)) {
+			json_t *r = json_pack("{s:b}", "no_net", 1);
+
+			reply(a, m.op, m.epoch, 0, NULL, r);	/* this host only follows */
+		} else {
+			tr.len = (uint32_t)n;
+			tr.offset = (uint32_t)json_integer_value(off);
+			memset(tr.mask, 0xff, sizeof(tr.mask));
+			a->packet_trigger = loader__trigger_add(l, &tr);
+			loader__close(l);
+			a->packet_armed = a->packet_trigger >= 0;
+			a->packet_epoch = m.epoch;
+			reply(a, m.op, m.epoch, a->packet_armed ? 0 : a->packet_trigger, NULL, NULL);
+		}
+	} else {
+		reply(a, m.op, m.epoch, -EOPNOTSUPP, "unknown op", NULL);
+	}
+	json_decref(j);
+}
+
+static void check_triggers(struct agent *a)
+{
+	if (a->time_armed && coord_now_ns() + 50000000ull >= a->time_at) {
+		int64_t late = 0;
+
+		coord_timer__wait_until(a->time_at, NULL, &late);
+		a->time_armed = false;
+		if (!seen_before(a, "snapshot", a->time_epoch))
+			do_snapshot(a, a->time_epoch, json_pack("{s:s,s:I,s:I}", "kind", "time",
+				    "at_ns", (json_int_t)a->time_at, "late_ns", (json_int_t)late));
+	}
+	if (a->packet_armed) {
+		struct loader *l;
+		struct stasis_event ev;
+		char err[LOADER_ERR_MAX];
+
+		if (loader__open(&l, err))
+			return;
+		if (loader__wait_event(l, 0, &ev) == 1) {
+			a->packet_armed = false;
+			loader__close(l);
+			/* Tell every other agent first: they stop while this one does. */
+			publish(a, a->t_event, "event", a->packet_epoch,
+				json_pack("{s:i,s:i}", "trigger", ev.trigger, "ifindex", ev.ifindex));
+			if (!seen_before(a, "snapshot", a->packet_epoch))
+				do_snapshot(a, a->packet_epoch, json_pack("{s:s,s:s,s:i}", "kind", "packet",
+					    "host", a->o->host, "trigger", ev.trigger));
+			return;
+		}
+		loader__close(l);
+	}
+}
+
+int coord_agent__run(const struct coord_agent_opts *o, char *err, size_t errlen)
+{
+	struct agent *a = calloc(1, sizeof(*a));
+	struct coord_mqtt_opts mo = o->mqtt;
+	char t_status[256], will[512];
+	struct coord_msg m = { 0 };
+	int ret;
+
+	if (!a)
+		return -ENOMEM;
+	a->o = o;
+	if (o->instances)
+		setenv("STASIS_VM_ROOT", o->instances, 1);
+	topic(a->t_reply, sizeof(a->t_reply), a, "reply");
+	topic(a->t_error, sizeof(a->t_error), a, "error");
+	topic(a->t_event, sizeof(a->t_event), a, "event");
+	topic(t_status, sizeof(t_status), a, "agents");
+	snprintf(a->t_cmd, sizeof(a->t_cmd), TOPIC_FMT, o->experiment, "cmd");
+	snprintf(a->t_events_all, sizeof(a->t_events_all), TOPIC_FMT, o->experiment, "event/#");
+	snprintf(m.experiment, sizeof(m.experiment), "%s", o->experiment);
+	snprintf(m.from, sizeof(m.from), "%s", o->host);
+	snprintf(m.op, sizeof(m.op), "offline");
+	char *w = coord_msg__encode(&m, NULL);
+
+	snprintf(will, sizeof(will), "%s", w ? w : "");
+	free(w);
+	mo.will_topic = t_status;
+	mo.will_payload = will;
+	if ((ret = coord_mqtt__connect(&a->mq, &mo, on_msg, a, err, errlen))) {
+		free(a);
+		return ret;
+	}
+	coord_mqtt__subscribe(a->mq, a->t_cmd);
+	coord_mqtt__subscribe(a->mq, a->t_events_all);
+	snprintf(m.op, sizeof(m.op), "online");
+	m.sent_ns = coord_now_ns();
+	w = coord_msg__encode(&m, NULL);
+	if (w)
+		coord_mqtt__publish(a->mq, t_status, w, true);
+	free(w);
+	while (!o->stop || !*o->stop) {
+		coord_mqtt__run(a->mq, 20);
+		check_triggers(a);
+	}
+	/* A clean stop says offline itself (the will is for crashes). */
+	coord_mqtt__publish(a->mq, t_status, will, true);
+	coord_mqtt__run(a->mq, 200);
+	coord_mqtt__close(a->mq);
+	free(a);
+	return 0;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal to coordinator/: the agent and the sender share the topic tree. */
+#ifndef COORD_AGENT_H
+#define COORD_AGENT_H
+
+#include <jansson.h>
+#include "coordinator/coord.h"
+
+/* stasis/EXP/cmd            sender -> agents: ping, snapshot, commit, abort,
+ *                           restore, arm-time, arm-packet
+ * stasis/EXP/agents/HOST    retained: online, or offline (the last will)
+ * stasis/EXP/reply/HOST     agent -> everyone: the result of a command
+ * stasis/EXP/event/HOST     agent -> agents: a packet trigger fired here
+ * stasis/EXP/error/HOST     agent -> everyone: a payload it rejected */
+#define TOPIC_FMT "stasis/%s/%s"
+
+struct coord_agent_opts {
+	struct coord_mqtt_opts mqtt;
+	const char *host;
+	const char *experiment;
+	const char *instances;		/* VM instances root */
+	const char *snapshots;		/* where snapshots go */
+	volatile int *stop;
+};
+int coord_agent__run(const struct coord_agent_opts *o, char *err, size_t errlen);
+
+/* The sender: publishes commands, collects what every agent says. */
+struct coord_sender;
+int coord_sender__open(struct coord_sender **out, const struct coord_mqtt_opts *mo,
+		       const char *experiment, char *err, size_t errlen);
+/* Agents and their last status ("online"/"offline"), after @settle_ms of
+ * retained messages: a JSON object host -> status (borrowed). */
+json_t *coord_sender__agents(struct coord_sender *s, int settle_ms);
+/* Publish @op for @epoch (+ @extra, stolen) and collect the replies of every
+ * online agent, or what came within @timeout_ms: host -> reply (new ref). */
+json_t *coord_sender__call(struct coord_sender *s, const char *op, uint64_t epoch, json_t *extra,
+			   int timeout_ms);
+/* Only collect replies to (@op, @epoch), publishing nothing (a trigger's
+ * snapshots come without a command). */
+json_t *coord_sender__collect(struct coord_sender *s, const char *op, uint64_t epoch, int timeout_ms);
+/* Errors agents published (rejected payloads) since open: array (borrowed). */
+json_t *coord_sender__errors(struct coord_sender *s);
+void coord_sender__close(struct coord_sender *s);
+#endif

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal to the coordinator's CLI: the broker options every verb takes. */
+#ifndef COORD_CLI_MQTT_H
+#define COORD_CLI_MQTT_H
+
+#include <getopt.h>
+#include "coordinator/coord.h"
+
+#define BROKER_URL_FILE "/run/stasis/broker.url"
+
+/* Options 1000-1007: --broker --username --password --cafile --cert --key
+ * --experiment --timeout */
+#define CLI_MQTT_OPTS \
+	{ "broker", required_argument, 0, 1000 }, { "username", required_argument, 0, 1001 }, \
+	{ "password", required_argument, 0, 1002 }, { "cafile", required_argument, 0, 1003 }, \
+	{ "cert", required_argument, 0, 1004 }, { "key", required_argument, 0, 1005 }, \
+	{ "experiment", required_argument, 0, 1006 }, { "timeout", required_argument, 0, 1007 }
+
+struct cli_mqtt {
+	struct coord_mqtt_opts mo;
+	const char *experiment;
+	int timeout_ms;
+};
+/* Takes option @c if it is one of CLI_MQTT_OPTS: 1 taken, 0 not, -2 bad. */
+int cli_mqtt_opt(int c, const char *arg, struct cli_mqtt *m);
+/* No --broker: the URL the local agent's private broker left, if any. */
+int cli_mqtt_default(struct cli_mqtt *m, char *buf, size_t len);
+
+#endif
