@@ -477,12 +477,19 @@ int coord_agent__run(const struct coord_agent_opts *o, char *err, size_t errlen)
 	coord_mqtt__subscribe(a->mq, a->t_cmd);
 	coord_mqtt__subscribe(a->mq, a->t_events_all);
 	snprintf(m.op, sizeof(m.op), "online");
-	m.sent_ns = coord_now_ns();
-	w = coord_msg__encode(&m, NULL);
-	if (w)
-		coord_mqtt__publish(a->mq, t_status, w, true);
-	free(w);
+	unsigned gen = 0;
+
 	while (!o->stop || !*o->stop) {
+		if (gen != coord_mqtt__generation(a->mq)) {
+			/* (Re)connected: say online again (a restarted broker
+			 * without persistence has forgotten it). */
+			gen = coord_mqtt__generation(a->mq);
+			m.sent_ns = coord_now_ns();
+			w = coord_msg__encode(&m, NULL);
+			if (w)
+				coord_mqtt__publish(a->mq, t_status, w, true);
+			free(w);
+		}
 		coord_mqtt__run(a->mq, 20);
 		check_triggers(a);
 	}

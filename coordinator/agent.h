@@ -38,6 +38,8 @@ json_t *coord_sender__call(struct coord_sender *s, const char *op, uint64_t epoc
 /* Only collect replies to (@op, @epoch), publishing nothing (a trigger's
  * snapshots come without a command). */
 json_t *coord_sender__collect(struct coord_sender *s, const char *op, uint64_t epoch, int timeout_ms);
+/* The hosts the last command was sent to (online then): host -> true. */
+json_t *coord_sender__expected(struct coord_sender *s);
 /* Errors agents published (rejected payloads) since open: array (borrowed). */
 json_t *coord_sender__errors(struct coord_sender *s);
 void coord_sender__close(struct coord_sender *s);

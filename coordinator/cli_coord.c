@@ -61,18 +61,44 @@ static int connect_sender(struct call *k)
 	return EXIT_OK;
 }
 
-/* Print what every agent said; the exit status says whether all were ok. */
-static int report(const char *what, json_t *agents, json_t *replies, uint64_t epoch)
+/* One line for a reply: what matters of it. */
+static void summary(json_t *r, char *buf, size_t len)
 {
+	json_t *man = json_object_get(r, "manifest"), *trig = json_object_get(man, "trigger");
+	size_t n = 0;
+
+	if (!json_is_true(json_object_get(r, "ok"))) {
+		snprintf(buf, len, "FAILED: %s", json_string_value(json_object_get(r, "error")) ?: "?");
+		return;
+	}
+	n += (size_t)snprintf(buf + n, len - n, "ok");
+	if (json_is_true(json_object_get(r, "duplicate")))
+		n += (size_t)snprintf(buf + n, len - n, " (duplicate: nothing done again)");
+	if (json_object_get(r, "net"))
+		n += (size_t)snprintf(buf + n, len - n, " net=%s", json_string_value(json_object_get(r, "net")));
+	if (man)
+		n += (size_t)snprintf(buf + n, len - n, " frames_held=%lld vms=%zu",
+				      (long long)json_integer_value(json_object_get(r, "frames_held")),
+				      json_array_size(json_object_get(man, "vms")));
+	if (json_object_get(trig, "late_ns"))
+		n += (size_t)snprintf(buf + n, len - n, " late=%lld ns",
+				      (long long)json_integer_value(json_object_get(trig, "late_ns")));
+	if (json_object_get(r, "replayed"))
+		snprintf(buf + n, len - n, " replayed=%lld", (long long)json_integer_value(json_object_get(r, "replayed")));
+}
+
+/* Print what every agent said; the exit status says whether every host
+ * the command went to reported success. */
+static int report(const char *what, struct coord_sender *s, json_t *replies, uint64_t epoch)
+{
+	json_t *agents = coord_sender__agents(s, 0), *expected = coord_sender__expected(s), *st;
 	const char *host;
-	json_t *st;
+	char line[512];
 	int bad = 0, n = 0;
 
-	json_object_foreach(agents, host, st) {
+	json_object_foreach(expected, host, st) {
 		json_t *r = json_object_get(replies, host);
 
-		if (strcmp(json_string_value(st), "online"))
-			continue;
 		n++;
 		if (!r || !json_is_true(json_object_get(r, "ok")))
 			bad++;
@@ -84,15 +110,17 @@ static int report(const char *what, json_t *agents, json_t *replies, uint64_t ep
 		printf("%s, epoch %llu:\n", what, (unsigned long long)epoch);
 		json_object_foreach(agents, host, st) {
 			json_t *r = json_object_get(replies, host);
-			char *body = r ? json_dumps(r, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 
-			printf("  %-16s %-8s %s\n", host, json_string_value(st),
-			       body ? body : strcmp(json_string_value(st), "online") ? "" : "no reply");
-			free(body);
+			if (r)
+				summary(r, line, sizeof(line));
+			else
+				snprintf(line, sizeof(line), "%s", json_object_get(expected, host) ?
+					 "NO REPLY" : "");
+			printf("  %-16s %-8s %s\n", host, json_string_value(st), line);
 		}
 	}
 	if (!n)
-		return p_err("no agent is online in experiment");
+		return p_err("no agent is online");
 	if (bad)
 		return p_err("%d of %d agents did not report success for %s", bad, n, what);
 	return EXIT_OK;
@@ -111,10 +139,10 @@ static int do_coord_status(int argc, char **argv)
 		return p_usage("usage: stasis coord status [--broker URL] [--experiment NAME]");
 	if ((ret = connect_sender(&k)))
 		return ret;
-	json_t *agents = coord_sender__agents(k.s, 500);
+	coord_sender__agents(k.s, 500);
 	json_t *replies = coord_sender__call(k.s, "ping", k.epoch, NULL, k.cm.timeout_ms ? k.cm.timeout_ms : 3000);
 
-	ret = report("status", agents, replies, k.epoch);
+	ret = report("status", k.s, replies, k.epoch);
 	json_decref(replies);
 	coord_sender__close(k.s);
 	return ret;
@@ -124,9 +152,10 @@ static int do_coord_status(int argc, char **argv)
  * marks its part complete), otherwise abort (each marks it failed). */
 static int snapshot_round(struct call *k, const char *op, json_t *extra, int timeout_ms)
 {
-	json_t *agents = coord_sender__agents(k->s, 500);
 	json_t *replies;
 	int ret;
+
+	coord_sender__agents(k->s, 500);
 
 	if (!strcmp(op, "snapshot")) {
 		replies = coord_sender__call(k->s, op, k->epoch, extra, timeout_ms);
@@ -138,7 +167,7 @@ static int snapshot_round(struct call *k, const char *op, json_t *extra, int tim
 		/* The snapshots' replies come when the trigger fires. */
 		replies = coord_sender__collect(k->s, "snapshot", k->epoch, timeout_ms);
 	}
-	ret = report("snapshot", agents, replies, k->epoch);
+	ret = report("snapshot", k->s, replies, k->epoch);
 	json_t *verdict = coord_sender__call(k->s, ret ? "abort" : "commit", k->epoch, NULL, 10000);
 
 	if (!json_output && !ret)
@@ -283,11 +312,11 @@ static int do_coord_restore(int argc, char **argv)
 	k.epoch = id;
 	if ((ret = connect_sender(&k)))
 		return ret;
-	json_t *agents = coord_sender__agents(k.s, 500);
+	coord_sender__agents(k.s, 500);
 	json_t *r = coord_sender__call(k.s, "restore", k.epoch, json_pack("{s:b}", "paused", paused),
 				       k.cm.timeout_ms ? k.cm.timeout_ms : 600000);
 
-	ret = report("restore", agents, r, k.epoch);
+	ret = report("restore", k.s, r, k.epoch);
 	json_decref(r);
 	coord_sender__close(k.s);
 	return ret;

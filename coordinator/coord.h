@@ -74,6 +74,9 @@ int coord_mqtt__subscribe(struct coord_mqtt *m, const char *topic);
 int coord_mqtt__publish(struct coord_mqtt *m, const char *topic, const char *payload, bool retain);
 /* Serve the connection for up to @timeout_ms (reconnecting when it drops). */
 int coord_mqtt__run(struct coord_mqtt *m, int timeout_ms);
+/* Counts successful connections: a change means the broker was lost and
+ * found again (retained messages of a broker without persistence are gone). */
+unsigned coord_mqtt__generation(const struct coord_mqtt *m);
 /* Publish nothing more and disconnect cleanly (no last will). */
 void coord_mqtt__close(struct coord_mqtt *m);
 

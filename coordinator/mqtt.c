@@ -18,6 +18,7 @@ struct coord_mqtt {
 	char **subs;
 	int n_subs;
 	bool connected;
+	unsigned generation;	/* successful connections so far */
 };
 
 static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
@@ -90,6 +91,7 @@ static void on_connect(struct mosquitto *mo, void *ud, int rc)
 	if (rc)
 		return;
 	m->connected = true;
+	m->generation++;
 	/* Clean sessions: subscriptions are made again on every connection. */
 	for (int i = 0; i < m->n_subs; i++)
 		mosquitto_subscribe(mo, NULL, m->subs[i], 1);
@@ -223,4 +225,9 @@ void coord_mqtt__close(struct coord_mqtt *m)
 		free(m->subs[i]);
 	free(m->subs);
 	free(m);
+}
+
+unsigned coord_mqtt__generation(const struct coord_mqtt *m)
+{
+	return m->generation;
 }

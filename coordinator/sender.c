@@ -13,6 +13,7 @@ struct coord_sender {
 	char experiment[COORD_NAME_MAX];
 	char cmd[256];
 	json_t *agents, *replies, *errors;
+	json_t *expected;	/* hosts online when the command went out */
 	char want_op[COORD_NAME_MAX];
 	uint64_t want_epoch;
 };
@@ -56,6 +57,7 @@ int coord_sender__open(struct coord_sender **out, const struct coord_mqtt_opts *
 	s->agents = json_object();
 	s->replies = json_object();
 	s->errors = json_array();
+	s->expected = json_object();
 	if ((ret = coord_mqtt__connect(&s->mq, mo, on_msg, s, err, errlen))) {
 		coord_sender__close(s);
 		return ret;
@@ -77,20 +79,36 @@ json_t *coord_sender__agents(struct coord_sender *s, int settle_ms)
 	return s->agents;
 }
 
+/* Every host that was online when the command went out has answered. A
+ * host that vanishes meanwhile is still waited for (until the timeout):
+ * its part is missing, and the round must not pass without it. */
 static bool all_replied(struct coord_sender *s)
 {
 	const char *host;
 	json_t *st;
-	int online = 0;
 
-	json_object_foreach(s->agents, host, st) {
-		if (strcmp(json_string_value(st), "online"))
-			continue;
-		online++;
+	if (!json_object_size(s->expected))
+		return false;
+	json_object_foreach(s->expected, host, st)
 		if (!json_object_get(s->replies, host))
 			return false;
-	}
-	return online > 0;
+	return true;
+}
+
+static void expect_online(struct coord_sender *s)
+{
+	const char *host;
+	json_t *st;
+
+	json_object_clear(s->expected);
+	json_object_foreach(s->agents, host, st)
+		if (!strcmp(json_string_value(st), "online"))
+			json_object_set_new(s->expected, host, json_true());
+}
+
+json_t *coord_sender__expected(struct coord_sender *s)
+{
+	return s->expected;
 }
 
 json_t *coord_sender__collect(struct coord_sender *s, const char *op, uint64_t epoch, int timeout_ms)
@@ -100,6 +118,8 @@ json_t *coord_sender__collect(struct coord_sender *s, const char *op, uint64_t e
 		s->want_epoch = epoch;
 		json_object_clear(s->replies);
 	}
+	if (!json_object_size(s->expected))
+		expect_online(s);
 	for (int waited = 0; waited < timeout_ms && !all_replied(s); waited += 20)
 		coord_mqtt__run(s->mq, 20);
 	return json_deep_copy(s->replies);
@@ -117,6 +137,7 @@ json_t *coord_sender__call(struct coord_sender *s, const char *op, uint64_t epoc
 	snprintf(s->want_op, sizeof(s->want_op), "%s", op);
 	s->want_epoch = epoch;
 	json_object_clear(s->replies);
+	expect_online(s);
 	p = coord_msg__encode(&m, extra);
 	json_decref(extra);
 	if (p)
@@ -138,5 +159,6 @@ void coord_sender__close(struct coord_sender *s)
 	json_decref(s->agents);
 	json_decref(s->replies);
 	json_decref(s->errors);
+	json_decref(s->expected);
 	free(s);
 }

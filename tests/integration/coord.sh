@@ -1,0 +1,121 @@
+#!/bin/bash
+# Three hosts, each its own network namespace with its own agent, one
+# mosquitto broker reached over a bridge; H1 -> H2 carry a numbered flow over
+# an uplink that H1 holds. Snapshot, restore, a time trigger, a malformed
+# payload, a duplicate, an agent that does not answer, the broker restarted.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/net.sh"
+t_need_root
+W=$T_WORK O=$T_WORK/out E=$T_WORK/err
+EXP=exp1
+
+ns_create BR && bridge_create "$BR" cbr && addr_add "$BR" cbr 10.8.0.254/24
+t_require "broker namespace" test $? = 0
+for i in 1 2 3; do
+	ns_create H$i || break
+	eval "h=\$H$i"
+	veth_create c$i "$h" p$i "$BR" && ip -n "$BR" link set p$i master cbr && addr_add "$h" c$i 10.8.0.$i/24 || break
+done
+t_require "three hosts on the control bridge" quiet in_ns "$H3" ping -q -c 1 -W 2 10.8.0.254
+veth_create u1 "$H1" u2 "$H2" && addr_add "$H1" u1 10.9.0.1/24 && addr_add "$H2" u2 10.9.0.2/24
+t_require "an uplink H1 -> H2" quiet in_ns "$H1" ping -q -c 1 -W 2 10.9.0.2
+
+printf 'listener 1883 10.8.0.254\nallow_anonymous true\npersistence false\n' > "$W/mosq.conf"
+start_broker() {
+	ip netns exec "$BR" mosquitto -c "$W/mosq.conf" > "$W/mosq.log" 2>&1 &
+	BP=$!
+	t_defer "kill \$BP"
+	for _ in $(seq 50); do in_ns "$H1" bash -c 'exec 3<>/dev/tcp/10.8.0.254/1883' 2>/dev/null && return 0; sleep 0.1; done
+	return 1
+}
+t_require "mosquitto in the broker namespace" start_broker
+URL=mqtt://10.8.0.254:1883
+t_require "attach H1's uplink" quiet ip netns exec "$H1" "$STASIS" net attach --uplink u1
+t_defer "ip netns exec $H1 $STASIS net detach"
+for i in 1 2 3; do
+	eval "h=\$H$i"
+	ip netns exec "$h" "$STASIS" agent --broker $URL --experiment $EXP --host h$i \
+		--snapshots "$W/snaps$i" --instances "$W/vms$i" > "$W/agent$i.log" 2>&1 &
+	eval "AP$i=\$!"
+	t_defer "kill -CONT \$AP$i; kill \$AP$i"
+done
+coord() { ip netns exec "$H3" "$STASIS" coord "$@" --broker $URL --experiment $EXP; }
+sleep 1
+t_run "$O" "$E" coord status
+t_eq "status: three agents online and answering" 3 "$(grep -c ' online  *ok' "$O")"
+
+# A numbered flow H1 -> H2 across the held uplink, over snapshot and restore.
+in_ns "$H2" "$SG" udp-recv 5000 --count 20000 --idle-ms 15000 > "$W/recv" &
+rp=$!
+wait_line "$W/recv" ready 5
+in_ns "$H1" "$SG" udp-send 10.9.0.2 5000 20000 --rate 4000 > /dev/null &
+sp=$!
+sleep 1.5
+t_run "$O" "$E" coord snapshot --epoch 100
+cat "$O" | sed 's/^/# /'
+t_eq "snapshot 100 reported by all three" 0 "$T_RC"
+held=$("$STASIS" -j sp info "$W/snaps1/snap-100/h1/net.sp" | jq .frames)
+t_check "h1 held frames in flight toward h2 ($held)" test "$held" -gt 0
+for i in 1 2 3; do
+	t_eq "h$i's part is complete" complete "$(jq -r .state "$W/snaps$i/snap-100/h$i/manifest.json")"
+done
+wait $sp
+sleep 1
+t_run "$O" "$E" coord restore snap-100
+cat "$O" | sed 's/^/# /'
+t_eq "restore reported by all three" 0 "$T_RC"
+wait $rp
+r=$(grep done "$W/recv")
+echo "# $r"
+t_eq "the flow lost nothing across snapshot and restore" "20000 0 0 0" \
+	"$(kv unique "$r") $(kv gaps "$r") $(kv dup "$r") $(kv reordered "$r")"
+t_eq "h1's network is back to pass" pass "$(ip netns exec "$H1" "$STASIS" -j net status | jq -r .state)"
+
+# The same snapshot again: harmless.
+t_run "$O" "$E" coord snapshot --epoch 100
+t_eq "a duplicate snapshot is answered as such by all" 3 "$(grep -c 'duplicate' "$O")"
+
+# A time trigger 2 s ahead: every agent fires and says how late it was.
+t_run "$O" "$E" coord trigger --in 2s --epoch 200
+t_eq "time trigger: all three snapshotted" 0 "$T_RC"
+for i in 1 2 3; do
+	late=$(jq .trigger.late_ns "$W/snaps$i/snap-200/h$i/manifest.json")
+	t_check "h$i fired, late by $late ns" test "$late" -ge 0
+done
+
+# A malformed payload: an error published back, the agents carry on.
+in_ns "$H3" mosquitto_sub -h 10.8.0.254 -t "stasis/$EXP/error/+" -C 3 -W 10 > "$W/errors" &
+mp=$!
+sleep 0.5
+in_ns "$H3" mosquitto_pub -h 10.8.0.254 -t "stasis/$EXP/cmd" -m '{"v":1,"experiment":'
+wait $mp
+t_eq "each agent published an error for the malformed payload" 3 "$(grep -c 'not JSON' "$W/errors")"
+t_run "$O" "$E" coord status
+t_eq "and all three still answer" 3 "$(grep -c ' online  *ok' "$O")"
+
+# An agent that does not answer: the round fails, no part is complete.
+kill -STOP $AP3
+t_run "$O" "$E" coord snapshot --epoch 300 --timeout 3
+t_eq "snapshot with a silent agent fails" 1 "$T_RC"
+t_check "  and names it" grep -q "h3 .*NO REPLY" "$O"
+kill -CONT $AP3
+sleep 1
+for i in 1 2 3; do
+	st=$(jq -r .state "$W/snaps$i/snap-300/h$i/manifest.json" 2>/dev/null || echo none)
+	t_check "h$i's part of 300 is not complete ($st)" test "$st" != complete
+done
+ip netns exec "$H1" "$STASIS" net release --force > /dev/null
+
+# The broker restarted: the agents come back by themselves.
+kill $BP; wait $BP 2>/dev/null
+t_require "broker restarted" start_broker
+sleep 3
+t_run "$O" "$E" coord status
+t_eq "after the restart all three agents are online again" 3 "$(grep -c ' online  *ok' "$O")"
+
+# An agent killed: its last will says offline.
+kill -9 $AP2
+sleep 1
+t_run "$O" "$E" coord status
+t_check "a killed agent shows offline" grep -q "h2 *offline" "$O"
+t_done
