@@ -74,6 +74,7 @@ TEST_TOOLS := $(BUILD)/tools/spgen $(BUILD)/tools/timerbench
 # in FUZZ_DEPS_NAME, built with clang (libFuzzer needs it) and ASan/UBSan.
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/fuzz/fuzz_%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_DEPS_sp_reader := $(LIB_sp)
+FUZZ_DEPS_coord_msg := coordinator/proto.c coordinator/timer.c
 FUZZ_DEPS_qmp := vmctl/qmp_msg.c
 FUZZ_DEPS_qmp_stream := vmctl/qmp_msg.c vmctl/qmp.c
 
@@ -133,7 +134,7 @@ $(BUILD)/tools/sg: $(wildcard tests/guest/sg/*.c tests/guest/sg/*.h)
 
 fuzz: $(FUZZ_TARGETS)
 .SECONDEXPANSION:
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_DEPS_$$*) $$(wildcard sp-format/*.h vmctl/*.h)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_DEPS_$$*) $$(wildcard sp-format/*.h vmctl/*.h coordinator/*.h)
 	@mkdir -p $(@D)
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
