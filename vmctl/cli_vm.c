@@ -534,53 +534,32 @@ static int restore_list(const char *snapdir, char **names, int n, int copies, bo
 	json_t *a = json_array();
 	int r = EXIT_OK;
 
-	for (int c = 0; c < (copies ? copies : 1) && r == EXIT_OK; c++) {
+	for (int c = 1; c <= (copies ? copies : 1) && r == EXIT_OK; c++) {
 		for (int i = 0; i < n; i++) {
-			struct restore_opts o = { .sz = sizeof(o), .paused = paused };
-			char as[64], tap[64];
+			struct restore_opts o = { .sz = sizeof(o), .paused = paused,
+						  .copy = copies ? c : 0 };
+			char as[64];
+			const char *tap;
+			struct vm *vm = NULL;
 			double ms = 0;
 
-			if (copies) {
-				const char *ot;
-
-				snprintf(as, sizeof(as), "%s-c%d", names[i], c + 1);
-				if (vmctl__name_valid(as)) {
-					r = p_err("copy name %s is too long", as);
-					break;
-				}
-				o.as = as;
-				/* Each copy on its own tap: TAPcN. */
-				ot = NULL;
-				{
-					char p[4300];
-					json_t *j;
-
-					snprintf(p, sizeof(p), "%s/%s/vm.json", snapdir, names[i]);
-					j = json_load_file(p, 0, NULL);
-					ot = json_string_value(json_object_get(j, "tap"));
-					if (ot) {
-						snprintf(tap, sizeof(tap), "%sc%d", ot, c + 1);
-						o.tap = tap;
-					}
-					if (ot && strlen(tap) > 15) {
-						json_decref(j);
-						r = p_err("copy tap name %s is too long (15 max)", tap);
-						break;
-					}
-					json_decref(j);
-				}
-			}
+			snprintf(as, sizeof(as), copies ? "%s-c%d" : "%s", names[i], c);
 			if (snap__restore(snapdir, names[i], &o, &ms)) {
 				r = p_err("%s", vmctl__errmsg());
 				break;
 			}
+			tap = NULL;
+			if (vm__load(as, &vm) == 0)
+				tap = json_string_value(json_object_get(vm__json(vm), "tap"));
 			if (json_output)
-				json_array_append_new(a, json_pack("{s:s,s:s,s:f,s:s}", "name",
-					copies ? as : names[i], "from", names[i], "load_ms", ms,
-					"state", paused ? "paused" : "running"));
+				json_array_append_new(a, json_pack("{s:s,s:s,s:f,s:s,s:s*}", "name", as,
+					"from", names[i], "load_ms", ms,
+					"state", paused ? "paused" : "running", "tap", tap));
 			else
-				printf("%s: restored from %s/%s in %.0f ms%s\n", copies ? as : names[i],
-				       snapdir, names[i], ms, paused ? " (paused)" : "");
+				printf("%s: restored from %s/%s in %.0f ms%s%s%s\n", as, snapdir,
+				       names[i], ms, paused ? " (paused)" : "",
+				       tap ? ", tap " : "", tap ? tap : "");
+			vm__free(vm);
 		}
 	}
 	if (r == EXIT_OK && json_output)

@@ -126,7 +126,7 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 {
 	struct restore_opts o = { 0 };
 	const char *root, *as, *olddir, *oldtap;
-	char dir[4096], qmp[4300], path[4400], tag[48];
+	char dir[4096], qmp[4300], path[4400], tag[48], copyname[40], copytap[64];
 	json_t *j = NULL, *snap, *disks, *d, *newdisks = NULL, *st = NULL;
 	char **argv = NULL, **out = NULL;
 	struct qmp *q = NULL;
@@ -142,6 +142,12 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 		o.timeout_ms = 600000;
 	root = o.root ? o.root : vmctl__root();
 	as = o.as ? o.as : name;
+	if (o.copy > 999)
+		return vm_seterr(-EINVAL, "copy number %d: 999 at most", o.copy);
+	if (o.copy > 0 && !o.as) {
+		snprintf(copyname, sizeof(copyname), "%.32s-c%d", name, o.copy);
+		as = copyname;
+	}
 	if (vmctl__name_valid(as))
 		return vm_seterr(-EINVAL, "bad VM name '%s' (1-32 of A-Za-z0-9_.-)", as);
 	r = load_snap_vm(snapdir, name, &j);
@@ -150,6 +156,14 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 	snap = json_object_get(j, "snapshot");
 	olddir = json_string_value(json_object_get(snap, "dir"));
 	oldtap = json_string_value(json_object_get(j, "tap"));
+	if (o.copy > 0 && oldtap && !o.tap) {
+		snprintf(copytap, sizeof(copytap), "%sc%d", oldtap, o.copy);
+		o.tap = copytap;
+	}
+	if (o.tap && strlen(o.tap) > 15) {
+		r = vm_seterr(-EINVAL, "tap name %s is too long (15 characters at most)", o.tap);
+		goto out;
+	}
 	vmctl__instance_dir(root, as, dir, sizeof(dir));
 	snprintf(qmp, sizeof(qmp), "%s/qmp.sock", dir);
 	if (strlen(qmp) >= 108) {

@@ -171,7 +171,8 @@ struct restore_opts {
 	size_t sz;
 	bool paused;		/* stay paused after the state is loaded */
 	const char *as;		/* restore under this instance name */
-	const char *tap;	/* replace the tap name (fork copies) */
+	const char *tap;	/* replace the tap name */
+	int copy;		/* fork: copy N is NAME-cN on tap TAPcN */
 	bool net_none;		/* replace tap backends by a hub port (dump-mem) */
 	const char *root;	/* another instances root (default vmctl__root()) */
 	int timeout_ms;
