@@ -33,6 +33,7 @@ struct qmp {
 	char err[512];
 	/* the prepared command */
 	char *pre;
+	char pre_cmd[48];
 	size_t prelen;
 	int64_t pre_id;
 	uint64_t sent_ns, ack_ns;
@@ -181,6 +182,8 @@ static int take_lines(struct qmp *q, int64_t want, bool want_greeting, struct qm
 				 * for something else: keep its outcome. */
 				q->ack_ns = vmctl__now_ns();
 				q->fire_err = m->kind == QMP_ERROR ? -EREMOTEIO : 0;
+				if (m->kind == QMP_ERROR)
+					qerr(q, -EREMOTEIO, "%s: %s", q->pre_cmd, m->errdesc);
 			}
 			qmp_msg__release(m);
 			continue;
@@ -416,6 +419,7 @@ int qmp__wait_event(struct qmp *q, const char *name, const char *status,
 int qmp__prepare(struct qmp *q, const char *cmd, json_t *args)
 {
 	free(q->pre);
+	snprintf(q->pre_cmd, sizeof(q->pre_cmd), "%s", cmd);
 	q->pre_id = q->next_id++;
 	q->pre = encode(q, cmd, args, q->pre_id, &q->prelen);
 	q->sent_ns = q->ack_ns = 0;
@@ -457,7 +461,7 @@ static int try_collect(struct qmp *q, json_t **ret)
 		r = take_lines(q, q->pre_id, false, &m);
 		if (r > 0) {
 			q->ack_ns = vmctl__now_ns();
-			q->fire_err = reply_result(q, "command", &m, ret);
+			q->fire_err = reply_result(q, q->pre_cmd, &m, ret);
 			return 1;
 		}
 		if (r < 0) {

@@ -426,3 +426,28 @@ UNIT_TEST(wait_event_status)
 	EXPECT(qmp__next_event(q, &ev) == -EAGAIN);
 	rig_end(&r, q);
 }
+
+static const char *ans_stop_refused(const char *cmd, int nth)
+{
+	(void)nth;
+	if (!strcmp(cmd, "qmp_capabilities"))
+		return "{\"return\": {}, \"id\": %ID%}\r\n";
+	return "{\"error\": {\"class\": \"GenericError\", \"desc\": \"not now\"}, \"id\": %ID%}\r\n";
+}
+
+UNIT_TEST(fired_command_refused)
+{
+	struct rig r;
+	struct qmp *q = NULL;
+	char err[300];
+
+	rig_start(&r, GREETING, ans_stop_refused);
+	EXPECT(open_rig(&r, 1000, &q, err, sizeof(err)) == 0);
+	if (!q)
+		return rig_end(&r, q);
+	EXPECT(qmp__prepare(q, "stop", NULL) == 0);
+	EXPECT(qmp__fire_all(&q, 1, 1000) == 1);
+	EXPECT(qmp__fire_result(q) == -EREMOTEIO);
+	EXPECT(strstr(qmp__errmsg(q), "stop: GenericError: not now"));
+	rig_end(&r, q);
+}
