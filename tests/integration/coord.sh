@@ -83,6 +83,37 @@ for i in 1 2 3; do
 	t_check "h$i fired, late by $late ns" test "$late" -ge 0
 done
 
+t_run "$O" "$E" coord restore 200
+t_eq "restore 200 (the hold after a snapshot lasts until a restore)" 0 "$T_RC"
+
+# A packet trigger on h1's uplink: h1 holds at that frame, tells the others,
+# all three snapshot the same epoch; restore brings the rest of the flow.
+in_ns "$H2" "$SG" udp-recv 5000 --count 6000 --idle-ms 20000 --progress-ms 200 > "$W/recv2" &
+rp=$!
+wait_line "$W/recv2" ready 5
+ip netns exec "$H3" "$STASIS" coord trigger --packet --offset 50 --hex "$(printf '%016x' 2500)" \
+	--epoch 400 --broker $URL --experiment $EXP --timeout 60 > "$W/ptrig" 2>&1 &
+tp=$!
+sleep 1.5
+in_ns "$H1" "$SG" udp-send 10.9.0.2 5000 6000 --rate 3000 > /dev/null
+wait $tp
+t_eq "packet trigger: all three snapshotted epoch 400" 0 $?
+sed 's/^/# /' "$W/ptrig"
+t_eq "h1's manifest names the packet trigger" "packet h1" \
+	"$(jq -r '"\(.trigger.kind) \(.trigger.host)"' "$W/snaps1/snap-400/h1/manifest.json")"
+t_eq "h2 and h3 followed h1's event" "packet h1 packet h1" \
+	"$(jq -r '"\(.trigger.kind) \(.trigger.host)"' "$W/snaps2/snap-400/h2/manifest.json" "$W/snaps3/snap-400/h3/manifest.json" | tr '\n' ' ' | sed 's/ $//')"
+sleep 1
+p=$(grep progress "$W/recv2" | tail -1)
+t_eq "h2 received exactly the datagrams before the trigger frame" "2500 2499" "$(kv unique "$p") $(kv max "$p")"
+first=$("$STASIS" sp cat --hex "$W/snaps1/snap-400/h1/net.sp" | grep '> 10.9.0.2:5000 ' | head -1 | awk '{ print $NF }')
+t_eq "the trigger frame is the first held on h1" 2500 "$((16#${first:100:16}))"
+t_run "$O" "$E" coord restore 400
+t_eq "restore 400" 0 "$T_RC"
+wait $rp
+r=$(grep done "$W/recv2")
+t_eq "after restore h2 has all 6000, in order" "6000 0 0" "$(kv unique "$r") $(kv dup "$r") $(kv reordered "$r")"
+
 # A malformed payload: an error published back, the agents carry on.
 in_ns "$H3" mosquitto_sub -h 10.8.0.254 -t "stasis/$EXP/error/+" -C 3 -W 10 > "$W/errors" &
 mp=$!
