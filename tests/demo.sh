@@ -1,55 +1,70 @@
 #!/bin/bash
-# make demo: what stasis does today, said truthfully. Two TCG guests on taps
-# joined by a bridge in a private namespace; guest A sends numbered
-# datagrams to guest B; a packet trigger on one datagram holds the network
-# in the kernel at that frame; the held frames are drained to a .sp file;
-# they are replayed; B reports what it received. VM snapshots (stasis vm) and
-# the coordinator that joins them to the hold (issue 6) are not part of the
-# demo yet: it says so.
+# make demo: the main job, end to end on one host. Two TCG guests on taps
+# joined by a bridge in a private namespace; guest a sends numbered
+# datagrams to guest b; a packet trigger on one datagram holds the network in
+# the kernel at that frame, and the agent snapshots everything (both VMs and
+# the frames in flight); the snapshot is restored, the held frames replayed,
+# and b reports what it received over the whole run.
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/net.sh"
-. "$(dirname "$0")/lib/guest.sh"
 . "$(dirname "$0")/lib/hold.sh"
 [ "$(id -u)" = 0 ] || { echo "demo: needs root (namespaces, taps, BPF)" >&2; exit 1; }
 set -o pipefail
 say() { echo "demo: $*"; }
 die() { echo "demo: $*" >&2; T_FAILED=1; exit 1; }
+export STASIS_VM_ROOT=$T_WORK/vms
+K=$BUILD/guest/vmlinuz I=$BUILD/guest/initrd.img
+COUNT=4000 RATE=1000 MARK=2000 SNAPS=$T_WORK/snapshots
 
-COUNT=4000 RATE=1000 MARK=2000
 say "checking the kernel and loading the BPF object"
-"$STASIS" net probe | sed 's/^/  /' || die "stasis net probe failed"
+"$STASIS" net probe | head -2 | sed 's/^/  /' || die "stasis net probe failed"
 ns_create NS || die "cannot create a namespace"
 bridge_create "$NS" br0 && tap_create "$NS" tapa br0 && tap_create "$NS" tapb br0 ||
 	die "cannot create the bridge and taps"
 net "$NS" attach tapa tapb | sed 's/^/  /' || die "attach failed"
 t_defer "ip netns exec $NS $STASIS net detach"
-say "booting guests a (10.0.0.1) and b (10.0.0.2) under $STASIS_ACCEL in namespace $NS"
-guest_start b "$NS" tapb 10.0.0.2/24 52:54:00:00:00:02 \
-	"udp-recv 5000 --count $COUNT --idle-ms 30000 --progress-ms 500" &&
-guest_start a "$NS" tapa 10.0.0.1/24 52:54:00:00:00:01 "" || die "cannot start QEMU"
-guest_wait b 'udp-recv: ready' 90 && guest_wait a 'console ready' 90 || die "guests did not boot"
+t_defer "'$STASIS' vm quit --all"
+
+say "booting guests a (10.0.0.1) and b (10.0.0.2) under ${STASIS_ACCEL:-tcg} in namespace $NS"
+echo "udp-recv 5000 --count $COUNT --idle-ms 60000 --progress-ms 500" > "$T_WORK/b.run"
+cat > "$T_WORK/a.run" <<RUN
+until ping -c 1 -W 1 10.0.0.2 > /dev/null; do :; done
+sleep 3
+udp-send 10.0.0.2 5000 $COUNT --rate $RATE
+RUN
+for g in b a; do
+	ip=10.0.0.1 mac=52:54:00:00:00:0a
+	[ $g = b ] && ip=10.0.0.2 mac=52:54:00:00:00:0b
+	"$STASIS" vm start $g --kernel "$K" --initrd "$I" --run "$T_WORK/$g.run" \
+		--append "console=ttyS0 loglevel=3 panic=-1 stasis.name=$g stasis.ip=$ip/24" \
+		--netns "$NS" --tap tap$g --mac $mac > /dev/null || die "vm start $g failed"
+done
+wait_line "$STASIS_VM_ROOT/b/console.log" 'udp-recv: ready' 90 || die "guest b did not boot"
+
+say "starting the agent (with a private MQTT broker) for this host"
+ip netns exec "$NS" "$STASIS" agent --host host1 --snapshots "$SNAPS" --instances "$STASIS_VM_ROOT" \
+	> "$T_WORK/agent.log" 2>&1 &
+ap=$!
+t_defer "kill $ap; wait $ap"
+wait_line "$T_WORK/agent.log" 'agent: host host1' 10 || die "the agent did not start"
+sleep 1
 hex=$(printf '%016x' $MARK)
-say "arming a packet trigger: bytes $hex at offset 50 (datagram number $MARK) from guest a"
-net "$NS" trigger add --offset 50 --hex "$hex" --dir from-guest --dev tapa --once | sed 's/^/  /'
-ip netns exec "$NS" "$STASIS" net wait-trigger --timeout 120 > "$T_WORK/event" &
-wp=$!
-say "guest a sends $COUNT numbered datagrams to b at $RATE/s"
-guest_exec a "ping -c 1 -W 5 10.0.0.2 >/dev/null; udp-send 10.0.0.2 5000 $COUNT --rate $RATE"
-wait $wp || die "the trigger did not fire"
-say "$(cat "$T_WORK/event")"
-guest_wait a 'udp-send: done' 60 || die "a did not finish"
-sleep 1.5
-say "while held, b has: $(guest_line b 'udp-recv: progress' | sed 's/udp-recv: progress //')"
-net "$NS" drain -o "$T_WORK/held.sp" 2>/dev/null | sed 's/^/  /'
-say "held frames, per interface and direction:"
-"$STASIS" sp info "$T_WORK/held.sp" | grep -E '^(frames|seq|  )' | sed 's/^/  /'
+say "arming a packet trigger: bytes $hex at offset 50 (datagram number $MARK); guest a starts sending"
+ip netns exec "$NS" "$STASIS" coord trigger --packet --offset 50 --hex "$hex" --epoch 1 --timeout 180 \
+	2>/dev/null | sed 's/^/  /' || die "the snapshot failed"
+M=$SNAPS/snap-1/host1/manifest.json
+say "snapshot 1: $(jq -r '"state \(.state), \(.frames_held) frames held, trigger \(.trigger.kind) on \(.trigger.host)"' "$M")"
+jq -r '.vms[] | "  vm \(.name): stop acknowledged \((.stop_ack_ns - .stop_sent_ns) / 1000) µs after it was sent, \(.bytes) bytes of state"' "$M"
+say "spread between the first and the last VM stopped: $(jq '[.vms[].stop_ack_ns] | (max - min) / 1000' "$M") µs"
 say "the first frames held for b (the trigger frame first):"
-"$STASIS" sp cat "$T_WORK/held.sp" | grep 'tapb out.*> 10.0.0.2:5000' | head -3 | sed 's/^/  /'
-say "replaying them into the guests at 2000 frames/s"
-net "$NS" replay "$T_WORK/held.sp" --rate 2000 2>/dev/null | sed 's/^/  /' || die "replay failed"
-guest_wait b 'udp-recv: done' 60 || die "b never reported"
-r=$(guest_line b 'udp-recv: done')
+"$STASIS" sp cat "$SNAPS/snap-1/host1/net.sp" | grep 'tapb out.*> 10.0.0.2:5000' | head -3 | sed 's/^/  /'
+
+say "restoring snapshot 1: both VMs from their saved state, then the held frames replayed"
+ip netns exec "$NS" "$STASIS" coord restore 1 --timeout 180 2>/dev/null | sed 's/^/  /' || die "restore failed"
+wait_line "$STASIS_VM_ROOT/b/console.log" 'udp-recv: done' 120 || die "b never reported"
+r=$(tr -d '\r' < "$STASIS_VM_ROOT/b/console.log" | grep 'udp-recv: done' | tail -1)
 say "b received $(kv unique "$r") of $COUNT: gaps=$(kv gaps "$r") duplicates=$(kv dup "$r") reordered=$(kv reordered "$r")"
-net "$NS" -j status | jq -c '{state, epoch, counters: (.counters | {held, replayed, drop_ring_full, drop_too_big, drop_load})}' | sed 's/^/  /'
-say "not shown yet: VM snapshot and restore joined to the hold across hosts (the coordinator, issue 6)"
-say "cleaning up: guests stopped, programs detached, namespace removed"
+net "$NS" -j status | jq -c '{state, counters: (.counters | {held, replayed, drop_ring_full, drop_too_big, drop_load})}' | sed 's/^/  /'
+[ "$(kv unique "$r")" = $COUNT ] && [ "$(kv gaps "$r")" = 0 ] && [ "$(kv dup "$r")" = 0 ] ||
+	die "something was lost"
+say "nothing lost. Cleaning up: guests stopped, agent and broker stopped, programs detached, namespace removed"
