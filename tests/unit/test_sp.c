@@ -3,6 +3,8 @@
  * every corrupted byte of a file is caught, with a message naming the frame
  * and the byte offset, and never crashes. */
 #include <errno.h>
+#include <ftw.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,19 @@ static const char *path(const char *name)
 		mkdtemp(dir);
 	snprintf(p[k], sizeof(p[k]), "%s/%s", dir, name);
 	return p[k];
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st; (void)flag; (void)ftw;
+	return remove(p);
+}
+
+/* The work folder goes when the tests are done. */
+__attribute__((destructor)) static void rm_dir(void)
+{
+	if (dir[strlen(dir) - 1] != 'X')
+		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static uint32_t frame_len(uint64_t i) { return i == 3 ? 65536 : (uint32_t)(14 + (i * 37) % 1500); }
