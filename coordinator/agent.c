@@ -311,6 +311,7 @@ static void do_restore(struct agent *a, uint64_t epoch, bool paused)
 static void on_msg(const char *t, const char *payload, int len, void *ctx)
 {
 	struct agent *a = ctx;
+	uint64_t received = coord_now_ns();	/* for fan-out latency */
 	struct coord_msg m;
 	char err[256];
 	json_t *j;
@@ -334,7 +335,8 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 		struct loader *l;
 		struct stasis_host h;
 		char e2[LOADER_ERR_MAX];
-		json_t *r = json_pack("{s:s}", "host", a->o->host);
+		json_t *r = json_pack("{s:s,s:I,s:I}", "host", a->o->host,
+				      "received_ns", (json_int_t)received, "req_sent_ns", (json_int_t)m.sent_ns);
 
 		if (!loader__open(&l, e2)) {
 			if (!loader__host(l, &h))
