@@ -6,6 +6,7 @@
  * are answered as such and change nothing. A payload that does not parse
  * gets an error published back, never a crash.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -308,6 +309,31 @@ static void do_restore(struct agent *a, uint64_t epoch, bool paused)
 	reply(a, "restore", epoch, ret, ret ? err : NULL, r);
 }
 
+/* This host's parts of snapshots: epoch -> state (saved, complete, failed). */
+static json_t *list_snapshots(struct agent *a)
+{
+	json_t *out = json_object();
+	DIR *d = opendir(a->o->snapshots);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		char path[1200];
+		json_t *m;
+
+		if (strncmp(e->d_name, "snap-", 5))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/%s/manifest.json", a->o->snapshots, e->d_name, a->o->host);
+		m = json_load_file(path, 0, NULL);
+		json_object_set_new(out, e->d_name + 5,
+				    json_string(m && json_is_string(json_object_get(m, "state")) ?
+						json_string_value(json_object_get(m, "state")) : "unreadable"));
+		json_decref(m);
+	}
+	if (d)
+		closedir(d);
+	return out;
+}
+
 static void on_msg(const char *t, const char *payload, int len, void *ctx)
 {
 	struct agent *a = ctx;
@@ -345,6 +371,8 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 			loader__close(l);
 		}
 		reply(a, "ping", m.epoch, 0, NULL, r);
+	} else if (!strcmp(m.op, "list")) {
+		reply(a, "list", m.epoch, 0, NULL, json_pack("{s:o}", "snapshots", list_snapshots(a)));
 	} else if (seen_before(a, m.op, m.epoch)) {
 		json_t *r = json_pack("{s:b}", "duplicate", 1);
 

@@ -322,12 +322,45 @@ static int do_coord_restore(int argc, char **argv)
 	return ret;
 }
 
+static int do_coord_list(int argc, char **argv)
+{
+	struct call k = { 0 };
+	int ret = parse(argc, argv, &k, common_opts, NULL, NULL);
+
+	if (ret)
+		return ret;
+	if (optind != argc)
+		return p_usage("usage: stasis coord list [--broker URL] [--experiment NAME]");
+	if ((ret = connect_sender(&k)))
+		return ret;
+	coord_sender__agents(k.s, 500);
+	json_t *r = coord_sender__call(k.s, "list", k.epoch, NULL, k.cm.timeout_ms ? k.cm.timeout_ms : 3000);
+
+	if (!json_output) {
+		const char *host, *ep;
+		json_t *v, *st;
+
+		json_object_foreach(r, host, v) {
+			printf("%s:", host);
+			json_object_foreach(json_object_get(v, "snapshots"), ep, st)
+				printf(" %s=%s", ep, json_string_value(st));
+			printf("\n");
+		}
+		ret = json_object_size(r) ? EXIT_OK : p_err("no agent answered");
+	} else {
+		ret = report("list", k.s, r, k.epoch);
+	}
+	json_decref(r);
+	coord_sender__close(k.s);
+	return ret;
+}
+
 static const struct cmd coord_cmds[] = {
 	{ "status",   do_coord_status,   "[--broker URL] [--experiment NAME]: every agent, online or not, and its answer" },
 	{ "snapshot", do_coord_snapshot, "[--epoch E]: snapshot every host now" },
 	{ "trigger",  do_coord_trigger,  "--at TIME | --in DURATION | --packet --offset N --hex BYTES" },
 	{ "restore",  do_coord_restore,  "SNAPID [--paused]" },
-	{ "list",     not_implemented,   "" },
+	{ "list",     do_coord_list,     "[--broker URL]: every agent's snapshots and their state" },
 	{ 0 },
 };
 

@@ -137,6 +137,10 @@ for i in 1 2 3; do
 done
 ip netns exec "$H1" "$STASIS" net release --force > /dev/null
 
+t_run "$O" "$E" coord list
+l1=$(grep '^h1:' "$O")
+t_check "list: h1 has 100 and 200 complete, 300 failed ($l1)" sh -c "echo '$l1' | grep -q ' 100=complete' && echo '$l1' | grep -q ' 200=complete' && echo '$l1' | grep -q ' 300=failed'"
+
 # The broker restarted: the agents come back by themselves.
 kill $BP; wait $BP 2>/dev/null
 t_require "broker restarted" start_broker
