@@ -28,7 +28,7 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 $(WARN) -D_GNU_SOURCE -DSTASIS_VERSION='"$(VERSION)"' \
 	    -DLIBXDP_BUILD_VERSION='"$(shell pkg-config --modversion libxdp 2>/dev/null)"' \
 	    -I. -I$(BUILD) $(PKG_CFLAGS)
-LDLIBS   := $(PKG_LIBS) -lelf -lz -lpthread -lm
+LDLIBS   := $(PKG_LIBS) -lelf -lz -lpthread -lm -ldl
 
 # SAN=1: the same code with ASan + UBSan, in its own build folder.
 ifeq ($(SAN),1)
@@ -68,7 +68,7 @@ BPF_SKEL := $(BUILD)/bpf/stasis.skel.h
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 GUEST_TOOLS := $(BUILD)/tools/sg
-TEST_TOOLS := $(BUILD)/tools/spgen $(BUILD)/tools/timerbench
+TEST_TOOLS := $(BUILD)/tools/spgen $(BUILD)/tools/timerbench $(BUILD)/tools/action_log.so
 
 # libFuzzer targets: tests/fuzz/fuzz_NAME.c with the library sources listed
 # in FUZZ_DEPS_NAME, built with clang (libFuzzer needs it) and ASan/UBSan.
@@ -125,6 +125,12 @@ $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBS)
 	@mkdir -p $(@D)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LINKLIBS) $(LDLIBS)
+
+# An example user action plugin, for tests.
+$(BUILD)/tools/action_log.so: tests/tools/action_log.c coordinator/stasis_action.h
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -fPIC -shared -o $@ $<
 
 # The workload multi-call binary, built for the host (netns tests) too.
 $(BUILD)/tools/sg: $(wildcard tests/guest/sg/*.c tests/guest/sg/*.h)

@@ -14,12 +14,22 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <dlfcn.h>
 #include "coordinator/agent.h"
+#include "coordinator/stasis_action.h"
 #include "loader/loader.h"
 #include "sp-format/sp.h"
 #include "vmctl/vmctl.h"
 
 #define SEEN_MAX 256
+#define PLUGIN_MAX 64
+
+/* A user action staged with the built-in ones. */
+struct plugin_action {
+	const struct stasis_action_def *def;
+	struct stasis_action_ctx ctx;
+	void *state;
+};
 
 struct agent {
 	const struct coord_agent_opts *o;
@@ -33,7 +43,96 @@ struct agent {
 	uint64_t packet_epoch;
 	bool packet_armed;
 	int packet_trigger;
+	const struct stasis_action_def *plugins[PLUGIN_MAX];
+	int n_plugins;
 };
+
+static int p_init(void *x)
+{
+	struct plugin_action *p = x;
+
+	return p->def->init ? p->def->init(&p->ctx, &p->state) : 0;
+}
+
+static int p_run(void *x)
+{
+	struct plugin_action *p = x;
+
+	return p->def->run(p->state);
+}
+
+static void p_destroy(void *x)
+{
+	struct plugin_action *p = x;
+
+	if (p->def->destroy)
+		p->def->destroy(p->state);
+}
+
+/* The user actions for @op, appended to @acts (room for PLUGIN_MAX more). */
+static int add_plugins(struct agent *a, int op, uint64_t epoch, const char *dir, bool critical_only,
+		       bool noncritical_only, struct coord_action *acts, struct plugin_action *pa)
+{
+	int n = 0;
+
+	for (int i = 0; i < a->n_plugins; i++) {
+		const struct stasis_action_def *d = a->plugins[i];
+
+		if (!(d->ops & op) || (critical_only && !d->critical) || (noncritical_only && d->critical))
+			continue;
+		pa[n] = (struct plugin_action){ .def = d, .ctx = { .abi = STASIS_ACTION_ABI,
+			.experiment = a->o->experiment, .host = a->o->host, .epoch = epoch,
+			.snapdir = dir, .op = op } };
+		acts[n] = (struct coord_action){ .name = d->name, .critical = d->critical != 0,
+			.init = p_init, .run = p_run, .destroy = p_destroy, .ctx = &pa[n] };
+		n++;
+	}
+	return n;
+}
+
+/* Every .so file of DIR that speaks our ABI. */
+static int load_plugins(struct agent *a, const char *dir, char *err, size_t errlen)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (!d) {
+		snprintf(err, errlen, "--actions %s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	while ((e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+		char path[1200];
+		void *h;
+		stasis_actions_fn fn;
+		const struct stasis_action_def *defs;
+		int n = 0;
+
+		if (l < 4 || strcmp(e->d_name + l - 3, ".so"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+		fn = h ? (stasis_actions_fn)dlsym(h, "stasis_actions") : NULL;
+		defs = fn ? fn(STASIS_ACTION_ABI, &n) : NULL;
+		if (!defs || n < 0) {
+			snprintf(err, errlen, "%s: not a stasis action plugin of ABI %d%s%s", path,
+				 STASIS_ACTION_ABI, h ? "" : ": ", h ? "" : dlerror());
+			closedir(d);
+			return -EINVAL;
+		}
+		for (int i = 0; i < n; i++) {
+			if (!defs[i].name || !defs[i].run || a->n_plugins >= PLUGIN_MAX) {
+				snprintf(err, errlen, "%s: action %d has no name or run function, or too many actions",
+					 path, i);
+				closedir(d);
+				return -EINVAL;
+			}
+			a->plugins[a->n_plugins++] = &defs[i];
+		}
+	}
+	closedir(d);
+	return 0;
+}
 
 static void topic(char *buf, size_t len, const struct agent *a, const char *kind)
 {
@@ -191,15 +290,19 @@ static void do_snapshot(struct agent *a, uint64_t epoch, json_t *trigger)
 {
 	struct snap_ctx c = { .a = a, .epoch = epoch };
 	char err[LOADER_ERR_MAX];
-	struct coord_action acts[] = {
+	struct coord_action acts[4 + PLUGIN_MAX] = {
 		{ .name = "net-hold", .critical = true, .run = act_hold, .ctx = &c },
 		{ .name = "vm-stop-save", .critical = true, .run = act_vms, .ctx = &c },
 		{ .name = "net-drain", .critical = false, .run = act_drain, .ctx = &c },
-		{ .name = "manifest", .critical = false, .run = act_manifest, .ctx = &c },
 	};
-	int ret;
+	struct plugin_action pa[PLUGIN_MAX];
+	int ret, n_acts = 3;
 
 	snap_dir(a, epoch, c.dir, sizeof(c.dir));
+	/* User actions join their group; the manifest is written last. */
+	n_acts += add_plugins(a, STASIS_ACTION_SNAPSHOT, epoch, c.dir, false, false, acts + n_acts, pa);
+	acts[n_acts++] = (struct coord_action){ .name = "manifest", .critical = false,
+						.run = act_manifest, .ctx = &c };
 	if ((ret = mkdirs(c.dir))) {
 		reply(a, "snapshot", epoch, ret, "cannot create the snapshot folder", NULL);
 		json_decref(trigger);
@@ -212,12 +315,12 @@ static void do_snapshot(struct agent *a, uint64_t epoch, json_t *trigger)
 	c.m = json_pack("{s:i,s:s,s:I,s:s,s:o,s:I}", "v", COORD_PROTO_VERSION,
 			"experiment", a->o->experiment, "epoch", (json_int_t)epoch, "host", a->o->host,
 			"trigger", trigger ? trigger : json_null(), "started_ns", (json_int_t)coord_now_ns());
-	ret = coord_actions__execute(acts, 4, COORD_SNAPSHOT);
+	ret = coord_actions__execute(acts, (size_t)n_acts, COORD_SNAPSHOT);
 	json_t *r = json_pack("{s:O,s:I}", "manifest", c.m, "frames_held",
 			      (json_int_t)(c.frames > 0 ? c.frames : 0));
 	json_t *times = json_object();
 
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < n_acts; i++)
 		json_object_set_new(times, acts[i].name,
 				    json_pack("{s:I,s:I,s:i}", "start_ns", (json_int_t)acts[i].run_start_ns,
 					      "end_ns", (json_int_t)acts[i].run_end_ns, "err", acts[i].err));
@@ -265,11 +368,19 @@ static void do_restore(struct agent *a, uint64_t epoch, bool paused)
 	int n = 0, ret = 0;
 	json_t *r = json_object();
 
+	struct coord_action pre[PLUGIN_MAX], post[PLUGIN_MAX];
+	struct plugin_action ppre[PLUGIN_MAX], ppost[PLUGIN_MAX];
+	int n_pre, n_post;
+
 	snap_dir(a, epoch, dir, sizeof(dir));
 	snprintf(vdir, sizeof(vdir), "%s/vms", dir);
 	snprintf(sp, sizeof(sp), "%s/net.sp", dir);
-	/* Non-critical first: every VM loaded, paused. */
-	if (access(vdir, F_OK) == 0) {
+	n_pre = add_plugins(a, STASIS_ACTION_RESTORE, epoch, dir, false, true, pre, ppre);
+	n_post = add_plugins(a, STASIS_ACTION_RESTORE, epoch, dir, true, false, post, ppost);
+	/* Non-critical first: user actions, then every VM loaded, paused. */
+	if (n_pre && (ret = coord_actions__execute(pre, (size_t)n_pre, COORD_RESTORE)))
+		snprintf(err, sizeof(err), "a user action before the restore failed: %s", strerror(-ret));
+	if (!ret && access(vdir, F_OK) == 0) {
 		ret = snap__open(vdir, &names, &n);
 		for (int i = 0; !ret && i < n; i++) {
 			struct restore_opts ro = { .sz = sizeof(ro), .paused = true };
@@ -302,6 +413,9 @@ static void do_restore(struct agent *a, uint64_t epoch, bool paused)
 		json_object_set_new(r, "replayed", json_integer((json_int_t)(res.file_frames + res.ring_frames)));
 		loader__close(l);
 	}
+	/* Critical user actions last, after cont and replay. */
+	if (!ret && n_post && (ret = coord_actions__execute(post, (size_t)n_post, COORD_RESTORE)))
+		snprintf(err, sizeof(err), "a user action after the restore failed: %s", strerror(-ret));
 	for (int i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
@@ -483,6 +597,10 @@ int coord_agent__run(const struct coord_agent_opts *o, char *err, size_t errlen)
 	if (!a)
 		return -ENOMEM;
 	a->o = o;
+	if (o->actions && (ret = load_plugins(a, o->actions, err, errlen))) {
+		free(a);
+		return ret;
+	}
 	if (o->instances)
 		setenv("STASIS_VM_ROOT", o->instances, 1);
 	topic(a->t_reply, sizeof(a->t_reply), a, "reply");

@@ -20,6 +20,7 @@ struct coord_agent_opts {
 	const char *experiment;
 	const char *instances;		/* VM instances root */
 	const char *snapshots;		/* where snapshots go */
+	const char *actions;		/* user actions: the .so files in DIR, or NULL */
 	volatile int *stop;
 };
 int coord_agent__run(const struct coord_agent_opts *o, char *err, size_t errlen);

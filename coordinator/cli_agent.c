@@ -19,7 +19,7 @@ int do_agent(int argc, char **argv)
 	static const struct option opts[] = {
 		CLI_MQTT_OPTS,
 		{ "host", required_argument, 0, 'H' }, { "instances", required_argument, 0, 'i' },
-		{ "snapshots", required_argument, 0, 's' }, { 0 },
+		{ "snapshots", required_argument, 0, 's' }, { "actions", required_argument, 0, 'a' }, { 0 },
 	};
 	struct cli_mqtt cm = { 0 };
 	struct coord_agent_opts o = { .stop = &stop };
@@ -28,7 +28,7 @@ int do_agent(int argc, char **argv)
 	int c, ret;
 
 	if (argc > 1 && !strcmp(argv[1], "help")) {
-		printf("Usage: %s agent --host NAME --snapshots DIR [--instances DIR] [--experiment NAME]\n"
+		printf("Usage: %s agent --host NAME --snapshots DIR [--instances DIR] [--actions DIR] [--experiment NAME]\n"
 		       "       [--broker mqtt[s]://[USER[:PASS]@]HOST[:PORT]] [--username U] [--password P]\n"
 		       "       [--cafile F] [--cert F] [--key F]\n"
 		       "Without --broker, a private mosquitto is started on 127.0.0.1 for this host\n"
@@ -48,6 +48,8 @@ int do_agent(int argc, char **argv)
 			o.instances = optarg;
 		else if (c == 's')
 			o.snapshots = optarg;
+		else if (c == 'a')
+			o.actions = optarg;
 		else
 			return EXIT_USAGE;
 	}

@@ -1,0 +1,50 @@
+#!/bin/bash
+# User actions (shared objects, the C ABI of coordinator/stasis_action.h)
+# staged with the built-in ones: all initialised before the moment,
+# critical ones run first on a snapshot and last on a restore, all
+# destroyed; a failing action fails the snapshot; a bad plugin is refused.
+. "$(dirname "$0")/../lib/common.sh"
+W=$T_WORK O=$T_WORK/out E=$T_WORK/err
+mkdir -p "$W/actions" "$W/bad"
+cp "$BUILD/tools/action_log.so" "$W/actions/"
+port=$(( 20000 + RANDOM % 20000 ))
+printf 'listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n' $port > "$W/m.conf"
+mosquitto -c "$W/m.conf" > /dev/null 2>&1 &
+t_defer "kill $!"
+sleep 0.5
+URL=mqtt://127.0.0.1:$port
+agent() {	# EXPERIMENT [ENV...]
+	local exp=$1
+	shift
+	env "$@" "$STASIS" agent --broker $URL --experiment "$exp" --host h1 --snapshots "$W/s-$exp" \
+		--actions "$W/actions" > "$W/agent-$exp.log" 2>&1 &
+	t_defer "kill $!"
+	sleep 0.7
+}
+agent ok
+t_run "$O" "$E" "$STASIS" coord snapshot --epoch 5 --broker $URL --experiment ok
+t_eq "snapshot with user actions" 0 "$T_RC"
+L=$W/s-ok/snap-5/actions.log
+phases=$(awk '{print $1 ":" $2}' "$L" | tr '\n' ' ')
+echo "# $phases"
+t_eq "both initialised first, critical ran before non-critical, both destroyed" \
+	"log-critical:init-snapshot log-late:init-snapshot log-critical:run log-late:run log-critical:destroy log-late:destroy " "$phases"
+t_eq "the manifest is complete" complete "$(jq -r .state "$W/s-ok/snap-5/h1/manifest.json")"
+t_run "$O" "$E" "$STASIS" -j coord restore 5 --broker $URL --experiment ok
+t_eq "restore with user actions" 0 "$T_RC"
+t_eq "on a restore the critical action runs last" "log-late log-critical" \
+	"$(awk '$2 == "run" {print $1}' "$L" | tail -2 | tr '\n' ' ' | sed 's/ $//')"
+
+agent failing STASIS_TEST_ACTION_FAIL=1
+t_run "$O" "$E" "$STASIS" coord snapshot --epoch 6 --broker $URL --experiment failing
+t_eq "a failing user action fails the snapshot" 1 "$T_RC"
+t_check "  the report says it failed" grep -q "FAILED" "$O"
+t_eq "  and the manifest says failed" failed "$(jq -r .state "$W/s-failing/snap-6/h1/manifest.json")"
+t_eq "  still every initialised action was destroyed" 2 "$(grep -c destroy "$W/s-failing/snap-6/actions.log")"
+
+printf 'int not_a_plugin;\n' > "$W/bad/x.c"
+cc -shared -fPIC -o "$W/bad/x.so" "$W/bad/x.c"
+t_run "$O" "$E" "$STASIS" agent --broker $URL --host h9 --snapshots "$W/s9" --actions "$W/bad"
+t_eq "a .so that is no plugin: the agent refuses to start" 1 "$T_RC"
+t_check "  and says why" grep -q "not a stasis action plugin" "$E"
+t_done
