@@ -141,7 +141,9 @@ int coord_mqtt__connect(struct coord_mqtt **out, const struct coord_mqtt_opts *o
 		mosquitto_username_pw_set(m->m, o->username ? o->username : user,
 					  o->password ? o->password : pass[0] ? pass : NULL);
 	if (tls || o->cafile) {
-		rc = mosquitto_tls_set(m->m, o->cafile, NULL, o->certfile, o->keyfile, NULL);
+		/* No --cafile: trust the system's CAs. */
+		rc = mosquitto_tls_set(m->m, o->cafile, o->cafile ? NULL : "/etc/ssl/certs",
+				       o->certfile, o->keyfile, NULL);
 		if (rc) {
 			snprintf(err, errlen, "TLS set-up: %s", mosquitto_strerror(rc));
 			coord_mqtt__close(m);
