@@ -314,12 +314,107 @@ static int write_manifest(const char *snapdir, struct saving *sv, int n, bool li
 	return r;
 }
 
+/* ---- a group of VMs, connected ahead --------------------------------- */
+
+struct vm_group {
+	int n;
+	struct vm **vms;
+	struct qmp **qs;
+	bool stopped;
+};
+
+int vm_group__open(char **names, int n, int timeout_ms, struct vm_group **out)
+{
+	struct vm_group *g = calloc(1, sizeof(*g));
+	int r = 0;
+
+	*out = NULL;
+	if (!g)
+		return vm_seterr(-ENOMEM, "out of memory");
+	g->vms = calloc((size_t)(n ? n : 1), sizeof(*g->vms));
+	g->qs = calloc((size_t)(n ? n : 1), sizeof(*g->qs));
+	if (!g->vms || !g->qs) {
+		vm_group__close(g);
+		return vm_seterr(-ENOMEM, "out of memory");
+	}
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < i; k++)
+			if (!strcmp(names[i], names[k])) {
+				vm_group__close(g);
+				return vm_seterr(-EINVAL, "VM %s named twice", names[i]);
+			}
+	g->n = n;
+	for (int i = 0; i < n && !r; i++) {
+		r = vm__load(names[i], &g->vms[i]);
+		if (!r)
+			r = vm__connect(g->vms[i], timeout_ms > 0 ? timeout_ms : 5000, &g->qs[i]);
+		/* encoded now, written at the critical moment */
+		if (!r)
+			r = qmp__prepare(g->qs[i], "stop", NULL);
+	}
+	if (r) {
+		vm_group__close(g);
+		return r;
+	}
+	*out = g;
+	return 0;
+}
+
+int vm_group__stop(struct vm_group *g)
+{
+	int failed = qmp__fire_all(g->qs, g->n, 5000);
+
+	g->stopped = true;
+	for (int i = 0; i < g->n; i++)
+		if (qmp__fire_result(g->qs[i])) {
+			vm_seterr(qmp__fire_result(g->qs[i]), "VM %s: %s", vm__name(g->vms[i]),
+				  qmp__errmsg(g->qs[i]));
+			break;
+		}
+	return failed;
+}
+
+int vm_group__size(const struct vm_group *g) { return g->n; }
+struct qmp *vm_group__qmp(const struct vm_group *g, int i) { return g->qs[i]; }
+struct vm *vm_group__vm(const struct vm_group *g, int i) { return g->vms[i]; }
+
+void vm_group__close(struct vm_group *g)
+{
+	if (!g)
+		return;
+	for (int i = 0; i < g->n; i++) {
+		qmp__close(g->qs[i]);
+		vm__free(g->vms[i]);
+	}
+	free(g->qs);
+	free(g->vms);
+	free(g);
+}
+
 int snap__save(const char *snapdir, char **names, int n, const struct snap_opts *opts,
 	       struct snap_vm_result *res)
 {
+	struct vm_group *g;
+	uint64_t t = vmctl__now_ns();
+	int r;
+
+	r = vm_group__open(names, n, 5000, &g);
+	if (r)
+		return r;
+	r = vm_group__save(g, snapdir, opts, res);
+	for (int i = 0; i < n; i++)
+		res[i].start_ns = t;	/* the connections are part of it */
+	vm_group__close(g);
+	return r;
+}
+
+int vm_group__save(struct vm_group *g, const char *snapdir, const struct snap_opts *opts,
+		   struct snap_vm_result *res)
+{
 	struct snap_opts o = { .timeout_ms = 600000 };
+	int n = g->n;
 	struct saving *sv = calloc((size_t)(n ? n : 1), sizeof(*sv));
-	struct qmp **qs = calloc((size_t)(n ? n : 1), sizeof(*qs));
+	struct qmp **qs = g->qs;
 	char path[4300], tag[48];
 	uint64_t deadline;
 	int r = 0, failed = 0;
@@ -328,37 +423,22 @@ int snap__save(const char *snapdir, char **names, int n, const struct snap_opts 
 		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
 	if (o.timeout_ms <= 0)
 		o.timeout_ms = 600000;
-	if (!sv || !qs) {
-		free(sv);
-		free(qs);
+	if (!sv)
 		return vm_seterr(-ENOMEM, "out of memory");
-	}
 	layer_tag(tag, sizeof(tag));
 	snprintf(path, sizeof(path), "%s/complete", snapdir);
 	if (access(path, F_OK) == 0) {
 		r = vm_seterr(-EEXIST, "%s is a complete snapshot already", snapdir);
 		goto out;
 	}
-	for (int i = 0; i < n; i++)
-		for (int k = 0; k < i; k++)
-			if (!strcmp(names[i], names[k])) {
-				r = vm_seterr(-EINVAL, "VM %s named twice", names[i]);
-				goto out;
-			}
-	/* Init: every instance loaded and every QMP connection negotiated
-	 * before anything is stopped. */
 	for (int i = 0; i < n; i++) {
 		memset(&res[i], 0, sizeof(res[i]));
-		snprintf(res[i].name, sizeof(res[i].name), "%s", names[i]);
+		snprintf(res[i].name, sizeof(res[i].name), "%s", vm__name(g->vms[i]));
 		res[i].downtime_ms = -1;
 		res[i].start_ns = vmctl__now_ns();
 		sv[i].res = &res[i];
-		r = vm__load(names[i], &sv[i].vm);
-		if (!r)
-			r = vm__connect(sv[i].vm, 5000, &sv[i].q);
-		if (r)
-			goto out;
-		qs[i] = sv[i].q;
+		sv[i].vm = g->vms[i];
+		sv[i].q = qs[i];
 	}
 	r = mkdir_p(snapdir, 0755);
 	if (r) {
@@ -366,7 +446,7 @@ int snap__save(const char *snapdir, char **names, int n, const struct snap_opts 
 		goto out;
 	}
 	for (int i = 0; i < n; i++) {
-		snprintf(sv[i].dir, sizeof(sv[i].dir), "%s/%s", snapdir, names[i]);
+		snprintf(sv[i].dir, sizeof(sv[i].dir), "%s/%s", snapdir, res[i].name);
 		r = mkdir_p(sv[i].dir, 0755);
 		if (r) {
 			vm_seterr(r, "cannot create %s: %s", sv[i].dir, strerror(-r));
@@ -374,17 +454,16 @@ int snap__save(const char *snapdir, char **names, int n, const struct snap_opts 
 		}
 	}
 
-	if (!o.live) {
-		/* The critical moment: N writes of an encoded stop. */
-		for (int i = 0; i < n; i++)
-			qmp__prepare(qs[i], "stop", NULL);
-		qmp__fire_all(qs, n, 5000);
+	/* The critical moment (unless the caller had it already): N writes
+	 * of an encoded stop. */
+	if (!o.live && !g->stopped)
+		vm_group__stop(g);
+	if (g->stopped)
 		for (int i = 0; i < n; i++) {
 			qmp__fire_times(qs[i], &res[i].stop_sent_ns, &res[i].stop_ack_ns);
 			if ((r = qmp__fire_result(qs[i])))
 				fail(&sv[i], r, "stop: %s", qmp__errmsg(qs[i]));
 		}
-	}
 	for (int i = 0; i < n; i++) {
 		struct saving *s = &sv[i];
 		json_t *st = NULL;
@@ -482,13 +561,9 @@ int snap__save(const char *snapdir, char **names, int n, const struct snap_opts 
 		for (int i = 0; i < n; i++)
 			qmp__call(sv[i].q, "cont", NULL, NULL);
 out:
-	for (int i = 0; i < n; i++) {
-		qmp__close(sv[i].q);
-		vm__free(sv[i].vm);
+	for (int i = 0; i < n; i++)
 		json_decref(sv[i].disks);
-	}
 	free(sv);
-	free(qs);
 	return r;
 }
 

@@ -164,6 +164,24 @@ struct snap_vm_result {
  * only when every VM saved. @res: @n results. */
 int snap__save(const char *snapdir, char **names, int n, const struct snap_opts *opts,
 	       struct snap_vm_result *res);
+/*
+ * The same in steps, for a caller with a critical moment (the agent): open
+ * loads the instances, connects and negotiates every QMP socket and encodes
+ * a stop for each; stop is then only the N writes, replies collected after
+ * (returns how many failed; qmp__fire_times() on vm_group__qmp() has the
+ * times); save does the rest (stopping first if that was not done, unless
+ * live). close ends the connections, not the VMs.
+ */
+struct vm_group;
+int vm_group__open(char **names, int n, int timeout_ms, struct vm_group **out);
+int vm_group__stop(struct vm_group *g);
+int vm_group__save(struct vm_group *g, const char *snapdir, const struct snap_opts *opts,
+		   struct snap_vm_result *res);
+int vm_group__size(const struct vm_group *g);
+struct qmp *vm_group__qmp(const struct vm_group *g, int i);
+struct vm *vm_group__vm(const struct vm_group *g, int i);
+void vm_group__close(struct vm_group *g);
+
 /* Whether @snapdir is complete; its VM names (free each and the array). */
 int snap__open(const char *snapdir, char ***names, int *n);
 

@@ -139,3 +139,20 @@ UNIT_TEST(atomic_json)
 	EXPECT(write_file_atomic(p, "x", 1) == -ENOENT);
 	rm_rf(root);
 }
+
+UNIT_TEST(group_open_errors)
+{
+	struct vm_group *g = (struct vm_group *)1;
+	char *twice[] = { "a", "a" }, *missing[] = { "nosuch" };
+
+	setup();
+	EXPECT(vm_group__open(twice, 2, 100, &g) == -EINVAL && g == NULL);
+	EXPECT(strstr(vmctl__errmsg(), "named twice"));
+	EXPECT(vm_group__open(missing, 1, 100, &g) == -ENOENT && g == NULL);
+	sub("a");
+	put("a/vm.json", "{\"name\": \"a\", \"qmp\": \"/nonexistent/stasis.qmp\", \"argv\": []}\n");
+	g = (struct vm_group *)1;
+	EXPECT(vm_group__open(twice, 1, 100, &g) == -ENOENT && g == NULL);
+	EXPECT(strstr(vmctl__errmsg(), "VM a: cannot connect"));
+	rm_rf(root);
+}
