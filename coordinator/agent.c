@@ -45,6 +45,7 @@ struct agent {
 	int packet_trigger;
 	const struct stasis_action_def *plugins[PLUGIN_MAX];
 	int n_plugins;
+	struct loader *armed;		/* open while a packet trigger is armed */
 };
 
 static int p_init(void *x)
@@ -281,6 +282,14 @@ static int act_manifest(void *ctx)
 			"stop_sent_ns", (json_int_t)c->res[i].stop_sent_ns,
 			"stop_ack_ns", (json_int_t)c->res[i].stop_ack_ns, "bytes", (json_int_t)c->res[i].bytes));
 	json_object_set_new(c->m, "vms", vms);
+	/* When the last VM acknowledged its stop, on the wall clock, to set
+	 * against the trigger's time (stop times are CLOCK_MONOTONIC). */
+	uint64_t last = 0;
+
+	for (int i = 0; i < c->n_vms; i++)
+		last = c->res[i].stop_ack_ns > last ? c->res[i].stop_ack_ns : last;
+	if (last)
+		json_object_set_new(c->m, "last_stop_real_ns", json_integer((json_int_t)loader__ktime_to_real(last)));
 	json_object_set_new(c->m, "frames_held", json_integer(c->frames > 0 ? c->frames : 0));
 	json_object_set_new(c->m, "state", json_string("saved"));
 	return write_json(c->dir, "manifest.json", c->m);
@@ -470,7 +479,8 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 	if (event) {
 		/* Another host's packet trigger fired: snapshot the same epoch. */
 		if (strcmp(m.from, a->o->host) && !seen_before(a, "snapshot", m.epoch))
-			do_snapshot(a, m.epoch, json_pack("{s:s,s:s}", "kind", "packet", "host", m.from));
+			do_snapshot(a, m.epoch, json_pack("{s:s,s:s,s:O?}", "kind", "packet", "host", m.from,
+				    "event_real_ns", json_object_get(j, "event_real_ns")));
 	} else if (!strcmp(m.op, "ping")) {
 		struct loader *l;
 		struct stasis_host h;
@@ -565,24 +575,28 @@ static void check_triggers(struct agent *a)
 				    "at_ns", (json_int_t)a->time_at, "late_ns", (json_int_t)late));
 	}
 	if (a->packet_armed) {
-		struct loader *l;
 		struct stasis_event ev;
 		char err[LOADER_ERR_MAX];
 
-		if (loader__open(&l, err))
+		if (!a->armed && loader__open(&a->armed, err))
 			return;
-		if (loader__wait_event(l, 0, &ev) == 1) {
+		/* Sleeps on the event ring's fd: wakes the moment the trigger
+		 * fires (the MQTT side is served between two of these). */
+		if (loader__wait_event(a->armed, 18, &ev) == 1) {
 			a->packet_armed = false;
-			loader__close(l);
+			loader__close(a->armed);
+			a->armed = NULL;
+			uint64_t real = loader__ktime_to_real(ev.ts_ns);
+
 			/* Tell every other agent first: they stop while this one does. */
 			publish(a, a->t_event, "event", a->packet_epoch,
-				json_pack("{s:i,s:i}", "trigger", ev.trigger, "ifindex", ev.ifindex));
+				json_pack("{s:i,s:i,s:I}", "trigger", ev.trigger, "ifindex", ev.ifindex,
+					  "event_real_ns", (json_int_t)real));
 			if (!seen_before(a, "snapshot", a->packet_epoch))
-				do_snapshot(a, a->packet_epoch, json_pack("{s:s,s:s,s:i}", "kind", "packet",
-					    "host", a->o->host, "trigger", ev.trigger));
-			return;
+				do_snapshot(a, a->packet_epoch, json_pack("{s:s,s:s,s:i,s:I}", "kind", "packet",
+					    "host", a->o->host, "trigger", ev.trigger,
+					    "event_real_ns", (json_int_t)real));
 		}
-		loader__close(l);
 	}
 }
 
@@ -638,13 +652,14 @@ int coord_agent__run(const struct coord_agent_opts *o, char *err, size_t errlen)
 				coord_mqtt__publish(a->mq, t_status, w, true);
 			free(w);
 		}
-		coord_mqtt__run(a->mq, 20);
+		coord_mqtt__run(a->mq, a->packet_armed ? 2 : 20);
 		check_triggers(a);
 	}
 	/* A clean stop says offline itself (the will is for crashes). */
 	coord_mqtt__publish(a->mq, t_status, will, true);
 	coord_mqtt__run(a->mq, 200);
 	coord_mqtt__close(a->mq);
+	loader__close(a->armed);
 	free(a);
 	return 0;
 }
