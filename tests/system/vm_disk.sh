@@ -72,7 +72,7 @@ t_eq "restored: both markers are those of the save" "mem=MEM-ONE disk=DISK-ONE" 
 t_run "$T_WORK/out" "$T_WORK/err" "$STASIS" -j vm fork "$T_WORK/snap" --copies 2
 t_require "vm fork --copies 2 exits 0" test "$T_RC" = 0
 t_eq "fork reports two copies" "a-c1 a-c2" "$(jq -r '[.restored[].name] | join(" ")' "$T_WORK/out")"
-t_check "each copy has its own tap" sh -c "ip -n $NS link show tapac1 && ip -n $NS link show tapac2" > /dev/null
+t_check "each copy has its own tap" quiet sh -c "ip -n $NS link show tapac1 && ip -n $NS link show tapac2"
 t_eq "copy 1 sees the saved markers" "mem=MEM-ONE disk=DISK-ONE" "$(markers a-c1)"
 t_eq "copy 2 sees the saved markers" "mem=MEM-ONE disk=DISK-ONE" "$(markers a-c2)"
 t_require "copy 1 writes THREE" mark a-c1 THREE
