@@ -2,8 +2,7 @@
 # Runs the QMP message parser fuzz target for a bounded time (FUZZ_SECONDS,
 # default 60) from a seed corpus of real QEMU messages.
 . "$(dirname "$0")/../lib/common.sh"
-F=$BUILD/fuzz/fuzz_qmp
-[ -x "$F" ] || { t_fail "fuzz target $F not built (make fuzz)"; t_done; }
+. "$(dirname "$0")/../lib/fuzz.sh"
 C=$T_WORK/corpus
 mkdir -p "$C"
 printf '%s\r\n' '{"QMP": {"version": {"qemu": {"micro": 22, "minor": 2, "major": 7}, "package": "Debian"}, "capabilities": ["oob"]}}' > "$C/greeting"
@@ -12,10 +11,5 @@ printf '%s\r\n' '{"id": 9, "error": {"class": "GenericError", "desc": "No space 
 printf '%s\r\n' '{"timestamp": {"seconds": 1795315155, "microseconds": 30871}, "event": "MIGRATION", "data": {"status": "completed"}}' \
 	'{"return": {}, "id": 4}' > "$C/event_and_reply"
 t_check "seed corpus made" test "$(ls "$C" | wc -l)" = 4
-"$F" -max_total_time="${FUZZ_SECONDS:-60}" -max_len=4096 -rss_limit_mb=1024 \
-	-print_final_stats=1 "$C" > "$T_WORK/fuzz.log" 2>&1
-rc=$?
-grep -E 'stat::number_of_executed_units|SUMMARY|ERROR' "$T_WORK/fuzz.log" | sed 's/^/# /'
-t_eq "fuzzing the QMP message parser found nothing" 0 "$rc"
-[ $rc = 0 ] || tail -30 "$T_WORK/fuzz.log" | sed 's/^/# /'
+fuzz_run qmp "the QMP message parser" "$C"
 t_done

@@ -5,13 +5,9 @@
 # snapshot moment while the guest went on writing both.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/net.sh"
-t_need_root
-export STASIS_VM_ROOT=$T_WORK/vms
-K=$BUILD/guest/vmlinuz I=$BUILD/guest/initrd.img
-[ -r "$K" ] && [ -r "$I" ] || t_skip "guest image missing: make guest"
-ns_create NS || { t_fail "namespace"; t_done; }
+. "$(dirname "$0")/../lib/vm.sh"
+vm_test_init
 tap_create "$NS" tapa
-t_defer "'$STASIS' vm quit --all"
 LOG=$STASIS_VM_ROOT/a/console.log
 ticks_from() { tail -n +"$1" "$LOG" | tr -d '\r' | sed -n 's/^tick \([0-9]*\)$/\1/p'; }
 

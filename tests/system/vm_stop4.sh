@@ -4,13 +4,9 @@
 # paused, and the spread between first and last acknowledgement is reported.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/net.sh"
-t_need_root
-export STASIS_VM_ROOT=$T_WORK/vms
-K=$BUILD/guest/vmlinuz I=$BUILD/guest/initrd.img
-[ -r "$K" ] && [ -r "$I" ] || t_skip "guest image missing: make guest"
-ns_create NS || { t_fail "namespace"; t_done; }
+. "$(dirname "$0")/../lib/vm.sh"
+vm_test_init
 bridge_create "$NS" br0
-t_defer "'$STASIS' vm quit --all"
 
 echo "ticker --interval-ms 200" > "$T_WORK/run.sh"
 for g in a b c d; do

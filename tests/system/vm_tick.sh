@@ -3,14 +3,9 @@
 # stopped, on a VM launched by `stasis vm start` on a tap in a namespace.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/net.sh"
-t_need_root
-export STASIS_VM_ROOT=$T_WORK/vms
-K=$BUILD/guest/vmlinuz I=$BUILD/guest/initrd.img
-[ -r "$K" ] && [ -r "$I" ] || t_skip "guest image missing: make guest"
-
-ns_create NS || { t_fail "namespace"; t_done; }
+. "$(dirname "$0")/../lib/vm.sh"
+vm_test_init
 tap_create "$NS" tapa
-t_defer "'$STASIS' vm quit --all"
 # last tick N printed on NAME's console, from line FROM on
 last_tick() { tail -n +"${2:-1}" "$STASIS_VM_ROOT/$1/console.log" | tr -d '\r' | sed -n 's/^tick \([0-9]*\)$/\1/p' | tail -1; }
 # wait_from NAME FROM REGEX SECONDS: a console line from line FROM on matches
