@@ -11,6 +11,7 @@
 struct loader {
 	char dir[256];
 	int host, counters, devstats, devs, triggers, events, evring, ring;
+	struct ring_buffer *evrb;	/* made on the first wait for an event */
 };
 
 /* libnl lookups in the current network namespace. */

@@ -173,7 +173,11 @@ static struct xtx *tx_for(struct replay *r, uint32_t ifindex, const char *name)
 
 	memset(x, 0, sizeof(*x));
 	x->ifindex = ifindex;
-	snprintf(x->name, sizeof(x->name), "%s", name);
+	/* The name is looked up once per device, when its socket opens. */
+	if (name)
+		snprintf(x->name, sizeof(x->name), "%s", name);
+	else if (link_by_index(ifindex, x->name, sizeof(x->name), NULL, NULL))
+		snprintf(x->name, sizeof(x->name), "ifindex %u", ifindex);
 	link_by_index(ifindex, NULL, 0, NULL, &x->dropped0);
 	x->mtu = link_mtu(ifindex);
 	if (xtx_open(x, r->err)) {
@@ -209,6 +213,7 @@ static int send_one(struct replay *r, uint32_t ifindex, const char *name, const 
 
 	if (!x)
 		return r->err[0] ? -EIO : -ENOMEM;
+	name = x->name;
 	if (len > FRAME_SIZE || len > x->mtu + 18) {
 		/* A GSO super-frame, held before the stack cut it: cut it here,
 		 * to the device's MTU (and AF_XDP's frame size). */
@@ -243,18 +248,16 @@ static int on_ring_frame(void *ctx, void *data, size_t size)
 {
 	struct replay *r = ctx;
 	const struct stasis_frame_hdr *h = data;
-	char name[IF_NAMESIZE] = "?";
 
 	if (size < sizeof(*h) || h->cap_len > size - sizeof(*h))
 		return -EBADMSG;
 	if (h->cap_len > sizeof(r->buf))
 		return -E2BIG;
-	link_by_index(h->ifindex, name, sizeof(name), NULL, NULL);
 	/* As at drain: complete the checksums the device would have completed
 	 * (on a copy: the ring is mapped read-only). */
 	memcpy(r->buf, (const uint8_t *)data + sizeof(*h), h->cap_len);
 	sp_fix_checksums(r->buf, h->cap_len);
-	return send_one(r, h->ifindex, name, r->buf, h->cap_len, 0);
+	return send_one(r, h->ifindex, NULL, r->buf, h->cap_len, 0);
 }
 
 static int drain_ring(struct replay *r, struct ring_buffer *rb, uint64_t *count)

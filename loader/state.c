@@ -67,6 +67,7 @@ void loader__close(struct loader *l)
 	int *fds[] = { &l->host, &l->counters, &l->devstats, &l->devs, &l->triggers,
 		       &l->events, &l->evring, &l->ring };
 
+	ring_buffer__free(l->evrb);
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (*fds[i] > 0)
 			close(*fds[i]);
@@ -240,15 +241,16 @@ static int ev_cb(void *ctx, void *data, size_t size)
 
 int loader__wait_event(struct loader *l, int timeout_ms, struct stasis_event *ev)
 {
-	struct ring_buffer *rb;
 	struct timespec t0, t1;
 	int ret;
 
 	if (!bpf_map_lookup_and_delete_elem(l->events, NULL, ev))
 		return 1;
-	rb = ring_buffer__new(l->evring, ev_cb, NULL, NULL);
-	if (!rb)
+	/* Kept with the loader: a caller that waits in a loop (the agent)
+	 * does not set up an epoll and two mappings each time. */
+	if (!l->evrb && !(l->evrb = ring_buffer__new(l->evring, ev_cb, NULL, NULL)))
 		return -errno;
+	struct ring_buffer *rb = l->evrb;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		int left = timeout_ms;
@@ -271,7 +273,6 @@ int loader__wait_event(struct loader *l, int timeout_ms, struct stasis_event *ev
 		if (ret < 0 && ret != -EINTR)
 			break;
 	}
-	ring_buffer__free(rb);
 	return ret;
 }
 
