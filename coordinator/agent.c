@@ -465,15 +465,16 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 	char err[256];
 	json_t *j;
 
-	if (coord_msg__parse(payload, (size_t)len, &m, err, sizeof(err))) {
+	if (coord_msg__parse(payload, (size_t)len, &m, (void **)&j, err, sizeof(err))) {
 		json_t *e = json_pack("{s:s,s:s}", "error", err, "topic", t);
 
 		publish(a, a->t_error, "error", 0, e);
 		return;
 	}
-	if (strcmp(m.experiment, a->o->experiment))
+	if (strcmp(m.experiment, a->o->experiment)) {
+		json_decref(j);
 		return;		/* another experiment on the same broker */
-	j = json_loadb(payload, (size_t)len, 0, NULL);
+	}
 	bool event = strncmp(t, a->t_events_all, strlen(a->t_events_all) - 1) == 0;
 
 	if (event) {

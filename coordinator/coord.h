@@ -99,8 +99,11 @@ struct coord_msg {
 	char from[COORD_NAME_MAX];
 	uint64_t sent_ns;
 };
-/* Parse and validate; -EBADMSG with a one-line reason in @err. */
-int coord_msg__parse(const char *payload, size_t len, struct coord_msg *m, char *err, size_t errlen);
+/* Parse and validate; -EBADMSG with a one-line reason in @err. With @obj
+ * (may be NULL), the whole parsed object is handed over (a json_t *, the
+ * caller's to json_decref), for the op's own fields. */
+int coord_msg__parse(const char *payload, size_t len, struct coord_msg *m, void **obj,
+		     char *err, size_t errlen);
 /* Encode @m (plus the fields of @extra, may be NULL) as compact JSON; free(). */
 char *coord_msg__encode(const struct coord_msg *m, const void *extra_json_t);
 

@@ -136,7 +136,6 @@ int coord_mqtt__connect(struct coord_mqtt **out, const struct coord_mqtt_opts *o
 	mosquitto_message_callback_set(m->m, on_message);
 	mosquitto_connect_callback_set(m->m, on_connect);
 	mosquitto_disconnect_callback_set(m->m, on_disconnect);
-	mosquitto_reconnect_delay_set(m->m, 1, 10, true);
 	if (o->username || user[0])
 		mosquitto_username_pw_set(m->m, o->username ? o->username : user,
 					  o->password ? o->password : pass[0] ? pass : NULL);
@@ -207,9 +206,11 @@ int coord_mqtt__run(struct coord_mqtt *m, int timeout_ms)
 			return 0;
 		rc = mosquitto_loop(m->m, left < 100 ? left : 100, 1);
 		if (rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_LOST || rc == MOSQ_ERR_ERRNO) {
+			/* Try again every 200 ms for as long as the caller serves
+			 * the connection; on_connect subscribes again. */
 			m->connected = false;
 			usleep(200000);
-			mosquitto_reconnect(m->m);	/* on_connect subscribes again */
+			mosquitto_reconnect(m->m);
 		}
 	}
 }

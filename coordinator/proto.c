@@ -24,7 +24,8 @@ static int name_ok(const char *s)
 	return 1;
 }
 
-int coord_msg__parse(const char *payload, size_t len, struct coord_msg *m, char *err, size_t errlen)
+int coord_msg__parse(const char *payload, size_t len, struct coord_msg *m, void **obj,
+		     char *err, size_t errlen)
 {
 	json_error_t je;
 	json_t *j, *f;
@@ -77,7 +78,10 @@ int coord_msg__parse(const char *payload, size_t len, struct coord_msg *m, char 
 		goto bad;
 	}
 	m->sent_ns = f ? (uint64_t)json_integer_value(f) : 0;
-	json_decref(j);
+	if (obj)
+		*obj = j;
+	else
+		json_decref(j);
 	return 0;
 bad:
 	json_decref(j);

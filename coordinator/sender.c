@@ -25,13 +25,12 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 	char err[256];
 	json_t *j;
 
-	if (coord_msg__parse(payload, (size_t)len, &m, err, sizeof(err)))
+	if (coord_msg__parse(payload, (size_t)len, &m, (void **)&j, err, sizeof(err)))
 		return;	/* not ours to judge: the agents report their own */
-	if (strcmp(m.experiment, s->experiment))
+	if (strcmp(m.experiment, s->experiment)) {
+		json_decref(j);
 		return;
-	j = json_loadb(payload, (size_t)len, 0, NULL);
-	if (!j)
-		return;
+	}
 	if (strstr(t, "/agents/")) {
 		json_object_set_new(s->agents, m.from, json_string(m.op));
 	} else if (strstr(t, "/error/")) {

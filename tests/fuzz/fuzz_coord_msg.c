@@ -15,10 +15,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[256];
 	char *s;
 
-	if (coord_msg__parse((const char *)data, size, &m, err, sizeof(err)))
+	if (coord_msg__parse((const char *)data, size, &m, NULL, err, sizeof(err)))
 		return 0;
 	s = coord_msg__encode(&m, NULL);
-	if (!s || coord_msg__parse(s, strlen(s), &m2, err, sizeof(err)) ||
+	if (!s || coord_msg__parse(s, strlen(s), &m2, NULL, err, sizeof(err)) ||
 	    m2.epoch != m.epoch || strcmp(m2.op, m.op) || strcmp(m2.from, m.from) ||
 	    strcmp(m2.experiment, m.experiment))
 		abort();
