@@ -48,17 +48,15 @@ int vm_load_at(const char *root, const char *name, struct vm **out)
 	int r;
 
 	*out = NULL;
-	if (vmctl__name_valid(name))
-		return vm_seterr(-EINVAL, "bad VM name '%s' (1-32 of A-Za-z0-9_.-)", name);
 	vm = calloc(1, sizeof(*vm));
 	if (!vm)
 		return -ENOMEM;
-	snprintf(vm->name, sizeof(vm->name), "%s", name);
-	r = vmctl__instance_dir(root, name, vm->dir, sizeof(vm->dir));
+	r = instance_dir_checked(root, name, vm->dir, sizeof(vm->dir));
 	if (r) {
 		free(vm);
-		return vm_seterr(r, "instance folder name too long");
+		return r;
 	}
+	snprintf(vm->name, sizeof(vm->name), "%s", name);
 	snprintf(path, sizeof(path), "%s/vm.json", vm->dir);
 	vm->j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
 	if (!vm->j) {
@@ -246,4 +244,15 @@ int vm__quit(struct vm *vm, int timeout_ms)
 	if (r == -ENOENT || r == -ECONNREFUSED)
 		return vm_seterr(-ESRCH, "VM %s is not running", vm->name);
 	return r;
+}
+
+int instance_dir_checked(const char *root, const char *name, char *buf, size_t len)
+{
+	int r = vmctl__instance_dir(root, name, buf, len);
+
+	if (r == -EINVAL)
+		return vm_seterr(r, "bad VM name '%s' (1-32 of A-Za-z0-9_.-)", name ? name : "");
+	if (r)
+		return vm_seterr(r, "instance folder name too long");
+	return 0;
 }

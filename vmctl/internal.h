@@ -25,6 +25,9 @@ void qmp_msg__release(struct qmp_msg *m);
 
 /* Error message of this thread (vmctl__errmsg). Returns @ret. */
 int vm_seterr(int ret, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* ROOT/NAME into @buf, with the error set (vm_seterr) for a bad name or a
+ * folder name too long. 0 or negative errno. */
+int instance_dir_checked(const char *root, const char *name, char *buf, size_t len);
 
 /* A name part no other layer file has: wall-clock seconds and monotonic
  * nanoseconds, hex. */

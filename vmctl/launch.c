@@ -223,11 +223,9 @@ int vm__start(const char *name, const struct vm_start_opts *opts)
 
 	if (opts)
 		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
-	if (vmctl__name_valid(name))
-		return vm_seterr(-EINVAL, "bad VM name '%s' (1-32 of A-Za-z0-9_.-)", name);
-	r = vmctl__instance_dir(root, name, dir, sizeof(dir));
+	r = instance_dir_checked(root, name, dir, sizeof(dir));
 	if (r)
-		return vm_seterr(r, "instance folder name too long");
+		return r;
 	if (vm__load(name, &vm) == 0) {
 		char st[32];
 
@@ -450,11 +448,9 @@ int vm__adopt(const char *name, const char *qmp_path, const char *argv_file)
 	pid_t pid;
 	int r;
 
-	if (vmctl__name_valid(name))
-		return vm_seterr(-EINVAL, "bad VM name '%s' (1-32 of A-Za-z0-9_.-)", name);
-	r = vmctl__instance_dir(root, name, dir, sizeof(dir));
+	r = instance_dir_checked(root, name, dir, sizeof(dir));
 	if (r)
-		return vm_seterr(r, "instance folder name too long");
+		return r;
 	if (vm__load(name, &vm) == 0) {
 		vm__free(vm);
 		return vm_seterr(-EEXIST, "VM %s exists already", name);
