@@ -5,6 +5,7 @@
 # payload, a duplicate, an agent that does not answer, the broker restarted.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/net.sh"
+. "$(dirname "$0")/../lib/pcap.sh"
 t_need_root
 W=$T_WORK O=$T_WORK/out E=$T_WORK/err
 EXP=exp1
@@ -106,8 +107,7 @@ t_eq "h2 and h3 followed h1's event" "packet h1 packet h1" \
 sleep 1
 p=$(grep progress "$W/recv2" | tail -1)
 t_eq "h2 received exactly the datagrams before the trigger frame" "2500 2499" "$(kv unique "$p") $(kv max "$p")"
-first=$("$STASIS" sp cat --hex "$W/snaps1/snap-400/h1/net.sp" | grep '> 10.9.0.2:5000 ' | head -1 | awk '{ print $NF }')
-t_eq "the trigger frame is the first held on h1" 2500 "$((16#${first:100:16}))"
+t_eq "the trigger frame is the first held on h1" 2500 "$(sg_numbers "$W/snaps1/snap-400/h1/net.sp" '> 10.9.0.2:5000 ' | head -1)"
 t_run "$O" "$E" coord restore 400
 t_eq "restore 400" 0 "$T_RC"
 wait $rp

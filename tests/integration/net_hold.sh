@@ -4,6 +4,7 @@
 # gets every frame exactly once, in order; the drop counters are zero.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/net.sh"
+. "$(dirname "$0")/../lib/pcap.sh"
 . "$(dirname "$0")/../lib/hold.sh"
 t_need_root
 W=$T_WORK COUNT=60000 RATE=10000
@@ -46,10 +47,7 @@ t_eq "in order" 0 "$(kv reordered "$r")"
 t_eq "state back to pass" pass "$(net "$M" -j status | jq -r .state)"
 
 # The .sp holds a contiguous run of datagram numbers, sent while holding.
-# The sg datagram's number: payload bytes 8-15, i.e. frame bytes 50-57.
-# (Other frames, such as IPv6 neighbour discovery, are held too: skip them.)
-"$STASIS" sp cat --hex "$W/held.sp" | grep '> 10.7.0.2:5000 ' | awk '{ print $NF }' |
-	while read -r h; do echo $((16#${h:100:16})); done > "$W/seqs"
+sg_numbers "$W/held.sp" '> 10.7.0.2:5000 ' > "$W/seqs"
 first=$(head -1 "$W/seqs") last=$(tail -1 "$W/seqs")
 t_eq "the held datagrams are one contiguous run" "$((last - first + 1))" "$(sort -un "$W/seqs" | wc -l)"
 t_eq "and in order in the file" "$(sort -n "$W/seqs" | md5sum)" "$(md5sum < "$W/seqs")"

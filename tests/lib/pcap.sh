@@ -11,3 +11,11 @@ tcpdump_hex() {
 
 # stasis_hex FILE.sp: every frame of a .sp file, via stasis sp cat --hex.
 stasis_hex() { "$STASIS" sp cat --hex "$1" | awk '{ print $NF }'; }
+
+# sg_numbers FILE.sp REGEX: the sg datagram number (frame bytes 50-57, the
+# payload's bytes 8-15) of every frame whose `sp cat` line matches REGEX, in
+# file order. (Other frames, such as IPv6 neighbour discovery, are skipped.)
+sg_numbers() {
+	"$STASIS" sp cat --hex "$1" | grep -E "$2" | awk '{ print $NF }' |
+		while read -r h; do echo $((16#${h:100:16})); done
+}
