@@ -155,8 +155,9 @@ static __always_inline void check_triggers_skb(struct stasis_host *h, struct __s
 	}
 }
 
+/* Copies the frame into the ring: 0, or -1 when it could not (counted). */
 static __always_inline int hold_frame(struct stasis_host *h, struct __sk_buff *skb,
-				      struct stasis_dev_stats *ds)
+				      struct stasis_dev_stats *ds, __u8 flags)
 {
 	__u32 cpu = bpf_get_smp_processor_id(), len = skb->len;
 	struct scratch *s = bpf_map_lookup_elem(&scratch, &cpu);
@@ -178,6 +179,7 @@ static __always_inline int hold_frame(struct stasis_host *h, struct __sk_buff *s
 	s->hdr.cap_len = len;
 	s->hdr.gso_size = (__u16)skb->gso_size;
 	s->hdr.dir = 0;
+	s->hdr.flags = flags;
 	if (bpf_skb_load_bytes(skb, 0, s->data, len)) {
 		count(STASIS_CNT_DROP_LOAD);
 		goto dropped;
@@ -189,10 +191,32 @@ static __always_inline int hold_frame(struct stasis_host *h, struct __sk_buff *s
 	count(STASIS_CNT_HELD);
 	if (ds)
 		__sync_fetch_and_add(&ds->held, 1);
-	return TC_ACT_SHOT;
+	return 0;
 dropped:
 	if (ds)
 		__sync_fetch_and_add(&ds->dropped, 1);
+	return -1;
+}
+
+/* REPLAY and REPLAY_LAST. A frame is counted in `pending` by the same atomic
+ * add that tells it the state, and userspace uncounts it once it has sent
+ * it. In REPLAY_LAST the first frame that finds nothing pending switches to
+ * PASS and goes on: every frame held before it has already been sent. */
+static __always_inline int replay_frame(struct stasis_host *h, struct __sk_buff *skb,
+					struct stasis_dev_stats *ds)
+{
+	__u64 old = *(volatile __u64 *)&h->gate;
+
+	if (old == STASIS_REPLAY_LAST &&
+	    __sync_val_compare_and_swap(&h->gate, old, (__u64)STASIS_PASS) == old)
+		return TC_ACT_OK;
+	old = __sync_fetch_and_add(&h->gate, STASIS_PENDING_ONE);
+	/* Switched meanwhile; the stray count is cleared by the next change
+	 * of state, which sets the whole word. */
+	if ((__u32)old == STASIS_PASS)
+		return TC_ACT_OK;
+	if (hold_frame(h, skb, ds, STASIS_FRAME_COUNTED))
+		__sync_fetch_and_sub(&h->gate, STASIS_PENDING_ONE);
 	return TC_ACT_SHOT;
 }
 
@@ -212,7 +236,10 @@ int stasis_tc_egress(struct __sk_buff *skb)
 		check_triggers_skb(h, skb);
 	if (h->state == STASIS_PASS)
 		return TC_ACT_OK;
-	return hold_frame(h, skb, ds);
+	if (h->state != STASIS_HOLD)
+		return replay_frame(h, skb, ds);
+	hold_frame(h, skb, ds, 0);
+	return TC_ACT_SHOT;
 }
 
 SEC("xdp")

@@ -14,11 +14,26 @@ enum stasis_state {
 	STASIS_PASS   = 0,	/* deliver everything */
 	STASIS_HOLD   = 1,	/* capture at egress instead of delivering */
 	STASIS_REPLAY = 2,	/* held frames are being put back; new ones wait */
+	STASIS_REPLAY_LAST = 3,	/* the file is out: the first frame that finds no
+				 * frame held during the replay pending goes to PASS */
 };
 
+/* One to add to `gate` to count a frame held during a replay (little-endian:
+ * pending is the high half). */
+#define STASIS_PENDING_ONE	(1ull << 32)
+
 struct stasis_host {
-	__u32 state;		/* enum stasis_state */
-	__u32 flags;
+	/* State and pending share one word, so that "nothing pending: go to
+	 * PASS" and "count one more held frame" are single atomic operations
+	 * on it, in BPF and in userspace alike: no frame can pass one that is
+	 * still waiting to be replayed. */
+	union {
+		struct {
+			__u32 state;	/* enum stasis_state */
+			__u32 pending;	/* held in REPLAY*, not yet replayed */
+		};
+		__u64 gate;
+	};
 	__u64 epoch;		/* names the snapshot being taken */
 	__u64 seq;		/* next global sequence number of a captured frame */
 	__u64 hold_ns;		/* ktime when the host last went to HOLD */
@@ -89,8 +104,9 @@ struct stasis_frame_hdr {
 	__u32 cap_len;
 	__u16 gso_size;		/* > 0: a GSO super-frame of segments this size */
 	__u8 dir;		/* 0: out of the device (toward its peer) */
-	__u8 pad;
+	__u8 flags;		/* STASIS_FRAME_* */
 };
+enum { STASIS_FRAME_COUNTED = 1 };	/* counted in stasis_host.pending */
 
 /* Attached devices (hash keyed by ifindex), written by the loader. */
 enum { STASIS_ROLE_TAP = 1, STASIS_ROLE_UPLINK = 2 };

@@ -491,8 +491,7 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 
 		if (!loader__open(&l, e2)) {
 			if (!loader__host(l, &h))
-				json_object_set_new(r, "net", json_string(h.state == STASIS_PASS ? "pass" :
-									 h.state == STASIS_HOLD ? "hold" : "replay"));
+				json_object_set_new(r, "net", json_string(loader__state_name(h.state)));
 			loader__close(l);
 		}
 		reply(a, "ping", m.epoch, 0, NULL, r);

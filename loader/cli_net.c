@@ -65,11 +65,6 @@ static int open_loader(struct loader **l)
 	return EXIT_OK;
 }
 
-static const char *state_name(uint32_t s)
-{
-	return s == STASIS_PASS ? "pass" : s == STASIS_HOLD ? "hold" : s == STASIS_REPLAY ? "replay" : "?";
-}
-
 static int do_net_attach(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -188,12 +183,12 @@ static int do_net_status(int argc, char **argv)
 				"held", (json_int_t)devs[i].stats.held,
 				"dropped", (json_int_t)devs[i].stats.dropped,
 				"tx_dropped", (json_int_t)devs[i].tx_dropped));
-		jw_value(json_pack("{s:s,s:I,s:I,s:o,s:o,s:{s:I,s:I}}", "state", state_name(h.state),
+		jw_value(json_pack("{s:s,s:I,s:I,s:o,s:o,s:{s:I,s:I}}", "state", loader__state_name(h.state),
 				   "epoch", (json_int_t)h.epoch, "next_seq", (json_int_t)h.seq,
 				   "counters", c, "devices", d, "ring", "used", (json_int_t)used,
 				   "size", (json_int_t)size));
 	} else {
-		printf("state: %s  epoch: %llu  next seq: %llu\n", state_name(h.state),
+		printf("state: %s  epoch: %llu  next seq: %llu\n", loader__state_name(h.state),
 		       (unsigned long long)h.epoch, (unsigned long long)h.seq);
 		printf("ring: %llu of %llu bytes in use\n", (unsigned long long)used, (unsigned long long)size);
 		for (int k = 0; k < STASIS_CNT_MAX; k++)

@@ -14,6 +14,11 @@ struct loader {
 	struct ring_buffer *evrb;	/* made on the first wait for an event */
 };
 
+/* The host entry, mapped (one page) for atomic access to its fields;
+ * NULL with errno set. */
+struct stasis_host *host_map(struct loader *l);
+void host_unmap(struct stasis_host *h);
+
 /* libnl lookups in the current network namespace. */
 int link_by_name(const char *name, uint32_t *ifindex, uint8_t mac[6]);
 uint32_t link_mtu(uint32_t ifindex);	/* 1500 when it cannot be read */

@@ -63,6 +63,8 @@ struct loader_dev {
 };
 int loader__host(struct loader *l, struct stasis_host *h);
 int loader__set_state(struct loader *l, uint32_t state, uint64_t epoch);
+/* "pass", "hold", "replay", "replay-last". */
+const char *loader__state_name(uint32_t state);
 int loader__counters(struct loader *l, uint64_t out[STASIS_CNT_MAX]);
 /* Attached devices; *n in: room, out: count. */
 int loader__devs(struct loader *l, struct loader_dev *devs, size_t *n);

@@ -3,7 +3,10 @@
  * Replay: held frames back onto their own devices with AF_XDP (copy mode),
  * which bypasses TC egress, so a replayed frame is not held again. The host
  * is in REPLAY meanwhile: new frames are held behind the replayed ones and
- * sent after them, then the host returns to PASS.
+ * sent after them. Then REPLAY_LAST: the BPF program itself lets the first
+ * frame that finds no held frame unsent switch the host to PASS, or we do
+ * when no frame comes, so no frame overtakes one that waits (see
+ * stasis_host.gate).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -42,6 +45,9 @@ struct replay {
 	size_t n_tx;
 	const struct loader_replay_opts *o;
 	uint64_t t0, sent, total, first_ts, start_ns;
+	uint64_t counted;		/* sent frames counted in host->pending */
+	uint64_t seq0;			/* first sequence number of this replay */
+	struct stasis_host *host;	/* mapped */
 	char *err;
 	uint8_t buf[STASIS_MAX_FRAME];
 };
@@ -257,22 +263,94 @@ static int on_ring_frame(void *ctx, void *data, size_t size)
 	 * (on a copy: the ring is mapped read-only). */
 	memcpy(r->buf, (const uint8_t *)data + sizeof(*h), h->cap_len);
 	sp_fix_checksums(r->buf, h->cap_len);
-	return send_one(r, h->ifindex, NULL, r->buf, h->cap_len, 0);
+	int err = send_one(r, h->ifindex, NULL, r->buf, h->cap_len, 0);
+
+	/* Counted by this replay: not a frame left in the ring by one that
+	 * failed (its count was cleared when this one began). */
+	if (!err && (h->flags & STASIS_FRAME_COUNTED) && h->seq >= r->seq0)
+		r->counted++;
+	return err;
+}
+
+/* Frames are uncounted only once they are on the wire (flushed). */
+static int flush_all(struct replay *r)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < r->n_tx; i++) {
+		int e = flush(&r->tx[i]);
+
+		if (e && !err)
+			err = e;
+	}
+	if (!err && r->counted) {
+		__atomic_fetch_sub(&r->host->gate, r->counted * STASIS_PENDING_ONE, __ATOMIC_ACQ_REL);
+		r->counted = 0;
+	}
+	return err;
 }
 
 static int drain_ring(struct replay *r, struct ring_buffer *rb, uint64_t *count)
 {
 	for (;;) {
 		uint64_t before = r->sent;
-		int n = ring_buffer__consume(rb);
+		int n = ring_buffer__consume(rb), err = flush_all(r);
 
 		if (n < 0)
 			return n;
-		for (size_t i = 0; i < r->n_tx; i++)
-			flush(&r->tx[i]);
+		if (err)
+			return err;
 		*count += r->sent - before;
 		if (n == 0)
 			return 0;
+	}
+}
+
+/* REPLAY_LAST, keeping the count of what is pending. */
+static void set_last(struct stasis_host *h)
+{
+	uint64_t g = __atomic_load_n(&h->gate, __ATOMIC_ACQUIRE);
+
+	while (!__atomic_compare_exchange_n(&h->gate, &g, (g & ~0xffffffffull) | STASIS_REPLAY_LAST,
+					    false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		;
+}
+
+/* Send what is pending until the host is in PASS: switched by a frame in
+ * BPF, or here when nothing is pending and no frame came. A frame counted
+ * but not yet in the ring is waited for (it is being copied on another
+ * CPU); one that never shows up within the limit is reported. */
+static int finish(struct replay *r, struct ring_buffer *rb, uint64_t *count)
+{
+	uint64_t idle_since = now_ns();
+
+	set_last(r->host);
+	for (;;) {
+		uint64_t before = *count, g;
+		int err = drain_ring(r, rb, count);
+
+		if (err)
+			return err;
+		g = __atomic_load_n(&r->host->gate, __ATOMIC_ACQUIRE);
+		if ((uint32_t)g == STASIS_PASS)
+			return 0;
+		if ((uint32_t)g != STASIS_REPLAY_LAST) {
+			snprintf(r->err, LOADER_ERR_MAX, "replay: the host state was changed to %u "
+				 "meanwhile", (uint32_t)g);
+			return -ECANCELED;
+		}
+		if (g == STASIS_REPLAY_LAST &&
+		    __atomic_compare_exchange_n(&r->host->gate, &g, (uint64_t)STASIS_PASS, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			return 0;
+		if (*count != before)
+			idle_since = now_ns();
+		else if (now_ns() - idle_since > 5000000000ull) {
+			snprintf(r->err, LOADER_ERR_MAX, "replay: %u held frames never reached the "
+				 "ring", (uint32_t)(g >> 32));
+			return -ETIMEDOUT;
+		}
+		ring_buffer__poll(rb, 1);
 	}
 }
 
@@ -330,7 +408,14 @@ int loader__replay(struct loader *l, const char *path, const struct loader_repla
 			goto out;
 		}
 	}
-	if ((ret = loader__host(l, &h)) || (ret = loader__set_state(l, STASIS_REPLAY, h.epoch)))
+	if (!(r.host = host_map(l))) {
+		ret = -errno;
+		goto out;
+	}
+	if ((ret = loader__host(l, &h)))
+		goto out;
+	r.seq0 = h.seq;
+	if ((ret = loader__set_state(l, STASIS_REPLAY, h.epoch)))
 		goto out;
 	rb = ring_buffer__new(l->ring, on_ring_frame, &r, NULL);
 	if (!rb) {
@@ -346,16 +431,11 @@ int loader__replay(struct loader *l, const char *path, const struct loader_repla
 	}
 	if (ret < 0)
 		goto out;
-	for (size_t i = 0; i < r.n_tx; i++)
-		flush(&r.tx[i]);
+	if ((ret = flush_all(&r)))
+		goto out;
 	res->file_frames = r.sent;
-	/* What arrived meanwhile, until the ring is empty; then PASS, and what
-	 * was held in the last moment before the switch. */
-	if ((ret = drain_ring(&r, rb, &res->ring_frames)))
-		goto out;
-	if ((ret = loader__set_state(l, STASIS_PASS, h.epoch)))
-		goto out;
-	ret = drain_ring(&r, rb, &res->ring_frames);
+	/* What arrived meanwhile, then the switch to PASS. */
+	ret = finish(&r, rb, &res->ring_frames);
 out:
 	if (ret && !err[0])
 		snprintf(err, LOADER_ERR_MAX, "replay: %s", strerror(-ret));
@@ -370,6 +450,7 @@ out:
 	if (r.sent)
 		count_replayed(l, r.sent);
 	ring_buffer__free(rb);
+	host_unmap(r.host);
 	sp_reader__close(rd);
 	free(ifmap);
 	free(r.tx);

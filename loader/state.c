@@ -81,18 +81,32 @@ int loader__host(struct loader *l, struct stasis_host *h)
 	return bpf_map_lookup_elem(l->host, &zero, h) ? -errno : 0;
 }
 
+struct stasis_host *host_map(struct loader *l)
+{
+	void *h = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE, MAP_SHARED,
+		       l->host, 0);
+
+	return h == MAP_FAILED ? NULL : h;
+}
+
+void host_unmap(struct stasis_host *h)
+{
+	if (h)
+		munmap(h, (size_t)sysconf(_SC_PAGESIZE));
+}
+
 /* The programs update seq (fetch-and-add) and, on a trigger, state and
  * epoch: userspace stores only the fields it changes, through the mmapped
  * map, so it never writes back a stale seq. Epoch and hold time first, the
- * state last, so a program that sees the new state sees the new epoch. */
+ * state last, so a program that sees the new state sees the new epoch. The
+ * state goes in with its whole word: a new state starts with nothing
+ * pending. */
 int loader__set_state(struct loader *l, uint32_t state, uint64_t epoch)
 {
-	long page = sysconf(_SC_PAGESIZE);
-	struct stasis_host *h;
+	struct stasis_host *h = host_map(l);
 	struct timespec ts;
 
-	h = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, l->host, 0);
-	if (h == MAP_FAILED)
+	if (!h)
 		return -errno;
 	if (state == STASIS_HOLD && __atomic_load_n(&h->state, __ATOMIC_ACQUIRE) != STASIS_HOLD) {
 		clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -100,9 +114,16 @@ int loader__set_state(struct loader *l, uint32_t state, uint64_t epoch)
 				 __ATOMIC_RELAXED);
 	}
 	__atomic_store_n(&h->epoch, epoch, __ATOMIC_RELAXED);
-	__atomic_store_n(&h->state, state, __ATOMIC_RELEASE);
-	munmap(h, page);
+	__atomic_store_n(&h->gate, (uint64_t)state, __ATOMIC_RELEASE);
+	host_unmap(h);
 	return 0;
+}
+
+const char *loader__state_name(uint32_t s)
+{
+	static const char *const names[] = { "pass", "hold", "replay", "replay-last" };
+
+	return s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
 }
 
 static int percpu_sum(int fd, const void *key, uint64_t *out, size_t n_u64)
