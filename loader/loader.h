@@ -107,8 +107,8 @@ struct loader_replay_result {
 	uint64_t tx_dropped;			/* growth of the devices' tx_dropped */
 };
 /* REPLAY; the file's frames on their own devices over AF_XDP in file order;
- * then what the ring holds (frames that arrived meanwhile) until it is
- * empty; then PASS, and the last frames held before the switch. */
+ * then what the ring holds (frames that arrived meanwhile), until the BPF
+ * program or this function switches to PASS with nothing pending. */
 int loader__replay(struct loader *l, const char *path, const struct loader_replay_opts *o,
 		   struct loader_replay_result *res, char *err);
 
