@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +18,8 @@ static const struct {
 	{ "tcp-send", sg_tcp_send, "DST PORT BYTES" },
 	{ "tcp-sink", sg_tcp_sink, "PORT" },
 	{ "ticker",   sg_ticker,   "[--interval-ms MS] [--count N]" },
+	{ "req-srv",  sg_req_srv,  "PORT [--crash-op V] [--hang-op V]" },
+	{ "req-cli",  sg_req_cli,  "DST PORT [--interval-ms MS] [--count N] [--op V]" },
 };
 
 uint64_t sg_now_ns(void)
@@ -45,6 +48,26 @@ int sg_parse_u64(const char *s, uint64_t *out)
 	errno = 0;
 	*out = strtoull(s, &end, 10);
 	return (errno || *end) ? -1 : 0;
+}
+
+uint64_t sg_opt_u64(const char *applet, const char *name, const char *v)
+{
+	uint64_t x;
+
+	if (sg_parse_u64(v, &x))
+		sg_die(applet, "bad %s '%s'", name, v);
+	return x;
+}
+
+void sg_parse_addr(const char *applet, const char *host, const char *port, struct sockaddr_in *sa)
+{
+	uint64_t p = sg_opt_u64(applet, "port", port);
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	if (p > 65535 || (host && inet_pton(AF_INET, host, &sa->sin_addr) != 1))
+		sg_die(applet, "bad address %s:%s", host ? host : "", port);
+	sa->sin_port = htons((uint16_t)p);
 }
 
 void sg_die(const char *applet, const char *fmt, ...)

@@ -13,27 +13,6 @@
 #include <unistd.h>
 #include "sg.h"
 
-static uint64_t opt_u64(const char *applet, const char *name, const char *v)
-{
-	uint64_t x;
-
-	if (sg_parse_u64(v, &x))
-		sg_die(applet, "bad %s '%s'", name, v);
-	return x;
-}
-
-static void parse_addr(const char *applet, const char *host, const char *port,
-		       struct sockaddr_in *sa)
-{
-	uint64_t p = opt_u64(applet, "port", port);
-
-	memset(sa, 0, sizeof(*sa));
-	sa->sin_family = AF_INET;
-	if (p > 65535 || (host && inet_pton(AF_INET, host, &sa->sin_addr) != 1))
-		sg_die(applet, "bad address %s:%s", host ? host : "", port);
-	sa->sin_port = htons((uint16_t)p);
-}
-
 int sg_udp_send(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -49,17 +28,17 @@ int sg_udp_send(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'r': rate = opt_u64("udp-send", "rate", optarg); break;
-		case 's': size = opt_u64("udp-send", "size", optarg); break;
-		case 'i': sender = opt_u64("udp-send", "sender", optarg); break;
-		case 'S': start = opt_u64("udp-send", "start", optarg); break;
+		case 'r': rate = sg_opt_u64("udp-send", "rate", optarg); break;
+		case 's': size = sg_opt_u64("udp-send", "size", optarg); break;
+		case 'i': sender = sg_opt_u64("udp-send", "sender", optarg); break;
+		case 'S': start = sg_opt_u64("udp-send", "start", optarg); break;
 		default: return 2;
 		}
 	}
 	if (argc - optind != 3)
 		sg_die("udp-send", "usage: udp-send DST PORT COUNT [--rate PPS] [--size B]");
-	parse_addr("udp-send", argv[optind], argv[optind + 1], &sa);
-	count = opt_u64("udp-send", "count", argv[optind + 2]);
+	sg_parse_addr("udp-send", argv[optind], argv[optind + 1], &sa);
+	count = sg_opt_u64("udp-send", "count", argv[optind + 2]);
 	if (size < sizeof(struct sg_dgram) || size > 65000)
 		sg_die("udp-send", "size must be %zu..65000", sizeof(struct sg_dgram));
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -147,17 +126,17 @@ int sg_udp_recv(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': want = opt_u64("udp-recv", "count", optarg); break;
-		case 'i': idle_ms = opt_u64("udp-recv", "idle-ms", optarg); break;
-		case 't': timeout_ms = opt_u64("udp-recv", "timeout-ms", optarg); break;
+		case 'c': want = sg_opt_u64("udp-recv", "count", optarg); break;
+		case 'i': idle_ms = sg_opt_u64("udp-recv", "idle-ms", optarg); break;
+		case 't': timeout_ms = sg_opt_u64("udp-recv", "timeout-ms", optarg); break;
 		case 'v': verbose = 1; break;
-		case 'p': progress_ms = opt_u64("udp-recv", "progress-ms", optarg); break;
+		case 'p': progress_ms = sg_opt_u64("udp-recv", "progress-ms", optarg); break;
 		default: return 2;
 		}
 	}
 	if (argc - optind != 1)
 		sg_die("udp-recv", "usage: udp-recv PORT [--count N] [--idle-ms MS] [--timeout-ms MS]");
-	parse_addr("udp-recv", NULL, argv[optind], &sa);
+	sg_parse_addr("udp-recv", NULL, argv[optind], &sa);
 	sa.sin_addr.s_addr = htonl(INADDR_ANY);
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	if (fd < 0)
