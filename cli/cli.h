@@ -53,9 +53,6 @@ struct option;
 int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
 /* Decimal (or 0x hex) unsigned number, the whole string. 0 or -EINVAL. */
 int cli_u64(const char *s, uint64_t *out);
-/* Hex bytes ("0a1b", also "0a:1b" or "0a 1b") into @buf. Returns the byte
- * count, or -EINVAL (odd digits, bad character), -E2BIG (more than @max). */
-int cli_hex(const char *s, uint8_t *buf, size_t max);
 
 /* A verb that a later part of the project fills. */
 int not_implemented(int argc, char **argv);

@@ -132,35 +132,3 @@ int cli_u64(const char *s, uint64_t *out)
 	return (errno || *end) ? -EINVAL : 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)tolower((unsigned char)c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-int cli_hex(const char *s, uint8_t *buf, size_t max)
-{
-	size_t n = 0;
-
-	if (!strncmp(s, "0x", 2) || !strncmp(s, "0X", 2))
-		s += 2;
-	while (*s) {
-		int hi, lo;
-
-		if (*s == ':' || *s == ' ' || *s == '-') {
-			s++;
-			continue;
-		}
-		hi = hexval(s[0]);
-		lo = s[1] ? hexval(s[1]) : -1;
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		if (n >= max)
-			return -E2BIG;
-		buf[n++] = (uint8_t)(hi << 4 | lo);
-		s += 2;
-	}
-	return (int)n;
-}

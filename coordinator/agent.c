@@ -43,6 +43,8 @@ struct agent {
 	uint64_t packet_epoch;
 	bool packet_armed;
 	int packet_trigger;
+	uint32_t packet_offset;		/* what the trigger matches, for the manifest */
+	char packet_hex[2 * STASIS_TRIG_BYTES + 1];
 	const struct stasis_action_def *plugins[PLUGIN_MAX];
 	int n_plugins;
 	struct loader *armed;		/* open while a packet trigger is armed */
@@ -527,20 +529,8 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 		int n = -EINVAL;
 
 		if (json_is_integer(off) && json_integer_value(off) >= 0 && json_integer_value(off) <= 65535 &&
-		    json_is_string(hex) && strlen(json_string_value(hex)) <= 2 * STASIS_TRIG_BYTES &&
-		    strlen(json_string_value(hex)) % 2 == 0) {
-			const char *h = json_string_value(hex);
-
-			n = 0;
-			for (size_t i = 0; h[i] && n >= 0; i += 2) {
-				unsigned v;
-
-				if (sscanf(h + i, "%2x", &v) != 1)
-					n = -EINVAL;
-				else
-					tr.bytes[n++] = (uint8_t)v;
-			}
-		}
+		    json_is_string(hex))
+			n = sp_hex_parse(json_string_value(hex), tr.bytes, STASIS_TRIG_BYTES);
 		if (n <= 0) {
 			reply(a, m.op, m.epoch, -EINVAL, "arm-packet needs \"offset\" (0-65535) and \"hex\" (1-64 bytes)", NULL);
 		} else if (loader__open(&l, e2)) {
@@ -555,6 +545,9 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 			loader__close(l);
 			a->packet_armed = a->packet_trigger >= 0;
 			a->packet_epoch = m.epoch;
+			a->packet_offset = tr.offset;
+			for (int i = 0; i < n; i++)
+				sprintf(a->packet_hex + 2 * i, "%02x", tr.bytes[i]);
 			reply(a, m.op, m.epoch, a->packet_armed ? 0 : a->packet_trigger, NULL, NULL);
 		}
 	} else {
@@ -593,8 +586,9 @@ static void check_triggers(struct agent *a)
 				json_pack("{s:i,s:i,s:I}", "trigger", ev.trigger, "ifindex", ev.ifindex,
 					  "event_real_ns", (json_int_t)real));
 			if (!seen_before(a, "snapshot", a->packet_epoch))
-				do_snapshot(a, a->packet_epoch, json_pack("{s:s,s:s,s:i,s:I}", "kind", "packet",
-					    "host", a->o->host, "trigger", ev.trigger,
+				do_snapshot(a, a->packet_epoch, json_pack("{s:s,s:s,s:i,s:i,s:s,s:I}", "kind", "packet",
+					    "host", a->o->host, "trigger", ev.trigger, "offset", (int)a->packet_offset,
+					    "hex", a->packet_hex,
 					    "event_real_ns", (json_int_t)real));
 		}
 	}

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "coordinator/agent.h"
 #include "coordinator/cli_mqtt.h"
+#include "sp-format/sp.h"
 
 struct call {
 	struct cli_mqtt cm;
@@ -252,7 +253,7 @@ static int do_coord_trigger(int argc, char **argv)
 	if (optind != argc || (t.have_at + t.have_in + t.packet) != 1)
 		return p_usage("usage: stasis coord trigger --at TIME | --in DURATION | --packet --offset N --hex BYTES");
 	if (t.packet) {
-		int n = t.hex ? cli_hex(t.hex, bytes, sizeof(bytes)) : -EINVAL;
+		int n = t.hex ? sp_hex_parse(t.hex, bytes, sizeof(bytes)) : -EINVAL;
 
 		if (!t.have_off || n <= 0)
 			return p_usage("--packet needs --offset N and --hex BYTES (1-64 bytes)");

@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "bpf/stasis_bpf.h"
 #include "loader/loader.h"
+#include "sp-format/sp.h"
 
 /*
  * net probe: can this host run the hold? Checks the kernel version and loads
@@ -439,7 +440,7 @@ static int do_trigger_add(int argc, char **argv)
 	if (optind != argc || off == UINT64_MAX || !hex)
 		return p_usage("usage: stasis net trigger add --offset N --hex BYTES [--mask HEX] "
 			       "[--dev DEV] [--dir to-guest|from-guest|any] [--once]");
-	n = cli_hex(hex, t.bytes, STASIS_TRIG_BYTES);
+	n = sp_hex_parse(hex, t.bytes, STASIS_TRIG_BYTES);
 	if (n == -E2BIG)
 		return p_usage("trigger of more than %d bytes: '%s'", STASIS_TRIG_BYTES, hex);
 	if (n <= 0)
@@ -448,7 +449,7 @@ static int do_trigger_add(int argc, char **argv)
 	t.offset = (uint32_t)off;
 	memset(t.mask, 0xff, sizeof(t.mask));
 	if (mask) {
-		int m = cli_hex(mask, t.mask, STASIS_TRIG_BYTES);
+		int m = sp_hex_parse(mask, t.mask, STASIS_TRIG_BYTES);
 
 		if (m != n)
 			return p_usage("--mask '%s' must be hex of the same length as --hex (%d bytes)", mask, n);

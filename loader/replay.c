@@ -41,7 +41,12 @@ struct xtx {
 
 struct replay {
 	struct loader *l;
-	struct xtx *tx;
+	/* One allocation per device: libxdp keeps pointers to the rings in
+	 * struct xtx (umem fill/comp, socket tx) until they are deleted, so
+	 * an xtx must never move (a realloc'd array did: libxdp then unmapped
+	 * the wrong addresses, the socket lived on in its leaked mappings,
+	 * and the next bind on that device failed with EBUSY). */
+	struct xtx **tx;
 	size_t n_tx;
 	const struct loader_replay_opts *o;
 	uint64_t t0, sent, total, first_ts, start_ns;
@@ -168,16 +173,17 @@ static int xtx_send(struct xtx *x, const uint8_t *data, uint32_t len)
 static struct xtx *tx_for(struct replay *r, uint32_t ifindex, const char *name)
 {
 	for (size_t i = 0; i < r->n_tx; i++)
-		if (r->tx[i].ifindex == ifindex)
-			return &r->tx[i];
-	struct xtx *n = realloc(r->tx, (r->n_tx + 1) * sizeof(*n));
+		if (r->tx[i]->ifindex == ifindex)
+			return r->tx[i];
+	struct xtx **n = realloc(r->tx, (r->n_tx + 1) * sizeof(*n));
 
 	if (!n)
 		return NULL;
 	r->tx = n;
-	struct xtx *x = &r->tx[r->n_tx];
+	struct xtx *x = calloc(1, sizeof(*x));
 
-	memset(x, 0, sizeof(*x));
+	if (!x)
+		return NULL;
 	x->ifindex = ifindex;
 	/* The name is looked up once per device, when its socket opens. */
 	if (name)
@@ -188,8 +194,10 @@ static struct xtx *tx_for(struct replay *r, uint32_t ifindex, const char *name)
 	x->mtu = link_mtu(ifindex);
 	if (xtx_open(x, r->err)) {
 		xtx_close(x);
+		free(x);
 		return NULL;
 	}
+	r->tx[r->n_tx] = x;
 	r->n_tx++;
 	return x;
 }
@@ -278,7 +286,7 @@ static int flush_all(struct replay *r)
 	int err = 0;
 
 	for (size_t i = 0; i < r->n_tx; i++) {
-		int e = flush(&r->tx[i]);
+		int e = flush(r->tx[i]);
 
 		if (e && !err)
 			err = e;
@@ -442,10 +450,11 @@ out:
 	for (size_t i = 0; i < r.n_tx; i++) {
 		uint64_t d = 0;
 
-		flush(&r.tx[i]);
-		if (!link_by_index(r.tx[i].ifindex, NULL, 0, NULL, &d))
-			res->tx_dropped += d - r.tx[i].dropped0;
-		xtx_close(&r.tx[i]);
+		flush(r.tx[i]);
+		if (!link_by_index(r.tx[i]->ifindex, NULL, 0, NULL, &d))
+			res->tx_dropped += d - r.tx[i]->dropped0;
+		xtx_close(r.tx[i]);
+		free(r.tx[i]);
 	}
 	if (r.sent)
 		count_replayed(l, r.sent);

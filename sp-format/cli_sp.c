@@ -446,7 +446,7 @@ static int do_sp_edit(int argc, char **argv)
 			}
 			x->offset = c == 's' ? (uint32_t)off : 0;
 			bufs[n] = malloc(SP_MAX_FRAME);
-			len = bufs[n] ? cli_hex(hex, bufs[n], SP_MAX_FRAME) : -ENOMEM;
+			len = bufs[n] ? sp_hex_parse(hex, bufs[n], SP_MAX_FRAME) : -ENOMEM;
 			if (len <= 0) {
 				ret = p_usage("bad hex bytes in '%s'%s", optarg,
 					      len == -E2BIG ? " (longer than a frame)" : "");

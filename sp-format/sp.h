@@ -145,6 +145,11 @@ struct sp_mutate_opts {
 };
 int sp_mutate(const char *in, const char *dir, const struct sp_mutate_opts *o, char *err);
 
+/* Hex bytes ("0a1b", also "0x0a1b", "0a:1b", "0a 1b" or "0a-1b") into @buf.
+ * Returns the byte count, or -EINVAL (odd digits, bad character), -E2BIG
+ * (more than @max). */
+int sp_hex_parse(const char *s, uint8_t *buf, size_t max);
+
 /* Several hosts' files into one, in capture-time order (ties: input order,
  * then file order); interfaces of all inputs, each with its host. */
 int sp_merge(const char *const *in, size_t n, const char *out, char *err);

@@ -25,7 +25,7 @@ gso=$("$STASIS" -j sp cat "$W/held.sp" | jq '[.[] | select(.flags == 1)] | lengt
 big=$("$STASIS" -j sp cat "$W/held.sp" | jq '[.[] | .orig_len] | max')
 echo "# held $("$STASIS" -j sp info "$W/held.sp" | jq .frames) frames, $gso GSO super-frames, largest $big bytes"
 t_check "GSO super-frames were held whole ($gso, up to $big bytes)" test "$gso" -gt 0 -a "$big" -gt 1514
-t_require "replay (super-frames cut to the MTU)" net "$M" replay "$W/held.sp" --rate 0 > "$W/replay.out"
+t_require "replay (super-frames cut to the MTU)" into "$W/replay.out" net "$M" replay "$W/held.sp" --rate 0
 echo "# $(cat "$W/replay.out")"
 wait $sp
 wait $kp

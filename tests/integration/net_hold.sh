@@ -34,7 +34,7 @@ t_eq "drain --follow stopped cleanly" 0 $?
 held=$(jq -r .frames < <("$STASIS" -j sp info "$W/held.sp"))
 echo "# held $held frames; $(cat "$W/drain.out")"
 t_check "frames were held ($held)" test "$held" -gt 1000
-t_require "replay" net "$M" replay "$W/held.sp" --rate 50000 > "$W/replay.out"
+t_require "replay" into "$W/replay.out" net "$M" replay "$W/held.sp" --rate 50000
 echo "# $(cat "$W/replay.out")"
 wait $sp
 wait $rp

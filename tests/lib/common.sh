@@ -53,6 +53,8 @@ t_require() {
 # quiet CMD...: CMD with its stdout discarded (for t_check and t_require,
 # whose own result lines must not be redirected with it).
 quiet() { "$@" > /dev/null; }
+# into FILE CMD...: CMD with its stdout in FILE (same reason).
+into() { _f=$1; shift; "$@" > "$_f"; }
 # t_eq DESC EXPECTED ACTUAL
 t_eq() {
 	if [ "$2" = "$3" ]; then t_ok "$1"; else t_fail "$1 (expected '$2', got '$3')"; fi

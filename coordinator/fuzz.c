@@ -1,0 +1,911 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The fuzz loop: cases of one held frame, each run from the same snapshot
+ * (see fuzz.h for the results folder). Prepared once: the snapshot's VM
+ * list, the case files, the BPF state handle and the watchdogs. Per case:
+ * every VM restored at once (one thread each: each restore is mostly QEMU
+ * starting and loading its state file), network held, VMs resumed together
+ * (one pre-encoded cont each, fired at once), the case's frames replayed,
+ * the watchdogs polled.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "coordinator/fuzz.h"
+#include "loader/loader.h"
+#include "sp-format/sp.h"
+#include "vmctl/vmctl.h"
+
+#define FUZZ_RUN_VERSION 1
+
+/* Prepared once per run or repro. */
+struct fuzz_env {
+	char snapdir[PATH_MAX], vdir[PATH_MAX + 8], out[PATH_MAX];
+	char **vms;
+	int n_vms;
+	struct loader *l;
+	uint64_t epoch;
+	struct fuzz_watch **watch;
+	size_t n_watch;
+	double timeout_s;
+	uint64_t rate_pps;
+	volatile int *stop;
+};
+
+static double secs(uint64_t a, uint64_t b)
+{
+	return (double)(b - a) / 1e9;
+}
+
+static int mkdir_p(const char *path)
+{
+	char buf[PATH_MAX];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return mkdir(buf, 0755) && errno != EEXIST ? -errno : 0;
+}
+
+static int copy_file(const char *from, const char *to, off_t offset)
+{
+	char buf[65536], tmp[PATH_MAX + 8];
+	int in = open(from, O_RDONLY | O_CLOEXEC), out, ret = 0;
+	ssize_t n;
+
+	if (in < 0)
+		return -errno;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", to);
+	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out < 0 || lseek(in, offset, SEEK_SET) < 0) {
+		ret = -errno;
+		goto done;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n) {
+			ret = -EIO;
+			break;
+		}
+	if (n < 0)
+		ret = -errno;
+	if (!ret && rename(tmp, to))
+		ret = -errno;
+done:
+	if (out >= 0)
+		close(out);
+	if (ret)
+		unlink(tmp);
+	close(in);
+	return ret;
+}
+
+/* Write @j to DIR/NAME through a temporary file and a rename. */
+static int write_json_file(const char *dir, const char *name, json_t *j)
+{
+	char path[PATH_MAX + 64], tmp[PATH_MAX + 80];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (json_dump_file(j, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER))
+		return -EIO;
+	return rename(tmp, path) ? -errno : 0;
+}
+
+/* ---- the snapshot ---------------------------------------------------------- */
+
+/* A host's part: SNAPDIR itself, or its only HOST folder (coord's layout
+ * SNAPSHOTS/snap-E/HOST). */
+static int find_part(const char *dir, char *out, size_t len, char *err, size_t errlen)
+{
+	char p[PATH_MAX + 32], found[PATH_MAX] = "";
+	struct stat st;
+	DIR *d;
+	struct dirent *e;
+	int n = 0;
+
+	if (!realpath(dir, out)) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	snprintf(p, sizeof(p), "%s/net.sp", out);
+	if (!stat(p, &st))
+		return 0;
+	if (!(d = opendir(out))) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s/net.sp", out, e->d_name);
+		if (!stat(p, &st)) {
+			snprintf(found, sizeof(found), "%s/%s", out, e->d_name);
+			n++;
+		}
+	}
+	closedir(d);
+	if (n != 1) {
+		snprintf(err, errlen, "%s: %s", dir, n ? "holds several hosts' parts: name one" :
+			 "not a snapshot (no net.sp in it or in one host folder)");
+		return -ENOENT;
+	}
+	snprintf(out, len, "%s", found);
+	return 0;
+}
+
+/* The frame to mutate: "trigger" (the first frame with the packet
+ * trigger's bytes, from the manifest), "match:OFFSET:HEX", or an index. */
+static int select_frame(const char *part, const char *sel, uint64_t *frame, char *err, size_t errlen)
+{
+	char sp[PATH_MAX + 16], serr[SP_ERR_MAX];
+	uint8_t bytes[SP_MAX_FRAME > 256 ? 256 : SP_MAX_FRAME];
+	long long off = -1;
+	int len = -1, ret;
+	struct sp_reader *rd;
+	struct sp_frame f;
+
+	if (!sel || !strcmp(sel, "trigger")) {
+		char mp[PATH_MAX + 32];
+		json_t *m, *t;
+
+		snprintf(mp, sizeof(mp), "%s/manifest.json", part);
+		m = json_load_file(mp, 0, NULL);
+		t = json_object_get(m, "trigger");
+		if (json_is_integer(json_object_get(t, "offset")) && json_is_string(json_object_get(t, "hex"))) {
+			off = json_integer_value(json_object_get(t, "offset"));
+			len = sp_hex_parse(json_string_value(json_object_get(t, "hex")), bytes, sizeof(bytes));
+		}
+		json_decref(m);
+		if (off < 0 || len <= 0) {
+			snprintf(err, errlen, "%s: the manifest names no packet trigger: give --frame N "
+				 "or --frame match:OFFSET:HEX", part);
+			return -EINVAL;
+		}
+	} else if (!strncmp(sel, "match:", 6)) {
+		char *end;
+
+		errno = 0;
+		off = strtoll(sel + 6, &end, 10);
+		if (errno || end == sel + 6 || *end != ':' || off < 0 || off > 65535 ||
+		    (len = sp_hex_parse(end + 1, bytes, sizeof(bytes))) <= 0) {
+			snprintf(err, errlen, "--frame %s: expected match:OFFSET:HEX", sel);
+			return -EINVAL;
+		}
+	} else {
+		char *end;
+
+		errno = 0;
+		*frame = strtoull(sel, &end, 10);
+		if (errno || end == sel || *end || *sel == '-') {
+			snprintf(err, errlen, "--frame %s: expected trigger, N or match:OFFSET:HEX", sel);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	snprintf(sp, sizeof(sp), "%s/net.sp", part);
+	if ((ret = sp_reader__open(&rd, sp, 0, serr))) {
+		snprintf(err, errlen, "%s", serr);
+		return ret;
+	}
+	for (uint64_t i = 0; (ret = sp_reader__next(rd, &f)) == 1; i++) {
+		if (f.cap_len >= (uint64_t)off + (uint64_t)len && !memcmp(f.data + off, bytes, (size_t)len)) {
+			*frame = i;
+			sp_reader__close(rd);
+			return 0;
+		}
+	}
+	snprintf(err, errlen, ret < 0 ? "%s" : "%s: no held frame has those bytes at offset %lld",
+		 ret < 0 ? sp_reader__error(rd) : sp, off);
+	sp_reader__close(rd);
+	return -ENOENT;
+}
+
+/* ---- cases ----------------------------------------------------------------- */
+
+struct fuzz_case {
+	uint32_t id;
+	char path[PATH_MAX];
+	json_t *mutation;	/* borrowed from the cases.jsonl array, or NULL */
+};
+
+static int case_cmp(const void *a, const void *b)
+{
+	const struct fuzz_case *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* DIR/case-NNNNNN.sp, with what DIR/cases.jsonl says of each. */
+static int list_cases(const char *dir, json_t *lines, struct fuzz_case **out, size_t *n,
+		      char *err, size_t errlen)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct fuzz_case *c = NULL;
+	size_t k = 0;
+
+	if (!d) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	while ((e = readdir(d))) {
+		unsigned id;
+		int end = 0;
+
+		if (sscanf(e->d_name, "case-%u.sp%n", &id, &end) != 1 || e->d_name[end])
+			continue;
+		struct fuzz_case *g = realloc(c, (k + 1) * sizeof(*c));
+
+		if (!g) {
+			free(c);
+			closedir(d);
+			return -ENOMEM;
+		}
+		c = g;
+		c[k].id = id;
+		snprintf(c[k].path, sizeof(c[k].path), "%.3800s/%.255s", dir, e->d_name);
+		c[k].mutation = NULL;
+		for (size_t i = 0; i < json_array_size(lines); i++) {
+			json_t *l = json_array_get(lines, i);
+
+			if (json_integer_value(json_object_get(l, "case")) == (json_int_t)id)
+				c[k].mutation = l;
+		}
+		k++;
+	}
+	closedir(d);
+	if (!k) {
+		free(c);
+		snprintf(err, errlen, "%s: no case-N.sp files", dir);
+		return -ENOENT;
+	}
+	qsort(c, k, sizeof(*c), case_cmp);
+	*out = c;
+	*n = k;
+	return 0;
+}
+
+/* Lines of a JSON-lines file as an array; a torn last line (an interrupted
+ * write) is left out. */
+static json_t *read_jsonl(const char *path)
+{
+	json_t *a = json_array();
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (!f)
+		return a;
+	while ((n = getline(&line, &cap, f)) > 0) {
+		json_t *j;
+
+		if (line[n - 1] != '\n')
+			break;
+		if ((j = json_loads(line, 0, NULL)))
+			json_array_append_new(a, j);
+	}
+	free(line);
+	fclose(f);
+	return a;
+}
+
+/* ---- one case -------------------------------------------------------------- */
+
+struct restore_job {
+	const char *vdir, *name;
+	pthread_t th;
+	int ret;
+	char msg[256];
+};
+
+static void *restore_thread(void *x)
+{
+	struct restore_job *j = x;
+	struct restore_opts ro = { .sz = sizeof(ro), .paused = true };
+
+	j->ret = snap__restore(j->vdir, j->name, &ro, NULL);
+	if (j->ret)
+		snprintf(j->msg, sizeof(j->msg), "restoring %s: %s", j->name, vmctl__errmsg());
+	return NULL;
+}
+
+/* Every VM of the snapshot restored paused, in parallel. */
+static int restore_all(struct fuzz_env *e, char *msg, size_t len)
+{
+	struct restore_job *j = calloc((size_t)e->n_vms, sizeof(*j));
+	int ret = 0;
+
+	if (!j)
+		return -ENOMEM;
+	for (int i = 0; i < e->n_vms; i++) {
+		j[i] = (struct restore_job){ .vdir = e->vdir, .name = e->vms[i] };
+		if (pthread_create(&j[i].th, NULL, restore_thread, &j[i])) {
+			j[i].ret = -EAGAIN;
+			restore_thread(&j[i]);	/* no thread: here, then */
+			j[i].th = 0;
+		}
+	}
+	for (int i = 0; i < e->n_vms; i++) {
+		if (j[i].th)
+			pthread_join(j[i].th, NULL);
+		if (j[i].ret && !ret) {
+			ret = j[i].ret;
+			snprintf(msg, len, "%s", j[i].msg);
+		}
+	}
+	free(j);
+	return ret;
+}
+
+struct case_vms {
+	struct vm **vm;
+	struct qmp **q;
+	struct fuzz_vm *fv;
+	char (*console)[PATH_MAX];
+	int n;
+};
+
+static void case_vms_close(struct case_vms *c)
+{
+	for (int i = 0; i < c->n; i++) {
+		if (c->q && c->q[i])
+			qmp__close(c->q[i]);
+		if (c->vm && c->vm[i])
+			vm__free(c->vm[i]);
+	}
+	free(c->vm);
+	free(c->q);
+	free(c->fv);
+	free(c->console);
+}
+
+static int case_vms_open(struct fuzz_env *e, struct case_vms *c, char *msg, size_t len)
+{
+	struct stat st;
+	int ret;
+
+	c->n = e->n_vms;
+	c->vm = calloc((size_t)c->n, sizeof(*c->vm));
+	c->q = calloc((size_t)c->n, sizeof(*c->q));
+	c->fv = calloc((size_t)c->n, sizeof(*c->fv));
+	c->console = calloc((size_t)c->n, sizeof(*c->console));
+	if (!c->vm || !c->q || !c->fv || !c->console)
+		return -ENOMEM;
+	for (int i = 0; i < c->n; i++) {
+		if ((ret = vm__load(e->vms[i], &c->vm[i])) || (ret = vm__connect(c->vm[i], 5000, &c->q[i]))) {
+			snprintf(msg, len, "%s: %s", e->vms[i], vmctl__errmsg());
+			return ret;
+		}
+		snprintf(c->console[i], sizeof(c->console[i]), "%s/console.log", vm__dir(c->vm[i]));
+		c->fv[i] = (struct fuzz_vm){ .name = e->vms[i], .qmp = c->q[i], .console = c->console[i],
+					     .offset = stat(c->console[i], &st) ? 0 : (long long)st.st_size };
+	}
+	return 0;
+}
+
+/*
+ * Run one case: restore, hold, resume, replay, watch. The result line goes
+ * to *rec; consoles of the case to OUT/console/PREFIX-NNNNNN-VM.log. A
+ * failure before the case's frames go out (restore, hold, cont) is not the
+ * case's doing: it is returned with @err and nothing is recorded, so the
+ * run stops and can be resumed. -EINTR when stopped.
+ */
+static int run_case(struct fuzz_env *e, const struct fuzz_case *fc, const char *prefix, json_t **rec,
+		    char *err, size_t errlen)
+{
+	struct case_vms cv = { 0 };
+	struct fuzz_watch_result wr = { .verdict = FUZZ_ERROR };
+	char lerr[LOADER_ERR_MAX], env_case[64], env_out[PATH_MAX + 32];
+	char *env[] = { env_case, env_out, NULL };
+	uint64_t t0 = vmctl__now_ns(), t_restored, t_resumed, t_replayed;
+	struct loader_replay_result rr = { 0 };
+	struct loader_replay_opts ro = { .rate_pps = e->rate_pps };
+	json_t *consoles;
+	int ret;
+
+	*rec = NULL;
+	if ((ret = restore_all(e, err, errlen)))
+		goto out;
+	t_restored = vmctl__now_ns();
+	if ((ret = case_vms_open(e, &cv, err, errlen)))
+		goto out;
+	/* Frames the VMs send from the moment they run wait behind the case's. */
+	if ((ret = loader__set_state(e->l, STASIS_HOLD, e->epoch))) {
+		snprintf(err, errlen, "holding the network: %s", strerror(-ret));
+		goto out;
+	}
+	for (int i = 0; i < cv.n && !ret; i++)
+		ret = qmp__prepare(cv.q[i], "cont", NULL);
+	if (!ret && qmp__fire_all(cv.q, cv.n, 5000)) {
+		ret = -EIO;
+		for (int i = 0; i < cv.n; i++)
+			if (qmp__fire_result(cv.q[i]))
+				snprintf(err, errlen, "cont %s: %s", e->vms[i], qmp__errmsg(cv.q[i]));
+	}
+	if (ret)
+		goto out;
+	t_resumed = vmctl__now_ns();
+	/* From here on what happens is the case's: a frame the replay cannot
+	 * send (a mutated length, say) is its verdict. */
+	if (loader__replay(e->l, fc->path, &ro, &rr, lerr)) {
+		snprintf(wr.reason, sizeof(wr.reason), "replay: %.480s", lerr);
+		t_replayed = vmctl__now_ns();
+	} else {
+		t_replayed = vmctl__now_ns();
+		snprintf(env_case, sizeof(env_case), "STASIS_FUZZ_CASE=%u", fc->id);
+		snprintf(env_out, sizeof(env_out), "STASIS_FUZZ_RESULTS=%s", e->out);
+		ret = fuzz_watch__run(e->watch, e->n_watch, cv.fv, (size_t)cv.n, e->timeout_s, e->stop,
+				      env, &wr);
+		if (ret == -EINTR)
+			goto out;
+		if (ret) {
+			snprintf(err, errlen, "%s", wr.reason);
+			goto out;
+		}
+	}
+	consoles = json_object();
+	for (int i = 0; i < cv.n; i++) {
+		char path[PATH_MAX + 160], rel[128];
+
+		snprintf(rel, sizeof(rel), "console/%s-%06u-%s.log", prefix, fc->id, e->vms[i]);
+		snprintf(path, sizeof(path), "%s/%s", e->out, rel);
+		if (!copy_file(cv.console[i], path, (off_t)cv.fv[i].offset))
+			json_object_set_new(consoles, e->vms[i], json_string(rel));
+	}
+	const char *base = strrchr(fc->path, '/');
+
+	*rec = json_pack("{s:i,s:s,s:O?,s:s,s:s,s:f,s:f,s:f,s:f,s:f,s:I,s:o}",
+			 "case", (int)fc->id, "file", base ? base + 1 : fc->path, "mutation", fc->mutation,
+			 "verdict", fuzz__verdict_name(wr.verdict), "reason", wr.reason,
+			 "time_to_verdict_s", wr.verdict == FUZZ_ERROR ? 0.0 : wr.seconds,
+			 "seconds", secs(t0, vmctl__now_ns()), "restore_s", secs(t0, t_restored),
+			 "resume_s", secs(t_restored, t_resumed), "replay_s", secs(t_resumed, t_replayed),
+			 "replayed", (json_int_t)(rr.file_frames + rr.ring_frames), "console", consoles);
+	if (!*rec)
+		ret = -ENOMEM;
+out:
+	case_vms_close(&cv);
+	return ret;
+}
+
+/* ---- run, repro, report ---------------------------------------------------- */
+
+static void env_close(struct fuzz_env *e)
+{
+	for (int i = 0; i < e->n_vms; i++)
+		free(e->vms[i]);
+	free(e->vms);
+	for (size_t i = 0; i < e->n_watch; i++)
+		fuzz_watch__free(e->watch[i]);
+	free(e->watch);
+	loader__close(e->l);
+}
+
+/* Everything a case needs that does not change between cases. */
+static int env_open(struct fuzz_env *e, const char *snapshot, const char *out, json_t *watch,
+		    double timeout_s, uint64_t rate, volatile int *stop, char *err, size_t errlen)
+{
+	char mp[PATH_MAX + 32], lerr[LOADER_ERR_MAX];
+	struct stasis_host h;
+	json_t *m;
+	int ret;
+
+	memset(e, 0, sizeof(*e));
+	e->timeout_s = timeout_s;
+	e->rate_pps = rate ? rate : 5000;
+	e->stop = stop;
+	snprintf(e->out, sizeof(e->out), "%s", out);
+	if ((ret = find_part(snapshot, e->snapdir, sizeof(e->snapdir), err, errlen)))
+		return ret;
+	snprintf(e->vdir, sizeof(e->vdir), "%s/vms", e->snapdir);
+	if ((ret = snap__open(e->vdir, &e->vms, &e->n_vms))) {
+		snprintf(err, errlen, "%s: %s", e->vdir, vmctl__errmsg());
+		return ret;
+	}
+	if (!(e->watch = calloc(json_array_size(watch) + 1, sizeof(*e->watch))))
+		return -ENOMEM;
+	for (size_t i = 0; i < json_array_size(watch); i++) {
+		if ((ret = fuzz_watch__parse(json_string_value(json_array_get(watch, i)), &e->watch[i],
+					     err, errlen)))
+			return ret;
+		e->n_watch++;
+		const char *vm = fuzz_watch__vm(e->watch[i]);
+		bool known = !vm;
+
+		for (int k = 0; vm && k < e->n_vms; k++)
+			known |= !strcmp(e->vms[k], vm);
+		if (!known) {
+			snprintf(err, errlen, "--watch %s: the snapshot has no VM '%s'",
+				 fuzz_watch__spec(e->watch[i]), vm);
+			return -ENOENT;
+		}
+	}
+	if ((ret = loader__open(&e->l, lerr))) {
+		snprintf(err, errlen, "the network hold: %s (attach the VMs' taps with `stasis net "
+			 "attach` in this network namespace)", lerr);
+		return ret;
+	}
+	snprintf(mp, sizeof(mp), "%s/manifest.json", e->snapdir);
+	m = json_load_file(mp, 0, NULL);
+	if (json_is_integer(json_object_get(m, "epoch")))
+		e->epoch = (uint64_t)json_integer_value(json_object_get(m, "epoch"));
+	else if (!loader__host(e->l, &h))
+		e->epoch = h.epoch;
+	json_decref(m);
+	return 0;
+}
+
+static void quit_vms(struct fuzz_env *e)
+{
+	for (int i = 0; i < e->n_vms; i++) {
+		struct vm *vm;
+
+		if (!vm__load(e->vms[i], &vm)) {
+			vm__quit(vm, 5000);
+			vm__free(vm);
+		}
+	}
+}
+
+/* Counts and mean times of result lines. */
+static json_t *summarize(json_t *lines, uint32_t total)
+{
+	static const char *const times[] = { "restore_s", "resume_s", "replay_s", "time_to_verdict_s" };
+	double sum[4] = { 0 }, seconds = 0;
+	json_int_t counts[FUZZ_NVERDICT] = { 0 };
+	json_t *bad = json_array(), *mean = json_object(), *cnt = json_object();
+	size_t n = json_array_size(lines);
+
+	for (size_t i = 0; i < n; i++) {
+		json_t *l = json_array_get(lines, i);
+		const char *v = json_string_value(json_object_get(l, "verdict"));
+
+		for (int k = 0; k < FUZZ_NVERDICT; k++)
+			if (v && !strcmp(v, fuzz__verdict_name(k)))
+				counts[k]++;
+		if (v && strcmp(v, "ok"))
+			json_array_append_new(bad, json_pack("{s:O,s:s,s:O?,s:O?}", "case",
+					      json_object_get(l, "case"), "verdict", v,
+					      "reason", json_object_get(l, "reason"),
+					      "mutation", json_object_get(l, "mutation")));
+		for (int k = 0; k < 4; k++)
+			sum[k] += json_number_value(json_object_get(l, times[k]));
+		seconds += json_number_value(json_object_get(l, "seconds"));
+	}
+	for (int k = 0; k < FUZZ_NVERDICT; k++)
+		json_object_set_new(cnt, fuzz__verdict_name(k), json_integer(counts[k]));
+	for (int k = 0; k < 4; k++)
+		json_object_set_new(mean, times[k], json_real(n ? sum[k] / (double)n : 0));
+	json_object_set_new(mean, "seconds", json_real(n ? seconds / (double)n : 0));
+	return json_pack("{s:i,s:I,s:o,s:f,s:f,s:o,s:o}", "cases", (int)total, "ran", (json_int_t)n,
+			 "verdicts", cnt, "seconds", seconds, "cases_per_s", seconds > 0 ? (double)n / seconds : 0.0,
+			 "mean", mean, "not_ok", bad);
+}
+
+static int check_run_json(const char *out, json_t *want, char *err, size_t errlen)
+{
+	char path[PATH_MAX + 16];
+	json_t *have;
+	const char *keys[] = { "snapshot", "frame", "range", "seed", "cases", "cases_dir", "raw" };
+
+	snprintf(path, sizeof(path), "%s/run.json", out);
+	if (access(path, F_OK))
+		return write_json_file(out, "run.json", want);
+	if (!(have = json_load_file(path, 0, NULL))) {
+		snprintf(err, errlen, "%s: not a run description", path);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!json_equal(json_object_get(have, keys[i]), json_object_get(want, keys[i]))) {
+			snprintf(err, errlen, "%s holds a run with another %s: use another -o folder "
+				 "(or the same parameters to resume it)", out, keys[i]);
+			json_decref(have);
+			return -EEXIST;
+		}
+	json_decref(have);
+	/* Watchdogs and timeout may change between sessions of one run. */
+	return write_json_file(out, "run.json", want);
+}
+
+static int append_line(const char *out, json_t *rec)
+{
+	char path[PATH_MAX + 16];
+	char *text = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	int fd, ret = 0;
+
+	if (!text)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "%s/results.jsonl", out);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		free(text);
+		return -errno;
+	}
+	size_t len = strlen(text);
+
+	text[len] = '\n';	/* replaces the NUL: one write for the whole line */
+	if (write(fd, text, len + 1) != (ssize_t)(len + 1) || fsync(fd))
+		ret = -EIO;
+	close(fd);
+	free(text);
+	return ret;
+}
+
+/* Drop a torn last line, so appends start on a fresh one. */
+static void trim_jsonl(const char *out)
+{
+	char path[PATH_MAX + 16];
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/results.jsonl", out);
+	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
+		return;
+	if (!fstat(fd, &st) && st.st_size > 0) {
+		off_t end = st.st_size;
+		char c;
+
+		while (end > 0 && pread(fd, &c, 1, end - 1) == 1 && c != '\n')
+			end--;
+		if (end != st.st_size && ftruncate(fd, end)) {
+			/* nothing better to do: the reader skips it */
+		}
+	}
+	close(fd);
+}
+
+static void progress_counts(json_t *lines, struct fuzz_progress *p)
+{
+	memset(p->counts, 0, sizeof(p->counts));
+	for (size_t i = 0; i < json_array_size(lines); i++) {
+		const char *v = json_string_value(json_object_get(json_array_get(lines, i), "verdict"));
+
+		for (int k = 0; k < FUZZ_NVERDICT; k++)
+			if (v && !strcmp(v, fuzz__verdict_name(k)))
+				p->counts[k]++;
+	}
+}
+
+int fuzz__run(const struct fuzz_opts *o, json_t **summary, char *err, size_t errlen)
+{
+	struct fuzz_env e;
+	struct fuzz_case *cases = NULL;
+	size_t n_cases = 0;
+	char part[PATH_MAX], cdir[PATH_MAX + 16], path[PATH_MAX + 32], serr[SP_ERR_MAX];
+	json_t *watch = json_array(), *run = NULL, *lines = NULL, *clines = NULL;
+	uint64_t frame = 0;
+	int ret;
+
+	*summary = NULL;
+	err[0] = 0;
+	if ((ret = mkdir_p(o->out)) || (ret = find_part(o->snapshot, part, sizeof(part), err, errlen))) {
+		if (!err[0])
+			snprintf(err, errlen, "%s: %s", o->out, strerror(-ret));
+		json_decref(watch);
+		return ret;
+	}
+	for (size_t i = 0; i < o->n_watch; i++)
+		json_array_append_new(watch, json_string(o->watch[i]));
+	if ((ret = env_open(&e, part, o->out, watch, o->timeout_s, o->rate_pps, o->stop, err, errlen)))
+		goto out;
+	run = json_pack("{s:i,s:s,s:s,s:[i,i],s:I,s:i,s:s?,s:b,s:O,s:f,s:I}", "v", FUZZ_RUN_VERSION,
+			"snapshot", e.snapdir, "frame", o->frame ? o->frame : "trigger", "range",
+			(int)o->from, (int)o->to, "seed", (json_int_t)o->seed, "cases", (int)o->cases,
+			"cases_dir", o->cases_dir, "raw", o->raw, "watch", watch, "timeout_s", o->timeout_s,
+			"rate_pps", (json_int_t)e.rate_pps);
+	if ((ret = check_run_json(o->out, run, err, errlen)))
+		goto out;
+	snprintf(path, sizeof(path), "%s/repro", o->out);
+	mkdir_p(path);
+	snprintf(path, sizeof(path), "%s/console", o->out);
+	mkdir_p(path);
+	/* The cases: made once (case i depends only on seed and i), or given. */
+	if (o->cases_dir) {
+		snprintf(cdir, sizeof(cdir), "%s", o->cases_dir);
+	} else {
+		snprintf(cdir, sizeof(cdir), "%s/cases", o->out);
+		snprintf(path, sizeof(path), "%s/cases.jsonl", cdir);
+		clines = read_jsonl(path);
+		if (json_array_size(clines) != o->cases) {
+			struct sp_mutate_opts mo = { .from = o->from, .to = o->to, .cases = o->cases,
+						     .seed = o->seed, .fix_checksums = !o->raw };
+			char sp[PATH_MAX + 16];
+
+			if ((ret = select_frame(e.snapdir, o->frame, &frame, err, errlen)))
+				goto out;
+			mo.frame = frame;
+			snprintf(sp, sizeof(sp), "%s/net.sp", e.snapdir);
+			if ((ret = mkdir_p(cdir)) || (ret = sp_mutate(sp, cdir, &mo, serr))) {
+				snprintf(err, errlen, "%s", ret == -EEXIST || !serr[0] ? strerror(-ret) : serr);
+				goto out;
+			}
+			json_decref(clines);
+			clines = read_jsonl(path);
+		}
+	}
+	if (!clines) {
+		snprintf(path, sizeof(path), "%s/cases.jsonl", cdir);
+		clines = read_jsonl(path);
+	}
+	if ((ret = list_cases(cdir, clines, &cases, &n_cases, err, errlen)))
+		goto out;
+	/* Resume: the cases with a result line are done. */
+	trim_jsonl(o->out);
+	snprintf(path, sizeof(path), "%s/results.jsonl", o->out);
+	lines = read_jsonl(path);
+	struct fuzz_progress p = { .total = (uint32_t)n_cases };
+
+	for (size_t i = 0; i < n_cases; i++) {
+		bool done = false;
+		json_t *rec = NULL;
+
+		for (size_t k = 0; k < json_array_size(lines) && !done; k++)
+			done = json_integer_value(json_object_get(json_array_get(lines, k), "case")) ==
+			       (json_int_t)cases[i].id;
+		if (done)
+			continue;
+		if (o->stop && *o->stop) {
+			ret = -EINTR;
+			break;
+		}
+		if ((ret = run_case(&e, &cases[i], "case", &rec, err, errlen)))
+			break;
+		const char *v = json_string_value(json_object_get(rec, "verdict"));
+
+		if (strcmp(v, "ok")) {
+			snprintf(path, sizeof(path), "%s/repro/case-%06u.sp", o->out, cases[i].id);
+			if (copy_file(cases[i].path, path, 0) == 0)
+				json_object_set_new(rec, "repro", json_string(path + strlen(o->out) + 1));
+		}
+		if ((ret = append_line(o->out, rec))) {
+			snprintf(err, errlen, "%s/results.jsonl: %s", o->out, strerror(-ret));
+			json_decref(rec);
+			break;
+		}
+		json_array_append_new(lines, rec);
+		json_t *s = summarize(lines, (uint32_t)n_cases);
+
+		write_json_file(o->out, "summary.json", s);
+		json_decref(s);
+		if (o->progress) {
+			p.done = (uint32_t)json_array_size(lines);
+			progress_counts(lines, &p);
+			p.last = rec;
+			o->progress(&p, o->ctx);
+		}
+	}
+	quit_vms(&e);
+	*summary = summarize(lines, (uint32_t)n_cases);
+	write_json_file(o->out, "summary.json", *summary);
+	if (ret == -EINTR) {
+		snprintf(err, errlen, "interrupted after %zu of %zu cases: run the same command again "
+			 "to go on", json_array_size(lines), n_cases);
+	} else if (ret) {
+		char m[768];
+
+		snprintf(m, sizeof(m), "%s", err[0] ? err : strerror(-ret));
+		snprintf(err, errlen, "stopped after %zu of %zu cases: %s", json_array_size(lines), n_cases, m);
+	}
+out:
+	env_close(&e);
+	free(cases);
+	json_decref(watch);
+	json_decref(run);
+	json_decref(lines);
+	json_decref(clines);
+	return ret;
+}
+
+static json_t *load_run(const char *results, char *err, size_t errlen)
+{
+	char path[PATH_MAX + 16];
+	json_t *run;
+
+	snprintf(path, sizeof(path), "%s/run.json", results);
+	run = json_load_file(path, 0, NULL);
+	if (!run || json_integer_value(json_object_get(run, "v")) != FUZZ_RUN_VERSION ||
+	    !json_is_string(json_object_get(run, "snapshot")) || !json_is_array(json_object_get(run, "watch"))) {
+		snprintf(err, errlen, "%s: not a fuzz results folder (no valid run.json)", results);
+		json_decref(run);
+		return NULL;
+	}
+	return run;
+}
+
+int fuzz__repro(const char *results, uint32_t id, bool quit, volatile int *stop, json_t **result,
+		char *err, size_t errlen)
+{
+	json_t *run = load_run(results, err, errlen), *clines;
+	struct fuzz_case fc = { .id = id };
+	struct fuzz_env e;
+	const char *cd;
+	char path[PATH_MAX + 32];
+	int ret;
+
+	*result = NULL;
+	err[0] = 0;
+	if (!run)
+		return -EINVAL;
+	cd = json_string_value(json_object_get(run, "cases_dir"));
+	/* The reproducer if the case failed, else the case file itself. */
+	snprintf(fc.path, sizeof(fc.path), "%s/repro/case-%06u.sp", results, id);
+	if (access(fc.path, R_OK)) {
+		if (cd)
+			snprintf(fc.path, sizeof(fc.path), "%s/case-%06u.sp", cd, id);
+		else
+			snprintf(fc.path, sizeof(fc.path), "%s/cases/case-%06u.sp", results, id);
+	}
+	if (access(fc.path, R_OK)) {
+		snprintf(err, errlen, "%s: no case %u", results, id);
+		json_decref(run);
+		return -ENOENT;
+	}
+	snprintf(path, sizeof(path), "%s/cases.jsonl", cd ? cd : "");
+	if (!cd)
+		snprintf(path, sizeof(path), "%s/cases/cases.jsonl", results);
+	clines = read_jsonl(path);
+	for (size_t i = 0; i < json_array_size(clines); i++)
+		if (json_integer_value(json_object_get(json_array_get(clines, i), "case")) == (json_int_t)id)
+			fc.mutation = json_array_get(clines, i);
+	ret = env_open(&e, json_string_value(json_object_get(run, "snapshot")), results,
+		       json_object_get(run, "watch"), json_number_value(json_object_get(run, "timeout_s")),
+		       (uint64_t)json_integer_value(json_object_get(run, "rate_pps")), stop, err, errlen);
+	if (!ret) {
+		snprintf(path, sizeof(path), "%s/console", results);
+		mkdir_p(path);
+		ret = run_case(&e, &fc, "repro", result, err, errlen);
+		if (ret == -EINTR)
+			snprintf(err, errlen, "interrupted");
+		else if (ret && !err[0])
+			snprintf(err, errlen, "case %u: %s", id, strerror(-ret));
+		if (quit || ret)
+			quit_vms(&e);
+	}
+	env_close(&e);
+	json_decref(clines);
+	json_decref(run);
+	return ret;
+}
+
+int fuzz__report(const char *results, json_t **report, char *err, size_t errlen)
+{
+	json_t *run = load_run(results, err, errlen), *lines, *clines;
+	char path[PATH_MAX + 32];
+	const char *cd;
+	size_t total;
+
+	*report = NULL;
+	if (!run)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "%s/results.jsonl", results);
+	lines = read_jsonl(path);
+	cd = json_string_value(json_object_get(run, "cases_dir"));
+	if (cd)
+		snprintf(path, sizeof(path), "%s/cases.jsonl", cd);
+	else
+		snprintf(path, sizeof(path), "%s/cases/cases.jsonl", results);
+	clines = read_jsonl(path);
+	total = json_array_size(clines);
+	if (total < json_array_size(lines))
+		total = json_array_size(lines);
+	*report = summarize(lines, (uint32_t)total);
+	json_object_set(*report, "run", run);
+	json_decref(clines);
+	json_decref(lines);
+	json_decref(run);
+	return 0;
+}

@@ -1,0 +1,111 @@
+#!/bin/bash
+# The fuzz loop on two TCG guests: srv runs req-srv (aborts on op 0x80, the
+# whole guest hangs on op 0x7f), cli sends it a request every 500 ms. A packet
+# trigger on cli's request seq=3 snapshots both VMs and the held request;
+# `fuzz run` mutates the op byte of that request (seed 7: the cases include
+# 0x80 and 0x7f) and runs every case from the snapshot; `fuzz repro` replays
+# the crashing case. An interrupted run resumes where it stopped.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/net.sh"
+. "$(dirname "$0")/../lib/hold.sh"
+. "$(dirname "$0")/../lib/vm.sh"
+vm_test_init
+W=$T_WORK SNAPS=$T_WORK/snapshots R=$T_WORK/results CASES=12 SEED=7
+# The request cli sends: magic SGR1, client 1, seq 3 (payload at offset 42).
+TRIG=53475231000000010000000000000003
+# A well-formed request of client 9 (op 1), for the UDP probe from the host.
+PROBE=5347523100000009000000000000000001000000
+
+bridge_create "$NS" br0 && tap_create "$NS" tapa br0 && tap_create "$NS" tapb br0 &&
+	ip -n "$NS" addr add 10.0.0.254/24 dev br0
+t_require "bridge, two taps, a host address for probes" test $? = 0
+t_require "attach tapa and tapb" quiet net "$NS" attach tapa tapb
+t_defer "ip netns exec $NS $STASIS net detach"
+echo "req-srv 7000 --crash-op 128 --hang-op 127" > "$W/srv.run"
+cat > "$W/cli.run" <<RUN
+until ping -c 1 -W 1 10.0.0.2 > /dev/null; do :; done
+req-cli 10.0.0.2 7000 --interval-ms 500
+RUN
+start_vm() {	# NAME TAP IP MAC
+	"$STASIS" vm start "$1" --kernel "$K" --initrd "$I" --run "$W/$1.run" \
+		--append "console=ttyS0 loglevel=3 panic=-1 stasis.name=$1 stasis.ip=$3/24" \
+		--netns "$NS" --tap "$2" --mac "$4" > /dev/null
+}
+ip netns exec "$NS" "$STASIS" agent --host h1 --snapshots "$SNAPS" --instances "$STASIS_VM_ROOT" \
+	> "$W/agent.log" 2>&1 &
+ap=$!
+t_defer "kill $ap 2>/dev/null; wait $ap"
+t_require "agent up" wait_line "$W/agent.log" 'agent: host h1' 10
+t_require "start srv" start_vm srv tapb 10.0.0.2 52:54:00:00:00:02
+t_require "srv serves" wait_line "$STASIS_VM_ROOT/srv/console.log" 'req-srv: ready' 90
+ip netns exec "$NS" "$STASIS" -j coord trigger --packet --offset 42 --hex $TRIG --epoch 1 --timeout 180 \
+	> "$W/trigger.json" 2> "$W/trigger.err" &
+tp=$!
+sleep 1
+t_require "start cli" start_vm cli tapa 10.0.0.1 52:54:00:00:00:01
+wait $tp
+t_eq "snapshot on cli's request seq=3" 0 $?
+kill $ap; wait $ap
+S=$SNAPS/snap-1/h1
+t_eq "the snapshot is complete" complete "$(jq -r .state "$S/manifest.json")"
+t_eq "the manifest names the trigger bytes" "42 $TRIG" "$(jq -r '.trigger | "\(.offset) \(.hex)"' "$S/manifest.json")"
+t_check "the request is held" grep -q 'tapb out.*> 10.0.0.2:7000' <("$STASIS" sp cat "$S/net.sp")
+
+fuzz() { ip netns exec "$NS" "$STASIS" fuzz "$@"; }
+RUN_ARGS=(--snapshot "$SNAPS/snap-1" --range 58:58 --cases $CASES --seed $SEED --timeout 8
+	--watch 'console:srv:req-srv: op [0-9]+: abort|run exited'
+	--watch "probe:udp:10.0.0.2:7000:$PROBE" --watch event:srv -o "$R")
+# First part: stopped (SIGINT) after 3 cases.
+ip netns exec "$NS" "$STASIS" fuzz run "${RUN_ARGS[@]}" > "$W/run1.out" 2> "$W/run1.err" &
+fp=$!
+for _ in $(seq 600); do
+	[ -f "$R/results.jsonl" ] && [ "$(wc -l < "$R/results.jsonl")" -ge 3 ] && break
+	sleep 0.1
+done
+kill -INT $fp
+wait $fp
+rc=$?
+echo "# $(tail -1 "$W/run1.err")"
+t_eq "an interrupted run exits 1" 1 $rc
+t_check "and says how to go on" grep -q 'run the same command again' "$W/run1.err"
+done1=$(wc -l < "$R/results.jsonl")
+t_check "some cases were recorded before the stop ($done1)" test "$done1" -ge 3 -a "$done1" -lt $CASES
+t_require "the run resumes and finishes" into "$W/run2.json" fuzz -j run "${RUN_ARGS[@]}" 2> "$W/run2.err"
+grep 'fuzz: \[' "$W/run2.err" | tail -3 | sed 's/^/# /'
+t_eq "every case ran once" "$(seq 0 $((CASES - 1)))" "$(jq .case "$R/results.jsonl" | sort -n)"
+t_eq "the summary counts them all" $CASES "$(jq .ran "$W/run2.json")"
+jq -r '"# case \(.case): \(.verdict) op=\(.mutation.changes[0].new // "len") \(.reason) restore=\(.restore_s) verdict=\(.time_to_verdict_s)"' "$R/results.jsonl"
+
+crash=$(jq -r 'select(.mutation.changes[0].new == "80") | .case' "$R/results.jsonl" | head -1)
+hang=$(jq -r 'select(.mutation.changes[0].new == "7f") | .case' "$R/results.jsonl" | head -1)
+t_check "seed $SEED makes op 0x80 (case $crash) and 0x7f (case $hang)" test -n "$crash" -a -n "$hang"
+t_eq "op 0x80 fails: the service aborted" "fail" "$(jq -r "select(.case == $crash) | .verdict" "$R/results.jsonl")"
+t_check "seen on srv's console" grep -q 'req-srv: op 128: abort' "$R/console/case-$(printf %06d "$crash")-srv.log"
+t_eq "op 0x7f hangs the guest: cut off by the timeout" "hang" "$(jq -r "select(.case == $hang) | .verdict" "$R/results.jsonl")"
+t_eq "the loop went on after the hang" "$CASES" "$(jq -s 'length' "$R/results.jsonl")"
+t_eq "every other case passed" "$((CASES - 2))" "$(jq -s '[.[] | select(.verdict == "ok")] | length' "$R/results.jsonl")"
+t_check "a reproducer for the crash" test -s "$R/repro/case-$(printf %06d "$crash").sp"
+t_check "and for the hang" test -s "$R/repro/case-$(printf %06d "$hang").sp"
+t_check "no reproducer for passing cases" test "$(ls "$R/repro" | wc -l)" = 2
+# Every case began from the same state: the first request srv sees after
+# the resume finds the same served counter.
+for f in "$R"/console/case-*-srv.log; do
+	grep -o 'req-srv: got seq=[0-9]* op=[0-9]* served=[0-9]*' "$f" | head -1 | grep -o 'served=[0-9]*'
+done > "$W/served"
+echo "# first request of each case: $(sort "$W/served" | uniq -c | tr -s ' ' | tr '\n' ';')"
+t_eq "one served counter in all $CASES cases" "$CASES served=3" "$(sort "$W/served" | uniq -c | awk '{print $1, $2}')"
+"$STASIS" sp mutate "$S/net.sp" --frame "$(jq -r 'select(.case == 0) | .mutation.frame' "$R/results.jsonl")" \
+	--range 58:58 --cases $CASES --seed $SEED -o "$W/again" > /dev/null
+t_eq "the same seed gives the same cases" "$(md5sum < "$W/again/cases.jsonl")" "$(md5sum < "$R/cases/cases.jsonl")"
+
+t_require "fuzz report" into "$W/report.json" "$STASIS" -j fuzz report "$R"
+t_eq "report: verdict counts" '{"ok":10,"fail":1,"hang":1,"error":0}' "$(jq -c .verdicts "$W/report.json")"
+t_eq "report: the two cases that did not pass" "$(printf '%s\n' "$crash" "$hang" | sort -n)" "$(jq '.not_ok[].case' "$W/report.json" | sort -n)"
+t_require "fuzz repro of the crash" into "$W/repro.json" fuzz -j repro "$R" "$crash" --quit
+t_eq "repro reproduces it" fail "$(jq -r .verdict "$W/repro.json")"
+t_check "with the abort on the console" grep -q 'op 128: abort' "$R/console/repro-$(printf %06d "$crash")-srv.log"
+t_eq "bad case number: usage error" 2 "$(fuzz repro "$R" x12 > /dev/null 2>&1; echo $?)"
+t_eq "unknown case: error" 1 "$(fuzz repro "$R" 999 > /dev/null 2>&1; echo $?)"
+t_eq "another seed into the same folder is refused" 1 \
+	"$(fuzz run "${RUN_ARGS[@]}" --seed 8 > /dev/null 2>&1; echo $?)"
+t_done
