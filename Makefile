@@ -77,6 +77,7 @@ FUZZ_DEPS_sp_reader := $(LIB_sp)
 FUZZ_DEPS_coord_msg := coordinator/proto.c coordinator/timer.c
 FUZZ_DEPS_qmp := vmctl/qmp_msg.c
 FUZZ_DEPS_qmp_stream := vmctl/qmp_msg.c vmctl/qmp.c
+FUZZ_DEPS_watch_spec := coordinator/fuzz_watch.c sp-format/hex.c $(LIB_vmctl)
 
 .PHONY: all deps test test-unit test-san demo bench install clean guest fuzz
 all: $(BUILD)/stasis $(UNIT_BINS) $(GUEST_TOOLS) $(TEST_TOOLS)

@@ -54,9 +54,6 @@ int cli_getopt(int argc, char **argv, const char *shortopts, const struct option
 /* Decimal (or 0x hex) unsigned number, the whole string. 0 or -EINVAL. */
 int cli_u64(const char *s, uint64_t *out);
 
-/* A verb that a later part of the project fills. */
-int not_implemented(int argc, char **argv);
-
 /* Objects. */
 int do_net(int argc, char **argv);
 int do_vm(int argc, char **argv);

@@ -92,11 +92,6 @@ void p_info(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-int not_implemented(int argc, char **argv)
-{
-	(void)argc;
-	return p_err("'%s' is not implemented yet", argv[0]);
-}
 
 int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
 {

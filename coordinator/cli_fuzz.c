@@ -40,10 +40,11 @@ static void mutation_text(const json_t *m, char *buf, size_t len)
 					json_string_value(json_object_get(c, "old")) ?: "",
 					json_string_value(json_object_get(c, "new")) ?: "");
 	}
-	if (l && off < len)
+	if (json_integer_value(json_object_get(l, "old")) != json_integer_value(json_object_get(l, "new")) &&
+	    off < len)
 		snprintf(buf + off, len - off, " length %lld>%lld",
-			 (long long)json_integer_value(json_object_get(l, "from")),
-			 (long long)json_integer_value(json_object_get(l, "to")));
+			 (long long)json_integer_value(json_object_get(l, "old")),
+			 (long long)json_integer_value(json_object_get(l, "new")));
 }
 
 /* One line per case, or a bar redrawn in place on a terminal. */
@@ -182,6 +183,13 @@ static int do_fuzz_run(int argc, char **argv)
 		return p_usage("--cases-dir takes the cases as they are: no --cases or --range with it");
 	if (!o.cases_dir && !have_range)
 		return p_usage("--range A:B is needed (the bytes of the frame to mutate)");
+	for (size_t i = 0; i < o.n_watch; i++) {
+		struct fuzz_watch *w;
+
+		if (fuzz_watch__parse(watch[i], &w, err, sizeof(err)))
+			return p_usage("%s", err);
+		fuzz_watch__free(w);
+	}
 	catch_signals();
 	ret = fuzz__run(&o, &summary, err, sizeof(err));
 	if (summary) {

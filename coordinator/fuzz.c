@@ -278,8 +278,9 @@ static int list_cases(const char *dir, json_t *lines, struct fuzz_case **out, si
 	return 0;
 }
 
-/* Lines of a JSON-lines file as an array; a torn last line (an interrupted
- * write) is left out. */
+/* Lines of a JSON-lines file (cases.jsonl, results.jsonl) as an array:
+ * objects with an integer "case" only; a torn last line (an interrupted
+ * write) and foreign lines are left out. */
 static json_t *read_jsonl(const char *path)
 {
 	json_t *a = json_array();
@@ -295,8 +296,10 @@ static json_t *read_jsonl(const char *path)
 
 		if (line[n - 1] != '\n')
 			break;
-		if ((j = json_loads(line, 0, NULL)))
+		if ((j = json_loads(line, 0, NULL)) && json_is_integer(json_object_get(j, "case")))
 			json_array_append_new(a, j);
+		else
+			json_decref(j);
 	}
 	free(line);
 	fclose(f);

@@ -118,6 +118,51 @@ bad:
 	return -EINVAL;
 }
 
+/*
+ * glibc's regcomp copies the tree under every + and {n,m} (x+ is xx*), so
+ * a few of them in a row take gigabytes ("x++++++++..."): allow expressions
+ * whose copies, multiplied over the whole expression, stay small. Escapes
+ * and bracket expressions are skipped, where these are plain characters.
+ */
+#define RE_MAX_LEN	512
+#define RE_MAX_COPIES	1024
+static bool regex_small(const char *re)
+{
+	unsigned long copies = 1;
+
+	if (strlen(re) > RE_MAX_LEN)
+		return false;
+	for (const char *p = re; *p; p++) {
+		unsigned long f = 1;
+
+		if (*p == '\\' && p[1]) {
+			p++;
+		} else if (*p == '[') {
+			/* ']' right after '[' or '[^' belongs to the set. */
+			p += p[1] == '^' ? 2 : 1;
+			if (*p == ']')
+				p++;
+			while (*p && *p != ']')
+				p++;
+			if (!*p)
+				break;
+		} else if (*p == '+') {
+			f = 2;
+		} else if (*p == '{') {
+			unsigned long a = strtoul(p + 1, NULL, 10), b = a;
+			const char *c = strchr(p, ',');
+			const char *e = strchr(p, '}');
+
+			if (c && e && c < e)
+				b = c + 1 == e ? RE_MAX_COPIES : strtoul(c + 1, NULL, 10);
+			f = (a > b ? a : b) + 1;
+		}
+		if (f > RE_MAX_COPIES || (copies *= f) > RE_MAX_COPIES)
+			return false;
+	}
+	return true;
+}
+
 int fuzz_watch__parse(const char *spec, struct fuzz_watch **out, char *err, size_t errlen)
 {
 	struct fuzz_watch *w = calloc(1, sizeof(*w));
@@ -137,6 +182,12 @@ int fuzz_watch__parse(const char *spec, struct fuzz_watch **out, char *err, size
 		ret = -EINVAL;
 		if (!rest || !*rest) {
 			snprintf(err, errlen, "--watch %s: a regular expression is needed", spec);
+			goto out;
+		}
+		if (!regex_small(rest)) {
+			snprintf(err, errlen, "--watch %.100s: the regular expression is too large "
+				 "(at most %d characters, and + and {n,m} repeating at most %d copies "
+				 "in all)", spec, RE_MAX_LEN, RE_MAX_COPIES);
 			goto out;
 		}
 		int rc = regcomp(&w->re, rest, REG_EXTENDED | REG_NOSUB);

@@ -104,6 +104,23 @@ t_eq "report: the two cases that did not pass" "$(printf '%s\n' "$crash" "$hang"
 t_require "fuzz repro of the crash" into "$W/repro.json" fuzz -j repro "$R" "$crash" --quit
 t_eq "repro reproduces it" fail "$(jq -r .verdict "$W/repro.json")"
 t_check "with the abort on the console" grep -q 'op 128: abort' "$R/console/repro-$(printf %06d "$crash")-srv.log"
+
+# The other watchdogs, over the two cases that did not pass (--cases-dir):
+# a command (its exit status decides; it gets STASIS_FUZZ_CASE) and a
+# console line that must come (cli's answer to a request).
+R2=$T_WORK/results2
+t_require "a run over given cases" into "$W/run3.json" fuzz -j run --snapshot "$S" --cases-dir "$R/repro" \
+	--timeout 4 --watch "cmd:test \$STASIS_FUZZ_CASE != $crash" --watch 'ok:cli:req-cli: reply seq=' -o "$R2"
+t_eq "both cases ran" 2 "$(jq .ran "$W/run3.json")"
+t_eq "the crash case: the command exits 1" "fail command exited 1" \
+	"$(jq -r "select(.case == $crash) | \"\(.verdict) \(.reason)\"" "$R2/results.jsonl" | cut -d: -f1)"
+t_eq "the hang case: the command passes, cli is never answered: hang" hang \
+	"$(jq -r "select(.case == $hang) | .verdict" "$R2/results.jsonl")"
+# A QEMU event: RESUME comes with every case's cont, so it fails each one.
+t_require "a run watching a QEMU event" into "$W/run4.json" fuzz -j run --snapshot "$S" \
+	--cases-dir "$R/repro" --timeout 4 --watch event:cli:RESUME -o "$T_WORK/results3"
+t_eq "the event fails both cases" "fail QEMU event RESUME from cli" \
+	"$(jq -r '"\(.verdict) \(.reason)"' "$T_WORK/results3/results.jsonl" | sort -u)"
 t_eq "bad case number: usage error" 2 "$(fuzz repro "$R" x12 > /dev/null 2>&1; echo $?)"
 t_eq "unknown case: error" 1 "$(fuzz repro "$R" 999 > /dev/null 2>&1; echo $?)"
 t_eq "another seed into the same folder is refused" 1 \
