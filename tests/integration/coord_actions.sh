@@ -13,34 +13,59 @@ mosquitto -c "$W/m.conf" > /dev/null 2>&1 &
 t_defer "kill $!"
 sleep 0.5
 URL=mqtt://127.0.0.1:$port
-agent() {	# EXPERIMENT [ENV...]
-	local exp=$1
-	shift
-	env "$@" "$STASIS" agent --broker $URL --experiment "$exp" --host h1 --snapshots "$W/s-$exp" \
-		--actions "$W/actions" > "$W/agent-$exp.log" 2>&1 &
-	t_defer "kill $!"
+agent() {	# EXPERIMENT HOST [ENV...]; $AP is its PID
+	local exp=$1 host=$2
+	shift 2
+	env "$@" "$STASIS" agent --broker $URL --experiment "$exp" --host "$host" --snapshots "$W/s-$exp-$host" \
+		--actions "$W/actions" > "$W/agent-$exp-$host.log" 2>&1 &
+	AP=$!
+	t_defer "kill $AP 2>/dev/null"
 	sleep 0.7
 }
-agent ok
+agent ok h1
 t_run "$O" "$E" "$STASIS" coord snapshot --epoch 5 --broker $URL --experiment ok
 t_eq "snapshot with user actions" 0 "$T_RC"
-L=$W/s-ok/snap-5/actions.log
+L=$W/s-ok-h1/snap-5/actions.log
 phases=$(awk '{print $1 ":" $2}' "$L" | tr '\n' ' ')
 echo "# $phases"
 t_eq "both initialised first, critical ran before non-critical, both destroyed" \
 	"log-critical:init-snapshot log-late:init-snapshot log-critical:run log-late:run log-critical:destroy log-late:destroy " "$phases"
-t_eq "the manifest is complete" complete "$(jq -r .state "$W/s-ok/snap-5/h1/manifest.json")"
+t_eq "the manifest is complete" complete "$(jq -r .state "$W/s-ok-h1/snap-5/h1/manifest.json")"
 t_run "$O" "$E" "$STASIS" -j coord restore 5 --broker $URL --experiment ok
 t_eq "restore with user actions" 0 "$T_RC"
 t_eq "on a restore the critical action runs last" "log-late log-critical" \
 	"$(awk '$2 == "run" {print $1}' "$L" | tail -2 | tr '\n' ' ' | sed 's/ $//')"
 
-agent failing STASIS_TEST_ACTION_FAIL=1
+agent failing h1 STASIS_TEST_ACTION_FAIL=1
 t_run "$O" "$E" "$STASIS" coord snapshot --epoch 6 --broker $URL --experiment failing
 t_eq "a failing user action fails the snapshot" 1 "$T_RC"
 t_check "  the report says it failed" grep -q "FAILED" "$O"
-t_eq "  and the manifest says failed" failed "$(jq -r .state "$W/s-failing/snap-6/h1/manifest.json")"
-t_eq "  still every initialised action was destroyed" 2 "$(grep -c destroy "$W/s-failing/snap-6/actions.log")"
+t_eq "  and the manifest says failed" failed "$(jq -r .state "$W/s-failing-h1/snap-6/h1/manifest.json")"
+t_eq "  still every initialised action was destroyed" 2 "$(grep -c destroy "$W/s-failing-h1/snap-6/actions.log")"
+
+# An agent killed in the middle of its snapshot (its non-critical action
+# takes 3 s): the round fails, the other host's part is not complete, and
+# that host goes on answering.
+agent mid h1
+agent mid h2 STASIS_TEST_ACTION_SLEEP_MS=3000
+victim=$AP
+"$STASIS" coord snapshot --epoch 7 --broker $URL --experiment mid --timeout 8 > "$O" 2> "$E" &
+sp=$!
+for _ in $(seq 50); do
+	grep -q 'log-late run' "$W/s-mid-h2/snap-7/actions.log" 2>/dev/null && break
+	sleep 0.1
+done
+t_check "h2 is inside its snapshot" grep -q 'log-late run' "$W/s-mid-h2/snap-7/actions.log"
+kill -9 $victim
+wait $victim 2>/dev/null
+wait $sp
+t_eq "the snapshot fails" 1 $?
+sed 's/^/# /' "$O"
+t_check "  the report names h2" grep -q "^ *h2 " "$O"
+t_eq "  h1's part is not complete" failed "$(jq -r .state "$W/s-mid-h1/snap-7/h1/manifest.json")"
+t_check "  h2 left no complete part" test "$(jq -r .state "$W/s-mid-h2/snap-7/h2/manifest.json" 2>/dev/null)" != complete
+t_run "$O" "$E" "$STASIS" coord status --broker $URL --experiment mid
+t_check "  h1 still answers, h2 shows offline" sh -c "grep -q 'h1 *online' '$O' && grep -q 'h2 *offline' '$O'"
 
 printf 'int not_a_plugin;\n' > "$W/bad/x.c"
 cc -shared -fPIC -o "$W/bad/x.so" "$W/bad/x.c"

@@ -3,7 +3,7 @@
  * A user action plugin for tests (and an example of the ABI): one critical
  * and one non-critical action that append "NAME PHASE EPOCH TIME_NS" lines to
  * SNAPDIR/../actions.log. With STASIS_TEST_ACTION_FAIL set, the non-critical
- * one fails its run.
+ * one fails its run; with STASIS_TEST_ACTION_SLEEP_MS, it takes that long.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -50,9 +50,17 @@ static int run(void *state)
 {
 	struct st *s = state;
 
+	const char *ms = getenv("STASIS_TEST_ACTION_SLEEP_MS");
+
 	note(s, "run");
 	if (getenv("STASIS_TEST_ACTION_FAIL") && s->name[4] == 'l')
 		return -EIO;
+	if (ms && s->name[4] == 'l') {
+		long v = atol(ms);
+		struct timespec ts = { .tv_sec = v / 1000, .tv_nsec = (v % 1000) * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
 	return 0;
 }
 
