@@ -48,7 +48,25 @@ struct agent {
 	const struct stasis_action_def *plugins[PLUGIN_MAX];
 	int n_plugins;
 	struct loader *armed;		/* open while a packet trigger is armed */
+	struct vm_group *armed_vms;	/* QMP open and stop encoded while a trigger is armed */
 };
+
+/* A trigger was armed: connect to every VM now and encode its stop, so the
+ * moment costs only the writes. Without it (no VMs then, or a failure) the
+ * snapshot connects when it comes. */
+static void arm_vms(struct agent *a)
+{
+	char **names = NULL;
+	int n = 0;
+
+	vm_group__close(a->armed_vms);
+	a->armed_vms = NULL;
+	if (vm__list(&names, &n) == 0 && n > 0 && vm_group__open(names, n, 5000, &a->armed_vms))
+		a->armed_vms = NULL;
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
 
 static int p_init(void *x)
 {
@@ -224,6 +242,7 @@ struct snap_ctx {
 	struct loader *l;
 	char **vms;
 	int n_vms;
+	struct vm_group *g;	/* connected ahead (an armed trigger), or NULL */
 	struct snap_vm_result *res;
 	int64_t frames;
 	char err[LOADER_ERR_MAX + 64];
@@ -252,7 +271,15 @@ static int act_vms(void *ctx)
 	if (!c->n_vms)
 		return 0;
 	snprintf(dir, sizeof(dir), "%s/vms", c->dir);
-	ret = snap__save(dir, c->vms, c->n_vms, &so, c->res);
+	if (c->g) {
+		uint64_t t = vmctl__now_ns();
+
+		ret = vm_group__save(c->g, dir, &so, c->res);
+		for (int i = 0; i < c->n_vms; i++)
+			c->res[i].start_ns = t;
+	} else {
+		ret = snap__save(dir, c->vms, c->n_vms, &so, c->res);
+	}
 	if (ret)
 		snprintf(c->err, sizeof(c->err), "saving the VMs: %s", vmctl__errmsg());
 	return ret;
@@ -321,7 +348,13 @@ static void do_snapshot(struct agent *a, uint64_t epoch, json_t *trigger)
 	}
 	if (loader__open(&c.l, err))
 		c.l = NULL;	/* no network hold on this host */
-	vm__list(&c.vms, &c.n_vms);
+	/* The group armed with a trigger serves one snapshot. */
+	c.g = a->armed_vms;
+	a->armed_vms = NULL;
+	if (c.g)
+		c.n_vms = vm_group__size(c.g);
+	else
+		vm__list(&c.vms, &c.n_vms);
 	c.res = calloc(c.n_vms ? c.n_vms : 1, sizeof(*c.res));
 	c.m = json_pack("{s:i,s:s,s:I,s:s,s:o,s:I}", "v", COORD_PROTO_VERSION,
 			"experiment", a->o->experiment, "epoch", (json_int_t)epoch, "host", a->o->host,
@@ -347,6 +380,7 @@ static void do_snapshot(struct agent *a, uint64_t epoch, json_t *trigger)
 		free(c.vms[i]);
 	free(c.vms);
 	free(c.res);
+	vm_group__close(c.g);
 	loader__close(c.l);
 }
 
@@ -518,6 +552,7 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 			a->time_at = (uint64_t)json_integer_value(at);
 			a->time_epoch = m.epoch;
 			a->time_armed = true;
+			arm_vms(a);
 			reply(a, m.op, m.epoch, 0, NULL, NULL);
 		}
 	} else if (!strcmp(m.op, "arm-packet")) {
@@ -536,6 +571,7 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 		} else if (loader__open(&l, e2)) {
 			json_t *r = json_pack("{s:b}", "no_net", 1);
 
+			arm_vms(a);	/* it follows: its VMs stop on the event */
 			reply(a, m.op, m.epoch, 0, NULL, r);	/* this host only follows */
 		} else {
 			tr.len = (uint32_t)n;
@@ -548,6 +584,8 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 			a->packet_offset = tr.offset;
 			for (int i = 0; i < n; i++)
 				sprintf(a->packet_hex + 2 * i, "%02x", tr.bytes[i]);
+			if (a->packet_armed)
+				arm_vms(a);
 			reply(a, m.op, m.epoch, a->packet_armed ? 0 : a->packet_trigger, NULL, NULL);
 		}
 	} else {
@@ -654,6 +692,7 @@ int coord_agent__run(const struct coord_agent_opts *o, char *err, size_t errlen)
 	coord_mqtt__run(a->mq, 200);
 	coord_mqtt__close(a->mq);
 	loader__close(a->armed);
+	vm_group__close(a->armed_vms);
 	free(a);
 	return 0;
 }

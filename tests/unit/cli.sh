@@ -45,7 +45,7 @@ t_run "$O" "$E" "$STASIS" version extra
 t_eq "extra argument: exit 2" 2 "$T_RC"
 
 t_run "$O" "$E" "$STASIS" -j sp info x.sp
-t_eq "verb not there yet: exit 1" 1 "$T_RC"
-t_eq "verb not there yet: one line on stderr" 1 "$(wc -l < "$E")"
+t_eq "a failed operation: exit 1" 1 "$T_RC"
+t_eq "a failed operation: one line on stderr" 1 "$(wc -l < "$E")"
 t_eq "with -j the error is JSON on stdout" 1 "$(jq -r .status "$O")"
 t_done
