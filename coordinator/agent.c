@@ -376,7 +376,7 @@ static void do_snapshot(struct agent *a, uint64_t epoch, json_t *trigger)
 	}
 	reply(a, "snapshot", epoch, ret, c.err[0] ? c.err : NULL, r);
 	json_decref(c.m);
-	for (int i = 0; i < c.n_vms; i++)
+	for (int i = 0; c.vms && i < c.n_vms; i++)
 		free(c.vms[i]);
 	free(c.vms);
 	free(c.res);
