@@ -228,6 +228,22 @@ static int case_cmp(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* The line of case @id: sp_mutate writes case i on line i; any other
+ * order is searched. */
+static json_t *case_line(json_t *lines, uint32_t id)
+{
+	json_t *l = json_array_get(lines, id);
+
+	if (json_integer_value(json_object_get(l, "case")) == (json_int_t)id)
+		return l;
+	for (size_t i = 0; i < json_array_size(lines); i++) {
+		l = json_array_get(lines, i);
+		if (json_integer_value(json_object_get(l, "case")) == (json_int_t)id)
+			return l;
+	}
+	return NULL;
+}
+
 /* DIR/case-NNNNNN.sp, with what DIR/cases.jsonl says of each. */
 static int list_cases(const char *dir, json_t *lines, struct fuzz_case **out, size_t *n,
 		      char *err, size_t errlen)
@@ -257,13 +273,7 @@ static int list_cases(const char *dir, json_t *lines, struct fuzz_case **out, si
 		c = g;
 		c[k].id = id;
 		snprintf(c[k].path, sizeof(c[k].path), "%.3800s/%.255s", dir, e->d_name);
-		c[k].mutation = NULL;
-		for (size_t i = 0; i < json_array_size(lines); i++) {
-			json_t *l = json_array_get(lines, i);
-
-			if (json_integer_value(json_object_get(l, "case")) == (json_int_t)id)
-				c[k].mutation = l;
-		}
+		c[k].mutation = case_line(lines, id);
 		k++;
 	}
 	closedir(d);
@@ -564,39 +574,59 @@ static void quit_vms(struct fuzz_env *e)
 	}
 }
 
-/* Counts and mean times of result lines. */
+/* Counts and sums of result lines, kept as cases finish. */
+static const char *const tally_times[] = { "restore_s", "resume_s", "replay_s", "time_to_verdict_s" };
+struct tally {
+	uint32_t counts[FUZZ_NVERDICT];
+	double sum[4], seconds;
+	size_t n;
+	json_t *not_ok;		/* case, verdict, reason, mutation of each */
+};
+
+static void tally_add(struct tally *t, const json_t *l)
+{
+	const char *v = json_string_value(json_object_get(l, "verdict"));
+
+	for (int k = 0; k < FUZZ_NVERDICT; k++)
+		if (v && !strcmp(v, fuzz__verdict_name(k)))
+			t->counts[k]++;
+	if (v && strcmp(v, "ok"))
+		json_array_append_new(t->not_ok, json_pack("{s:O,s:s,s:O?,s:O?}", "case",
+				      json_object_get(l, "case"), "verdict", v,
+				      "reason", json_object_get(l, "reason"),
+				      "mutation", json_object_get(l, "mutation")));
+	for (int k = 0; k < 4; k++)
+		t->sum[k] += json_number_value(json_object_get(l, tally_times[k]));
+	t->seconds += json_number_value(json_object_get(l, "seconds"));
+	t->n++;
+}
+
+static json_t *tally_json(const struct tally *t, uint32_t total)
+{
+	json_t *mean = json_object(), *cnt = json_object();
+	double n = t->n ? (double)t->n : 1;
+
+	for (int k = 0; k < FUZZ_NVERDICT; k++)
+		json_object_set_new(cnt, fuzz__verdict_name(k), json_integer(t->counts[k]));
+	for (int k = 0; k < 4; k++)
+		json_object_set_new(mean, tally_times[k], json_real(t->sum[k] / n));
+	json_object_set_new(mean, "seconds", json_real(t->seconds / n));
+	return json_pack("{s:i,s:I,s:o,s:f,s:f,s:o,s:O}", "cases", (int)total, "ran", (json_int_t)t->n,
+			 "verdicts", cnt, "seconds", t->seconds,
+			 "cases_per_s", t->seconds > 0 ? (double)t->n / t->seconds : 0.0,
+			 "mean", mean, "not_ok", t->not_ok);
+}
+
 static json_t *summarize(json_t *lines, uint32_t total)
 {
-	static const char *const times[] = { "restore_s", "resume_s", "replay_s", "time_to_verdict_s" };
-	double sum[4] = { 0 }, seconds = 0;
-	json_int_t counts[FUZZ_NVERDICT] = { 0 };
-	json_t *bad = json_array(), *mean = json_object(), *cnt = json_object();
-	size_t n = json_array_size(lines);
+	struct tally t = { .not_ok = json_array() };
+	json_t *s;
 
-	for (size_t i = 0; i < n; i++) {
-		json_t *l = json_array_get(lines, i);
-		const char *v = json_string_value(json_object_get(l, "verdict"));
-
-		for (int k = 0; k < FUZZ_NVERDICT; k++)
-			if (v && !strcmp(v, fuzz__verdict_name(k)))
-				counts[k]++;
-		if (v && strcmp(v, "ok"))
-			json_array_append_new(bad, json_pack("{s:O,s:s,s:O?,s:O?}", "case",
-					      json_object_get(l, "case"), "verdict", v,
-					      "reason", json_object_get(l, "reason"),
-					      "mutation", json_object_get(l, "mutation")));
-		for (int k = 0; k < 4; k++)
-			sum[k] += json_number_value(json_object_get(l, times[k]));
-		seconds += json_number_value(json_object_get(l, "seconds"));
-	}
-	for (int k = 0; k < FUZZ_NVERDICT; k++)
-		json_object_set_new(cnt, fuzz__verdict_name(k), json_integer(counts[k]));
-	for (int k = 0; k < 4; k++)
-		json_object_set_new(mean, times[k], json_real(n ? sum[k] / (double)n : 0));
-	json_object_set_new(mean, "seconds", json_real(n ? seconds / (double)n : 0));
-	return json_pack("{s:i,s:I,s:o,s:f,s:f,s:o,s:o}", "cases", (int)total, "ran", (json_int_t)n,
-			 "verdicts", cnt, "seconds", seconds, "cases_per_s", seconds > 0 ? (double)n / seconds : 0.0,
-			 "mean", mean, "not_ok", bad);
+	for (size_t i = 0; i < json_array_size(lines); i++)
+		tally_add(&t, json_array_get(lines, i));
+	s = tally_json(&t, total);
+	json_decref(t.not_ok);
+	return s;
 }
 
 static int check_run_json(const char *out, json_t *want, char *err, size_t errlen)
@@ -671,16 +701,11 @@ static void trim_jsonl(const char *out)
 	close(fd);
 }
 
-static void progress_counts(json_t *lines, struct fuzz_progress *p)
+static int u32_cmp(const void *a, const void *b)
 {
-	memset(p->counts, 0, sizeof(p->counts));
-	for (size_t i = 0; i < json_array_size(lines); i++) {
-		const char *v = json_string_value(json_object_get(json_array_get(lines, i), "verdict"));
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
-		for (int k = 0; k < FUZZ_NVERDICT; k++)
-			if (v && !strcmp(v, fuzz__verdict_name(k)))
-				p->counts[k]++;
-	}
+	return x < y ? -1 : x > y;
 }
 
 int fuzz__run(const struct fuzz_opts *o, json_t **summary, char *err, size_t errlen)
@@ -688,7 +713,7 @@ int fuzz__run(const struct fuzz_opts *o, json_t **summary, char *err, size_t err
 	struct fuzz_env e;
 	struct fuzz_case *cases = NULL;
 	size_t n_cases = 0;
-	char part[PATH_MAX], cdir[PATH_MAX + 16], path[PATH_MAX + 32], serr[SP_ERR_MAX];
+	char part[PATH_MAX], cdir[PATH_MAX + 16], path[PATH_MAX + 32], serr[SP_ERR_MAX] = "";
 	json_t *watch = json_array(), *run = NULL, *lines = NULL, *clines = NULL;
 	uint64_t frame = 0;
 	int ret;
@@ -733,7 +758,7 @@ int fuzz__run(const struct fuzz_opts *o, json_t **summary, char *err, size_t err
 			mo.frame = frame;
 			snprintf(sp, sizeof(sp), "%s/net.sp", e.snapdir);
 			if ((ret = mkdir_p(cdir)) || (ret = sp_mutate(sp, cdir, &mo, serr))) {
-				snprintf(err, errlen, "%s", ret == -EEXIST || !serr[0] ? strerror(-ret) : serr);
+				snprintf(err, errlen, "%s", serr[0] ? serr : strerror(-ret));
 				goto out;
 			}
 			json_decref(clines);
@@ -750,16 +775,24 @@ int fuzz__run(const struct fuzz_opts *o, json_t **summary, char *err, size_t err
 	trim_jsonl(o->out);
 	snprintf(path, sizeof(path), "%s/results.jsonl", o->out);
 	lines = read_jsonl(path);
+	size_t n_done = json_array_size(lines);
+	uint32_t *done = calloc(n_done + 1, sizeof(*done));
+	struct tally t = { .not_ok = json_array() };
 	struct fuzz_progress p = { .total = (uint32_t)n_cases };
 
+	if (!done) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t k = 0; k < n_done; k++) {
+		done[k] = (uint32_t)json_integer_value(json_object_get(json_array_get(lines, k), "case"));
+		tally_add(&t, json_array_get(lines, k));
+	}
+	qsort(done, n_done, sizeof(*done), u32_cmp);
 	for (size_t i = 0; i < n_cases; i++) {
-		bool done = false;
 		json_t *rec = NULL;
 
-		for (size_t k = 0; k < json_array_size(lines) && !done; k++)
-			done = json_integer_value(json_object_get(json_array_get(lines, k), "case")) ==
-			       (json_int_t)cases[i].id;
-		if (done)
+		if (bsearch(&cases[i].id, done, n_done, sizeof(*done), u32_cmp))
 			continue;
 		if (o->stop && *o->stop) {
 			ret = -EINTR;
@@ -779,30 +812,33 @@ int fuzz__run(const struct fuzz_opts *o, json_t **summary, char *err, size_t err
 			json_decref(rec);
 			break;
 		}
-		json_array_append_new(lines, rec);
-		json_t *s = summarize(lines, (uint32_t)n_cases);
+		tally_add(&t, rec);
+		json_t *s = tally_json(&t, (uint32_t)n_cases);
 
 		write_json_file(o->out, "summary.json", s);
 		json_decref(s);
 		if (o->progress) {
-			p.done = (uint32_t)json_array_size(lines);
-			progress_counts(lines, &p);
+			p.done = (uint32_t)t.n;
+			memcpy(p.counts, t.counts, sizeof(p.counts));
 			p.last = rec;
 			o->progress(&p, o->ctx);
 		}
+		json_decref(rec);
 	}
 	quit_vms(&e);
-	*summary = summarize(lines, (uint32_t)n_cases);
+	*summary = tally_json(&t, (uint32_t)n_cases);
 	write_json_file(o->out, "summary.json", *summary);
 	if (ret == -EINTR) {
 		snprintf(err, errlen, "interrupted after %zu of %zu cases: run the same command again "
-			 "to go on", json_array_size(lines), n_cases);
+			 "to go on", t.n, n_cases);
 	} else if (ret) {
 		char m[768];
 
 		snprintf(m, sizeof(m), "%s", err[0] ? err : strerror(-ret));
-		snprintf(err, errlen, "stopped after %zu of %zu cases: %s", json_array_size(lines), n_cases, m);
+		snprintf(err, errlen, "stopped after %zu of %zu cases: %s", t.n, n_cases, m);
 	}
+	free(done);
+	json_decref(t.not_ok);
 out:
 	env_close(&e);
 	free(cases);
