@@ -426,12 +426,11 @@ static void do_restore(struct agent *a, uint64_t epoch, bool paused)
 	if (n_pre && (ret = coord_actions__execute(pre, (size_t)n_pre, COORD_RESTORE)))
 		snprintf(err, sizeof(err), "a user action before the restore failed: %s", strerror(-ret));
 	if (!ret && access(vdir, F_OK) == 0) {
-		ret = snap__open(vdir, &names, &n);
-		for (int i = 0; !ret && i < n; i++) {
-			struct restore_opts ro = { .sz = sizeof(ro), .paused = true };
+		struct restore_opts ro = { .sz = sizeof(ro), .paused = true };
 
-			ret = snap__restore(vdir, names[i], &ro, NULL);
-		}
+		ret = snap__open(vdir, &names, &n);
+		if (!ret)
+			ret = snap__restore_all(vdir, names, n, &ro);
 		if (ret)
 			snprintf(err, sizeof(err), "restoring the VMs: %s", vmctl__errmsg());
 	}

@@ -3,8 +3,7 @@
  * The fuzz loop: cases of one held frame, each run from the same snapshot
  * (see fuzz.h for the results folder). Prepared once: the snapshot's VM
  * list, the case files, the BPF state handle and the watchdogs. Per case:
- * every VM restored at once (one thread each: each restore is mostly QEMU
- * starting and loading its state file), network held, VMs resumed together
+ * every VM restored at once (snap__restore_all), network held, VMs resumed together
  * (one pre-encoded cont each, fired at once), the case's frames replayed,
  * the watchdogs polled.
  */
@@ -12,7 +11,6 @@
 #include <fcntl.h>
 #include <dirent.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,52 +316,6 @@ static json_t *read_jsonl(const char *path)
 
 /* ---- one case -------------------------------------------------------------- */
 
-struct restore_job {
-	const char *vdir, *name;
-	pthread_t th;
-	int ret;
-	char msg[256];
-};
-
-static void *restore_thread(void *x)
-{
-	struct restore_job *j = x;
-	struct restore_opts ro = { .sz = sizeof(ro), .paused = true };
-
-	j->ret = snap__restore(j->vdir, j->name, &ro, NULL);
-	if (j->ret)
-		snprintf(j->msg, sizeof(j->msg), "restoring %s: %s", j->name, vmctl__errmsg());
-	return NULL;
-}
-
-/* Every VM of the snapshot restored paused, in parallel. */
-static int restore_all(struct fuzz_env *e, char *msg, size_t len)
-{
-	struct restore_job *j = calloc((size_t)e->n_vms, sizeof(*j));
-	int ret = 0;
-
-	if (!j)
-		return -ENOMEM;
-	for (int i = 0; i < e->n_vms; i++) {
-		j[i] = (struct restore_job){ .vdir = e->vdir, .name = e->vms[i] };
-		if (pthread_create(&j[i].th, NULL, restore_thread, &j[i])) {
-			j[i].ret = -EAGAIN;
-			restore_thread(&j[i]);	/* no thread: here, then */
-			j[i].th = 0;
-		}
-	}
-	for (int i = 0; i < e->n_vms; i++) {
-		if (j[i].th)
-			pthread_join(j[i].th, NULL);
-		if (j[i].ret && !ret) {
-			ret = j[i].ret;
-			snprintf(msg, len, "%s", j[i].msg);
-		}
-	}
-	free(j);
-	return ret;
-}
-
 struct case_vms {
 	struct vm **vm;
 	struct qmp **q;
@@ -431,8 +383,12 @@ static int run_case(struct fuzz_env *e, const struct fuzz_case *fc, const char *
 	int ret;
 
 	*rec = NULL;
-	if ((ret = restore_all(e, err, errlen)))
+	struct restore_opts rop = { .sz = sizeof(rop), .paused = true };
+
+	if ((ret = snap__restore_all(e->vdir, e->vms, e->n_vms, &rop))) {
+		snprintf(err, errlen, "%s", vmctl__errmsg());
 		goto out;
+	}
 	t_restored = vmctl__now_ns();
 	if ((ret = case_vms_open(e, &cv, err, errlen)))
 		goto out;

@@ -6,6 +6,7 @@
  * passed over QMP, then cont.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -434,4 +435,48 @@ out:
 		unlink(outpath);
 	rm_rf(root);
 	return r;
+}
+
+/* ---- several at once ---------------------------------------------------- */
+
+struct restore_job {
+	const char *snapdir, *name;
+	const struct restore_opts *opts;
+	pthread_t th;
+	bool started;
+	int ret;
+	char msg[512];
+};
+
+static void *restore_thread(void *x)
+{
+	struct restore_job *j = x;
+
+	j->ret = snap__restore(j->snapdir, j->name, j->opts, NULL);
+	if (j->ret)
+		snprintf(j->msg, sizeof(j->msg), "%s", vmctl__errmsg());
+	return NULL;
+}
+
+int snap__restore_all(const char *snapdir, char **names, int n, const struct restore_opts *opts)
+{
+	struct restore_job *j = calloc((size_t)(n > 0 ? n : 1), sizeof(*j));
+	int ret = 0;
+
+	if (!j)
+		return vm_seterr(-ENOMEM, "out of memory");
+	for (int i = 0; i < n; i++) {
+		j[i] = (struct restore_job){ .snapdir = snapdir, .name = names[i], .opts = opts };
+		j[i].started = !pthread_create(&j[i].th, NULL, restore_thread, &j[i]);
+		if (!j[i].started)
+			restore_thread(&j[i]);	/* no thread to be had: here, then */
+	}
+	for (int i = 0; i < n; i++) {
+		if (j[i].started)
+			pthread_join(j[i].th, NULL);
+		if (j[i].ret && !ret)
+			ret = vm_seterr(j[i].ret, "restoring %s: %s", names[i], j[i].msg);
+	}
+	free(j);
+	return ret;
 }

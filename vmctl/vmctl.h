@@ -201,6 +201,10 @@ struct restore_opts {
  * @load_ms: seconds from exec to running (or paused), if not NULL. */
 int snap__restore(const char *snapdir, const char *name, const struct restore_opts *opts,
 		  double *load_ms);
+/* Restore @n VMs of @snapdir at once, one thread each (a restore is mostly
+ * QEMU starting and loading its state file). 0, or the first failure with
+ * its message. @opts as for snap__restore (no @as/@copy: names differ). */
+int snap__restore_all(const char *snapdir, char **names, int n, const struct restore_opts *opts);
 /* Guest memory of @name in @snapdir as an ELF core in @out (a paused restore
  * in a scratch instance, dump-guest-memory, quit). */
 int snap__dump_mem(const char *snapdir, const char *name, const char *out);
