@@ -108,6 +108,13 @@ sleep 1
 p=$(grep progress "$W/recv2" | tail -1)
 t_eq "h2 received exactly the datagrams before the trigger frame" "2500 2499" "$(kv unique "$p") $(kv max "$p")"
 t_eq "the trigger frame is the first held on h1" 2500 "$(sg_numbers "$W/snaps1/snap-400/h1/net.sp" '> 10.9.0.2:5000 ' | head -1)"
+# The same trigger event again (a duplicate, or a second host that saw the
+# frame too): nothing is snapshotted twice.
+m2=$(md5sum < "$W/snaps2/snap-400/h2/manifest.json")
+in_ns "$H3" mosquitto_pub -h 10.8.0.254 -q 1 -t "stasis/$EXP/event/h1" \
+	-m '{"v":1,"experiment":"'$EXP'","epoch":400,"op":"event","from":"h1","sent_ns":1,"trigger":0}'
+sleep 1
+t_eq "a duplicate trigger event changes no part of the snapshot" "$m2" "$(md5sum < "$W/snaps2/snap-400/h2/manifest.json")"
 t_run "$O" "$E" coord restore 400
 t_eq "restore 400" 0 "$T_RC"
 wait $rp
