@@ -324,6 +324,17 @@ static int act_manifest(void *ctx)
 	return write_json(c->dir, "manifest.json", c->m);
 }
 
+/* Whether @g was opened on exactly these VMs (both sorted by name). */
+static bool group_is(struct vm_group *g, char **names, int n)
+{
+	if (vm_group__size(g) != n)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (strcmp(vm__name(vm_group__vm(g, i)), names[i]))
+			return false;
+	return true;
+}
+
 static void do_snapshot(struct agent *a, uint64_t epoch, json_t *trigger)
 {
 	struct snap_ctx c = { .a = a, .epoch = epoch };
@@ -348,13 +359,16 @@ static void do_snapshot(struct agent *a, uint64_t epoch, json_t *trigger)
 	}
 	if (loader__open(&c.l, err))
 		c.l = NULL;	/* no network hold on this host */
-	/* The group armed with a trigger serves one snapshot. */
+	/* The group armed with a trigger serves one snapshot, if the VMs are
+	 * still those it was opened on (a VM started or removed since would
+	 * otherwise be left out, or fail the stop). */
+	vm__list(&c.vms, &c.n_vms);
 	c.g = a->armed_vms;
 	a->armed_vms = NULL;
-	if (c.g)
-		c.n_vms = vm_group__size(c.g);
-	else
-		vm__list(&c.vms, &c.n_vms);
+	if (c.g && !group_is(c.g, c.vms, c.n_vms)) {
+		vm_group__close(c.g);
+		c.g = NULL;
+	}
 	c.res = calloc(c.n_vms ? c.n_vms : 1, sizeof(*c.res));
 	c.m = json_pack("{s:i,s:s,s:I,s:s,s:o,s:I}", "v", COORD_PROTO_VERSION,
 			"experiment", a->o->experiment, "epoch", (json_int_t)epoch, "host", a->o->host,
@@ -376,7 +390,7 @@ static void do_snapshot(struct agent *a, uint64_t epoch, json_t *trigger)
 	}
 	reply(a, "snapshot", epoch, ret, c.err[0] ? c.err : NULL, r);
 	json_decref(c.m);
-	for (int i = 0; c.vms && i < c.n_vms; i++)
+	for (int i = 0; i < c.n_vms; i++)
 		free(c.vms[i]);
 	free(c.vms);
 	free(c.res);

@@ -12,7 +12,10 @@ struct loader {
 	char dir[256];
 	int host, counters, devstats, devs, triggers, events, evring, ring;
 	struct ring_buffer *evrb;	/* made on the first wait for an event */
+	struct replay *replay;		/* made on the first replay, kept for the next */
 };
+
+void replay_free(struct replay *r);
 
 /* The host entry, mapped (one page) for atomic access to its fields;
  * NULL with errno set. */

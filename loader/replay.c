@@ -39,6 +39,10 @@ struct xtx {
 	uint64_t dropped0;
 };
 
+/* Kept with the loader from its first replay to loader__close: the AF_XDP
+ * sockets (with their umem: registering one costs milliseconds, closing a
+ * socket waits for the network stack to quiesce) and the ring's mapping
+ * serve every later replay, as in the fuzz loop, a replay per case. */
 struct replay {
 	struct loader *l;
 	/* One allocation per device: libxdp keeps pointers to the rings in
@@ -53,6 +57,7 @@ struct replay {
 	uint64_t counted;		/* sent frames counted in host->pending */
 	uint64_t seq0;			/* first sequence number of this replay */
 	struct stasis_host *host;	/* mapped */
+	struct ring_buffer *rb;
 	char *err;
 	uint8_t buf[STASIS_MAX_FRAME];
 };
@@ -375,15 +380,36 @@ static void count_replayed(struct loader *l, uint64_t n)
 	free(v);
 }
 
+static void close_sockets(struct replay *r)
+{
+	for (size_t i = 0; i < r->n_tx; i++) {
+		xtx_close(r->tx[i]);
+		free(r->tx[i]);
+	}
+	free(r->tx);
+	r->tx = NULL;
+	r->n_tx = 0;
+}
+
+void replay_free(struct replay *r)
+{
+	if (!r)
+		return;
+	close_sockets(r);
+	ring_buffer__free(r->rb);
+	host_unmap(r->host);
+	free(r);
+}
+
 int loader__replay(struct loader *l, const char *path, const struct loader_replay_opts *o,
 		   struct loader_replay_result *res, char *err)
 {
-	struct replay r = { .l = l, .o = o, .err = err };
+	struct replay *r = l->replay;
 	struct sp_reader *rd = NULL;
-	struct ring_buffer *rb = NULL;
 	struct stasis_host h;
 	struct sp_frame f;
 	uint32_t *ifmap = NULL;
+	uint64_t total = 0;
 	int ret;
 
 	memset(res, 0, sizeof(*res));
@@ -392,7 +418,7 @@ int loader__replay(struct loader *l, const char *path, const struct loader_repla
 	if ((ret = sp_reader__open(&rd, path, 0, err)))
 		return ret;
 	while ((ret = sp_reader__next(rd, &f)) == 1)
-		r.total++;
+		total++;
 	if (ret < 0) {
 		snprintf(err, LOADER_ERR_MAX, "%s", sp_reader__error(rd));
 		sp_reader__close(rd);
@@ -416,52 +442,64 @@ int loader__replay(struct loader *l, const char *path, const struct loader_repla
 			goto out;
 		}
 	}
-	if (!(r.host = host_map(l))) {
+	if (!r) {
+		if (!(r = calloc(1, sizeof(*r)))) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		r->l = l;
+		l->replay = r;
+	}
+	r->o = o;
+	r->err = err;
+	r->total = total;
+	r->sent = r->counted = r->first_ts = r->start_ns = 0;
+	if (!r->host && !(r->host = host_map(l))) {
 		ret = -errno;
 		goto out;
 	}
+	if (!r->rb && !(r->rb = ring_buffer__new(l->ring, on_ring_frame, r, NULL))) {
+		ret = -errno;
+		goto out;
+	}
+	/* tx_dropped is counted from here, on the sockets kept from before too. */
+	for (size_t i = 0; i < r->n_tx; i++)
+		link_by_index(r->tx[i]->ifindex, NULL, 0, NULL, &r->tx[i]->dropped0);
 	if ((ret = loader__host(l, &h)))
 		goto out;
-	r.seq0 = h.seq;
+	r->seq0 = h.seq;
 	if ((ret = loader__set_state(l, STASIS_REPLAY, h.epoch)))
 		goto out;
-	rb = ring_buffer__new(l->ring, on_ring_frame, &r, NULL);
-	if (!rb) {
-		ret = -errno;
-		goto out;
-	}
-	r.t0 = now_ns();
+	r->t0 = now_ns();
 	while ((ret = sp_reader__next(rd, &f)) == 1) {
-		ret = send_one(&r, ifmap[f.iface], sp_reader__iface(rd, f.iface)->name, f.data,
+		ret = send_one(r, ifmap[f.iface], sp_reader__iface(rd, f.iface)->name, f.data,
 			       f.cap_len, f.ts_ns);
 		if (ret)
 			goto out;
 	}
 	if (ret < 0)
 		goto out;
-	if ((ret = flush_all(&r)))
+	if ((ret = flush_all(r)))
 		goto out;
-	res->file_frames = r.sent;
+	res->file_frames = r->sent;
 	/* What arrived meanwhile, then the switch to PASS. */
-	ret = finish(&r, rb, &res->ring_frames);
+	ret = finish(r, r->rb, &res->ring_frames);
 out:
 	if (ret && !err[0])
 		snprintf(err, LOADER_ERR_MAX, "replay: %s", strerror(-ret));
-	for (size_t i = 0; i < r.n_tx; i++) {
+	for (size_t i = 0; r && i < r->n_tx; i++) {
 		uint64_t d = 0;
 
-		flush(r.tx[i]);
-		if (!link_by_index(r.tx[i]->ifindex, NULL, 0, NULL, &d))
-			res->tx_dropped += d - r.tx[i]->dropped0;
-		xtx_close(r.tx[i]);
-		free(r.tx[i]);
+		flush(r->tx[i]);
+		if (!link_by_index(r->tx[i]->ifindex, NULL, 0, NULL, &d))
+			res->tx_dropped += d - r->tx[i]->dropped0;
 	}
-	if (r.sent)
-		count_replayed(l, r.sent);
-	ring_buffer__free(rb);
-	host_unmap(r.host);
+	if (r && r->sent)
+		count_replayed(l, r->sent);
+	/* After a failure nothing is trusted for the next replay. */
+	if (r && ret)
+		close_sockets(r);
 	sp_reader__close(rd);
 	free(ifmap);
-	free(r.tx);
 	return ret;
 }

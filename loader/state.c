@@ -68,6 +68,7 @@ void loader__close(struct loader *l)
 		       &l->events, &l->evring, &l->ring };
 
 	ring_buffer__free(l->evrb);
+	replay_free(l->replay);
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (*fds[i] > 0)
 			close(*fds[i]);

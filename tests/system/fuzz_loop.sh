@@ -48,6 +48,8 @@ t_eq "snapshot on cli's request seq=3" 0 $?
 kill $ap; wait $ap
 S=$SNAPS/snap-1/h1
 t_eq "the snapshot is complete" complete "$(jq -r .state "$S/manifest.json")"
+t_eq "both VMs are in it (cli started after the trigger was armed)" "cli srv" \
+	"$(jq -r '[.vms[].name] | sort | join(" ")' "$S/manifest.json")"
 t_eq "the manifest names the trigger bytes" "42 $TRIG" "$(jq -r '.trigger | "\(.offset) \(.hex)"' "$S/manifest.json")"
 t_check "the request is held" grep -q 'tapb out.*> 10.0.0.2:7000' <("$STASIS" sp cat "$S/net.sp")
 
