@@ -16,6 +16,7 @@ set -u
 . "$ROOT/tests/lib/common.sh"
 . "$ROOT/tests/lib/net.sh"
 . "$ROOT/tests/lib/hold.sh"
+. "$ROOT/tests/lib/target.sh"
 CASES=${CASES:-20} REBOOT_CASES=${REBOOT_CASES:-5} SEED=7 TIMEOUT=8
 K=$BUILD/guest/vmlinuz I=$BUILD/guest/initrd.img
 W=$T_WORK
@@ -23,28 +24,12 @@ export STASIS_VM_ROOT=$W/vms
 [ "$(id -u)" = 0 ] || { echo "bench_fuzz: needs root" >&2; exit 1; }
 [ -r "$K" ] && [ -r "$I" ] || { echo "bench_fuzz: guest image missing: make guest" >&2; exit 1; }
 die() { echo "bench_fuzz: $*" >&2; T_FAILED=1; exit 1; }
-# The request cli sends: magic SGR1, client 1, seq 3 (payload at offset 42).
-TRIG=53475231000000010000000000000003
-# A well-formed request of client 9, seq 0, op 1: the UDP probe.
-PROBE=5347523100000009000000000000000001000000
+TRIG=$TARGET_TRIG PROBE=$TARGET_PROBE
 SNAPS=$W/snapshots R=$W/results
 
 ns_create NS || die "namespace"
 t_defer "'$STASIS' vm quit --all"
-bridge_create "$NS" br0 && tap_create "$NS" tapa br0 && tap_create "$NS" tapb br0 &&
-	ip -n "$NS" addr add 10.0.0.254/24 dev br0 || die "bridge and taps"
-net "$NS" attach tapa tapb > /dev/null || die "net attach"
-t_defer "ip netns exec $NS '$STASIS' net detach"
-echo "req-srv 7000 --crash-op 128 --hang-op 127" > "$W/srv.run"
-cat > "$W/cli.run" <<RUN
-until ping -c 1 -W 1 10.0.0.2 > /dev/null; do :; done
-req-cli 10.0.0.2 7000 --interval-ms 500
-RUN
-start_vm() {	# NAME TAP IP MAC
-	"$STASIS" vm start "$1" --kernel "$K" --initrd "$I" --run "$W/$1.run" \
-		--append "console=ttyS0 loglevel=3 panic=-1 stasis.name=$1 stasis.ip=$3/24" \
-		--netns "$NS" --tap "$2" --mac "$4" > /dev/null
-}
+target_net || die "bridge, taps, attach"
 # QEMUs of others on the machine (they share the cores): the most seen.
 # Zombies are left out (a quit QEMU waits a while for PID 1 to reap it).
 OTHERS=0
@@ -55,25 +40,10 @@ others() {
 	[ "$n" = 0 ] || { echo "bench_fuzz: $n other QEMU(s) running:" >&2; cut -c1-300 "$W/others" >&2; }
 	[ "$n" -le "$OTHERS" ] || OTHERS=$n
 }
-start_srv() { start_vm srv tapb 10.0.0.2 52:54:00:00:00:02; }
-start_cli() { start_vm cli tapa 10.0.0.1 52:54:00:00:00:01; }
 
 # The snapshot, as the system test makes it.
 echo "bench_fuzz: snapshot on cli's request seq=3" >&2
-ip netns exec "$NS" "$STASIS" agent --host h1 --snapshots "$SNAPS" --instances "$STASIS_VM_ROOT" \
-	> "$W/agent.log" 2>&1 &
-ap=$!
-t_defer "kill $ap 2>/dev/null; wait $ap"
-wait_line "$W/agent.log" 'agent: host h1' 10 || die "agent"
-start_srv || die "start srv"
-wait_line "$STASIS_VM_ROOT/srv/console.log" 'req-srv: ready' 90 || die "srv does not serve"
-ip netns exec "$NS" "$STASIS" -j coord trigger --packet --offset 42 --hex $TRIG --epoch 1 --timeout 180 \
-	> "$W/trigger.json" 2> "$W/trigger.err" &
-tp=$!
-sleep 1
-start_cli || die "start cli"
-wait $tp || die "coord trigger: $(cat "$W/trigger.err")"
-kill $ap; wait $ap 2> /dev/null
+target_snapshot "$SNAPS" || die "snapshot"
 [ "$(jq -r .state "$SNAPS/snap-1/h1/manifest.json")" = complete ] || die "snapshot incomplete"
 
 # (a) stasis fuzz run.
@@ -118,13 +88,13 @@ while read -r c; do
 	wp=$!
 	# As the test does: cli once req-srv listens (booted at once, cli's
 	# first requests can reach srv before it listens: another state).
-	start_srv || die "start srv"
+	target_vm srv || die "start srv"
 	until grep -q 'req-srv: ready' "$STASIS_VM_ROOT/srv/console.log" 2> /dev/null; do
 		[ $(( $(now_ns) - r_quit )) -lt 120000000000 ] || die "case $c: srv does not serve"
 		sleep 0.01
 	done
 	r_srv=$(now_ns)
-	start_cli || die "start cli"
+	target_vm cli || die "start cli"
 	wait $wp || die "case $c: no trigger: $(cat "$W/wait$c.err")"
 	r_trig=$(now_ns)
 	[ "$(jq .trigger "$W/wait$c.json")" = "$id" ] || die "case $c: another trigger fired: $(cat "$W/wait$c.json")"

@@ -9,43 +9,13 @@
 . "$(dirname "$0")/../lib/net.sh"
 . "$(dirname "$0")/../lib/hold.sh"
 . "$(dirname "$0")/../lib/vm.sh"
+. "$(dirname "$0")/../lib/target.sh"
 vm_test_init
 W=$T_WORK SNAPS=$T_WORK/snapshots R=$T_WORK/results CASES=12 SEED=7
-# The request cli sends: magic SGR1, client 1, seq 3 (payload at offset 42).
-TRIG=53475231000000010000000000000003
-# A well-formed request of client 9 (op 1), for the UDP probe from the host.
-PROBE=5347523100000009000000000000000001000000
+TRIG=$TARGET_TRIG PROBE=$TARGET_PROBE
 
-bridge_create "$NS" br0 && tap_create "$NS" tapa br0 && tap_create "$NS" tapb br0 &&
-	ip -n "$NS" addr add 10.0.0.254/24 dev br0
-t_require "bridge, two taps, a host address for probes" test $? = 0
-t_require "attach tapa and tapb" quiet net "$NS" attach tapa tapb
-t_defer "ip netns exec $NS $STASIS net detach"
-echo "req-srv 7000 --crash-op 128 --hang-op 127" > "$W/srv.run"
-cat > "$W/cli.run" <<RUN
-until ping -c 1 -W 1 10.0.0.2 > /dev/null; do :; done
-req-cli 10.0.0.2 7000 --interval-ms 500
-RUN
-start_vm() {	# NAME TAP IP MAC
-	"$STASIS" vm start "$1" --kernel "$K" --initrd "$I" --run "$W/$1.run" \
-		--append "console=ttyS0 loglevel=3 panic=-1 stasis.name=$1 stasis.ip=$3/24" \
-		--netns "$NS" --tap "$2" --mac "$4" > /dev/null
-}
-ip netns exec "$NS" "$STASIS" agent --host h1 --snapshots "$SNAPS" --instances "$STASIS_VM_ROOT" \
-	> "$W/agent.log" 2>&1 &
-ap=$!
-t_defer "kill $ap 2>/dev/null; wait $ap"
-t_require "agent up" wait_line "$W/agent.log" 'agent: host h1' 10
-t_require "start srv" start_vm srv tapb 10.0.0.2 52:54:00:00:00:02
-t_require "srv serves" wait_line "$STASIS_VM_ROOT/srv/console.log" 'req-srv: ready' 90
-ip netns exec "$NS" "$STASIS" -j coord trigger --packet --offset 42 --hex $TRIG --epoch 1 --timeout 180 \
-	> "$W/trigger.json" 2> "$W/trigger.err" &
-tp=$!
-sleep 1
-t_require "start cli" start_vm cli tapa 10.0.0.1 52:54:00:00:00:01
-wait $tp
-t_eq "snapshot on cli's request seq=3" 0 $?
-kill $ap; wait $ap
+t_require "bridge, two taps, a host address for probes, the hold attached" target_net
+t_require "snapshot on cli's request seq=3" target_snapshot "$SNAPS"
 S=$SNAPS/snap-1/h1
 t_eq "the snapshot is complete" complete "$(jq -r .state "$S/manifest.json")"
 t_eq "both VMs are in it (cli started after the trigger was armed)" "cli srv" \
