@@ -109,8 +109,7 @@ struct loader_replay_result {
 /* REPLAY; the file's frames on their own devices over AF_XDP in file order;
  * then what the ring holds (frames that arrived meanwhile), until the BPF
  * program or this function switches to PASS with nothing pending. The
- * AF_XDP sockets and the ring's mapping are kept with @l for its next
- * replay (until loader__close). */
+ * ring's mapping is kept with @l for its next replay (until loader__close). */
 int loader__replay(struct loader *l, const char *path, const struct loader_replay_opts *o,
 		   struct loader_replay_result *res, char *err);
 
