@@ -245,13 +245,24 @@ static int send_one(struct replay *r, uint32_t ifindex, const char *name, const 
 				 "super-frames can be cut into segments", len, name, x->mtu);
 		return err;
 	}
+	uint64_t due = 0;
+
 	if (r->o->spacing && ts) {
 		if (!r->first_ts)
 			r->first_ts = ts, r->start_ns = now_ns();
 		else if (ts > r->first_ts)
-			sleep_until(r->start_ns + (ts - r->first_ts));
+			due = r->start_ns + (ts - r->first_ts);
 	} else if (r->o->rate_pps) {
-		sleep_until(r->t0 + r->sent * 1000000000ull / r->o->rate_pps);
+		due = r->t0 + r->sent * 1000000000ull / r->o->rate_pps;
+	}
+	/* Before waiting, what is queued goes out: sends are batched (a kick
+	 * every 32 frames), and a batch held back across the waits would
+	 * leave all at once at the end, gaps gone. */
+	if (due > now_ns()) {
+		for (size_t i = 0; i < r->n_tx; i++)
+			if ((err = flush(r->tx[i])))
+				return err;
+		sleep_until(due);
 	}
 	if ((err = xtx_send(x, data, len))) {
 		snprintf(r->err, LOADER_ERR_MAX, "%s: transmit failed: %s", name, strerror(-err));
