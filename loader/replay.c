@@ -209,6 +209,7 @@ static struct xtx *tx_for(struct replay *r, uint32_t ifindex, const char *name)
 
 static int send_one(struct replay *r, uint32_t ifindex, const char *name, const uint8_t *data,
 		    uint32_t len, uint64_t ts);
+static int flush_all(struct replay *r);
 
 struct seg_ctx {
 	struct replay *r;
@@ -259,9 +260,8 @@ static int send_one(struct replay *r, uint32_t ifindex, const char *name, const 
 	 * every 32 frames), and a batch held back across the waits would
 	 * leave all at once at the end, gaps gone. */
 	if (due > now_ns()) {
-		for (size_t i = 0; i < r->n_tx; i++)
-			if ((err = flush(r->tx[i])))
-				return err;
+		if ((err = flush_all(r)))
+			return err;
 		sleep_until(due);
 	}
 	if ((err = xtx_send(x, data, len))) {
