@@ -25,7 +25,7 @@ hex=$(printf '%016x' $MARK)
 t_require "trigger on datagram $MARK from guest a" quiet net "$NS" trigger add --offset 50 --hex "$hex" --dir from-guest --dev tapa --once
 ip netns exec "$NS" "$STASIS" -j net wait-trigger --timeout 120 > "$W/event" &
 wp=$!
-guest_exec a "ping -c 1 -W 5 10.0.0.2 >/dev/null; udp-send 10.0.0.2 5000 $COUNT --rate $RATE"
+guest_exec a "timeout 10 ping -c 1 -W 5 10.0.0.2 >/dev/null; udp-send 10.0.0.2 5000 $COUNT --rate $RATE"
 wait $wp
 t_eq "wait-trigger reports it: tapa, from the guest, hold" "tapa from-guest true" "$(jq -r '"\(.dev) \(.dir) \(.held)"' "$W/event")"
 t_eq "host in hold" hold "$(net "$NS" -j status | jq -r .state)"

@@ -19,7 +19,7 @@ guest_start a "$NS" tapa 10.0.0.1/24 52:54:00:00:00:01 ""
 t_require "guest b boots and its receiver is ready" guest_wait b 'udp-recv: ready' 90
 t_require "guest a boots" guest_wait a 'stasis-guest: console ready' 90
 # Start only once B listens, and with B's address resolved.
-guest_exec a "ping -c 1 -W 5 10.0.0.2 >/dev/null; udp-send 10.0.0.2 5000 $COUNT --rate $RATE"
+guest_exec a "timeout 10 ping -c 1 -W 5 10.0.0.2 >/dev/null; udp-send 10.0.0.2 5000 $COUNT --rate $RATE"
 t_require "guest a starts sending" guest_wait a 'udp-send: start' 90
 t_require "guest a sent all datagrams" guest_wait a 'udp-send: done' 120
 t_require "guest b reports" guest_wait b 'udp-recv: done' 60
