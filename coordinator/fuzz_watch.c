@@ -242,11 +242,6 @@ out:
 	return ret;
 }
 
-static uint64_t now_ns(void)
-{
-	return vmctl__now_ns();
-}
-
 /* ---- during a case ------------------------------------------------------ */
 
 static struct fuzz_vm *find_vm(struct fuzz_vm *vms, size_t n, const char *name)
@@ -364,7 +359,7 @@ static int event_check(struct fuzz_watch *w, char *reason, size_t rlen)
 
 static void probe_check(struct fuzz_watch *w)
 {
-	uint64_t now = now_ns();
+	uint64_t now = vmctl__now_ns();
 
 	if (w->fd >= 0) {
 		struct pollfd p = { .fd = w->fd, .events = w->kind == WK_UDP ? POLLIN : POLLOUT };
@@ -431,7 +426,7 @@ int fuzz_watch__run(struct fuzz_watch **w, size_t n, struct fuzz_vm *vms, size_t
 		    double timeout_s, volatile int *stop, char *const *env,
 		    struct fuzz_watch_result *res)
 {
-	uint64_t t0 = now_ns(), deadline = t0 + (uint64_t)(timeout_s * 1e9);
+	uint64_t t0 = vmctl__now_ns(), deadline = t0 + (uint64_t)(timeout_s * 1e9);
 	int ret = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -465,7 +460,7 @@ int fuzz_watch__run(struct fuzz_watch **w, size_t n, struct fuzz_vm *vms, size_t
 			snprintf(res->reason, sizeof(res->reason), "every watchdog passed");
 			break;
 		}
-		if (now_ns() >= deadline) {
+		if (vmctl__now_ns() >= deadline) {
 			res->verdict = to_pass ? FUZZ_HANG : FUZZ_OK;
 			snprintf(res->reason, sizeof(res->reason), to_pass ?
 				 "no verdict within %.1f s" : "no failure within %.1f s", timeout_s);
@@ -479,6 +474,6 @@ int fuzz_watch__run(struct fuzz_watch **w, size_t n, struct fuzz_vm *vms, size_t
 	}
 	for (size_t i = 0; i < n; i++)
 		stop_watch(w[i]);
-	res->seconds = (double)(now_ns() - t0) / 1e9;
+	res->seconds = (double)(vmctl__now_ns() - t0) / 1e9;
 	return ret;
 }
