@@ -50,6 +50,8 @@ enum stasis_counter {
 	STASIS_CNT_DROP_LOAD,		/* bpf_skb_load_bytes failed */
 	STASIS_CNT_DROP_EVENT,		/* event queue full */
 	STASIS_CNT_TRIGGERS,		/* triggers fired */
+	STASIS_CNT_DISCARDED,		/* held, then let go by release/detach --force */
+	STASIS_CNT_DROP_DRAIN,		/* taken by a drain that failed to store them */
 	STASIS_CNT_MAX,
 };
 

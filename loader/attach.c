@@ -140,6 +140,34 @@ static void unpin_all(const char *dir)
 	rmdir(dir);
 }
 
+/* Pin folders of dead namespaces that had this namespace's inode number
+ * (net-INO-COOKIE with another cookie, or the cookie-less net-INO of
+ * versions before 0.1.0): only one live namespace has a given inode, so
+ * they are nobody's, and their 64 MiB rings are freed here. */
+static void unpin_stale(const char *dir)
+{
+	const char *base = strrchr(dir, '/');
+	const char *dash = base ? strchr(base + 5, '-') : NULL;
+	char parent[256], path[512];
+	size_t plen;
+	struct dirent *e;
+	DIR *d;
+
+	if (!base || !dash)
+		return;
+	snprintf(parent, sizeof(parent), "%.*s", (int)(base - dir), dir);
+	plen = (size_t)(dash - (base + 1));	/* "net-INO" */
+	if (!(d = opendir(parent)))
+		return;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, base + 1, plen) && strcmp(e->d_name, base + 1) &&
+		    (e->d_name[plen] == 0 || e->d_name[plen] == '-')) {
+			snprintf(path, sizeof(path), "%s/%s", parent, e->d_name);
+			unpin_all(path);
+		}
+	closedir(d);
+}
+
 int loader__attach(const struct loader_attach_opts *o, char *err)
 {
 	size_t n = o->n_taps + o->n_uplinks;
@@ -174,6 +202,7 @@ int loader__attach(const struct loader_attach_opts *o, char *err)
 		snprintf(err, LOADER_ERR_MAX, "cannot reach a bpffs: %s", strerror(-ret));
 		goto out;
 	}
+	unpin_stale(dir);
 	snprintf(path, sizeof(path), "%s/tc", dir);
 	tc_fd = bpf_obj_get(path);
 	if (tc_fd < 0) {
@@ -269,15 +298,35 @@ out:
 	return ret;
 }
 
-int loader__detach(const char *const *names, size_t n, char *err)
+int loader__detach(const char *const *names, size_t n, bool force, char *err)
 {
 	struct loader *l;
+	struct stasis_host h;
 	uint32_t key, next, *list = NULL;
 	size_t count = 0, left = 0;
+	uint64_t used = 0, size;
 	int ret;
 
 	if ((ret = loader__open(&l, err)))
 		return ret;
+	/* Held frames live in the pinned ring and the devices' hooks decide
+	 * where they go back: detaching now would lose them. */
+	if (!force && ((ret = loader__host(l, &h)) || (ret = loader__ring_use(l, &used, &size)))) {
+		snprintf(err, LOADER_ERR_MAX, "cannot read the pinned state: %s", strerror(-ret));
+		loader__close(l);
+		return ret;
+	}
+	if (!force && (h.state != STASIS_PASS || used)) {
+		if (used)
+			snprintf(err, LOADER_ERR_MAX, "%llu bytes of held frames are in the ring: drain "
+				 "and replay them first, or detach --force to let them go",
+				 (unsigned long long)used);
+		else
+			snprintf(err, LOADER_ERR_MAX, "the host is not in pass: release it first, or "
+				 "detach --force");
+		loader__close(l);
+		return -EBUSY;
+	}
 	list = calloc(1024, sizeof(*list));
 	if (!list) {
 		loader__close(l);

@@ -132,14 +132,22 @@ static int do_net_attach(int argc, char **argv)
 
 static int do_net_detach(int argc, char **argv)
 {
+	static const struct option opts[] = { { "force", no_argument, 0, 'f' }, { 0 } };
 	char err[LOADER_ERR_MAX];
+	bool force = false;
+	int c;
 
-	if (loader__detach((const char *const *)argv + 1, (size_t)(argc - 1), err))
+	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
+		if (c != 'f')
+			return EXIT_USAGE;
+		force = true;
+	}
+	if (loader__detach((const char *const *)argv + optind, (size_t)(argc - optind), force, err))
 		return p_err("%s", err);
 	if (json_output)
 		jw_value(json_pack("{s:b}", "detached", 1));
 	else
-		printf("detached %s\n", argc > 1 ? "the devices given" : "everything");
+		printf("detached %s\n", argc > optind ? "the devices given" : "everything");
 	return EXIT_OK;
 }
 
@@ -148,7 +156,8 @@ static const char *cnt_name[STASIS_CNT_MAX] = {
 	[STASIS_CNT_HELD] = "held", [STASIS_CNT_REPLAYED] = "replayed",
 	[STASIS_CNT_DROP_RING_FULL] = "drop_ring_full", [STASIS_CNT_DROP_TOO_BIG] = "drop_too_big",
 	[STASIS_CNT_DROP_LOAD] = "drop_load", [STASIS_CNT_DROP_EVENT] = "drop_event",
-	[STASIS_CNT_TRIGGERS] = "triggers",
+	[STASIS_CNT_TRIGGERS] = "triggers", [STASIS_CNT_DISCARDED] = "discarded",
+	[STASIS_CNT_DROP_DRAIN] = "drop_drain",
 };
 
 static int do_net_status(int argc, char **argv)
@@ -273,10 +282,20 @@ static int do_net_release(int argc, char **argv)
 		loader__close(l);
 		return p_err("cannot change the host state: %s", strerror(errno));
 	}
+	/* In pass nothing more comes into the ring; what is there was let go
+	 * and must not be replayed later as if it were still held. */
+	int64_t gone = used ? loader__discard(l) : 0;
+
+	if (gone < 0) {
+		loader__close(l);
+		return p_err("cannot empty the frame ring: %s", strerror((int)-gone));
+	}
 	if (json_output)
-		jw_value(json_pack("{s:s,s:I}", "state", "pass", "epoch", (json_int_t)h.epoch));
+		jw_value(json_pack("{s:s,s:I,s:I}", "state", "pass", "epoch", (json_int_t)h.epoch,
+				   "discarded", (json_int_t)gone));
 	else
-		printf("pass, epoch %llu\n", (unsigned long long)h.epoch);
+		printf("pass, epoch %llu%s\n", (unsigned long long)h.epoch,
+		       gone ? ", held frames let go" : "");
 	loader__close(l);
 	return EXIT_OK;
 }
@@ -335,7 +354,14 @@ static int do_net_drain(int argc, char **argv)
 static void replay_progress(uint64_t sent, uint64_t total, void *ctx)
 {
 	(void)ctx;
-	p_info("replay: %llu of %llu frames", (unsigned long long)sent, (unsigned long long)total);
+	/* Past the file's frames come those held meanwhile: their number is
+	 * not known ahead. */
+	if (sent <= total)
+		p_info("replay: %llu of %llu frames", (unsigned long long)sent, (unsigned long long)total);
+	else
+		p_info("replay: %llu frames (the file's %llu and %llu held meanwhile)",
+		       (unsigned long long)sent, (unsigned long long)total,
+		       (unsigned long long)(sent - total));
 }
 
 static int do_net_replay(int argc, char **argv)
@@ -586,7 +612,7 @@ static int do_net_wait_trigger(int argc, char **argv)
 static const struct cmd net_cmds[] = {
 	{ "probe",        do_net_probe,    "                check the kernel and load the BPF object" },
 	{ "attach",       do_net_attach,       "DEV... [--uplink DEV...] [--ring-mb N]" },
-	{ "detach",       do_net_detach,       "[DEV...]" },
+	{ "detach",       do_net_detach,       "[DEV...] [--force]" },
 	{ "status",       do_net_status,       "" },
 	{ "trigger",      do_net_trigger,      "add|list|del ..." },
 	{ "wait-trigger", do_net_wait_trigger, "[--timeout S]" },

@@ -14,6 +14,8 @@ struct drain_ctx {
 	uint32_t ifindex[1024];
 	uint32_t n_if;
 	uint64_t frames, bytes;
+	uint64_t taken;		/* from the ring, stored or not */
+	uint64_t discarded;	/* of devices detached with --force */
 	int err;
 	uint8_t buf[STASIS_MAX_FRAME];
 };
@@ -25,15 +27,18 @@ static int on_frame(void *ctx, void *data, size_t size)
 	struct sp_frame f;
 	uint32_t i;
 
+	c->taken++;
 	if (size < sizeof(*h) || h->cap_len > size - sizeof(*h)) {
 		c->err = -EBADMSG;
 		return -EBADMSG;
 	}
 	for (i = 0; i < c->n_if && c->ifindex[i] != h->ifindex; i++)
 		;
-	if (i == c->n_if) {	/* a device detached meanwhile: keep the frame */
-		c->err = -ENODEV;
-		return -ENODEV;
+	if (i == c->n_if) {
+		/* Its device was detached with --force, which lets its held
+		 * frames go (a plain detach is refused while frames are held). */
+		c->discarded++;
+		return 0;
 	}
 	/* Frames at egress may carry a partial checksum that the device (or
 	 * the peer) would complete (CHECKSUM_PARTIAL; BPF cannot tell): store
@@ -57,6 +62,28 @@ static int on_frame(void *ctx, void *data, size_t size)
 	c->frames++;
 	c->bytes += h->cap_len;
 	return 0;
+}
+
+static int on_discard(void *ctx, void *data, size_t size)
+{
+	(void)data;
+	(void)size;
+	(*(uint64_t *)ctx)++;
+	return 0;
+}
+
+int64_t loader__discard(struct loader *l)
+{
+	struct ring_buffer *rb;
+	uint64_t n = 0;
+	int r;
+
+	if (!(rb = ring_buffer__new(l->ring, on_discard, &n, NULL)))
+		return -errno;
+	r = ring_buffer__consume(rb);
+	ring_buffer__free(rb);
+	counter_add(l, STASIS_CNT_DISCARDED, n);
+	return r < 0 ? r : (int64_t)n;
 }
 
 int64_t loader__drain(struct loader *l, const char *path, const struct loader_drain_opts *o,
@@ -104,8 +131,9 @@ int64_t loader__drain(struct loader *l, const char *path, const struct loader_dr
 
 		if (r < 0 && r != -EINTR) {
 			ret = c->err ? c->err : r;
-			snprintf(err, LOADER_ERR_MAX, "draining the ring: %s%s", strerror((int)-ret),
-				 ret == -ENODEV ? " (a frame of a device no longer attached)" : "");
+			snprintf(err, LOADER_ERR_MAX, "draining the ring into %s: %s (%llu frames taken "
+				 "from the ring are lost: counted as drop_drain)", path,
+				 strerror((int)-ret), (unsigned long long)(c->taken - c->discarded));
 			goto out;
 		}
 		if (o && o->progress && r > 0)
@@ -119,12 +147,19 @@ int64_t loader__drain(struct loader *l, const char *path, const struct loader_dr
 	}
 	if ((ret = sp_writer__close(c->w))) {
 		c->w = NULL;
-		snprintf(err, LOADER_ERR_MAX, "%s: %s", path, strerror((int)-ret));
+		snprintf(err, LOADER_ERR_MAX, "%s: %s (%llu frames taken from the ring are lost: "
+			 "counted as drop_drain)", path, strerror((int)-ret),
+			 (unsigned long long)(c->taken - c->discarded));
 		goto out;
 	}
 	c->w = NULL;
 	ret = (int64_t)c->frames;
 out:
+	/* Every frame taken from the ring is stored, or counted. */
+	if (c && ret < 0)
+		counter_add(l, STASIS_CNT_DROP_DRAIN, c->taken - c->discarded);
+	if (c)
+		counter_add(l, STASIS_CNT_DISCARDED, c->discarded);
 	if (c && c->w)
 		sp_writer__discard(c->w);
 	ring_buffer__free(rb);

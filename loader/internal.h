@@ -17,6 +17,9 @@ struct loader {
 
 void replay_free(struct replay *r);
 
+/* Adds @n to a counter that userspace keeps (in CPU 0's slot). */
+void counter_add(struct loader *l, uint32_t counter, uint64_t n);
+
 /* The host entry, mapped (one page) for atomic access to its fields;
  * NULL with errno set. */
 struct stasis_host *host_map(struct loader *l);

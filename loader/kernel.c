@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/utsname.h>
@@ -128,8 +129,30 @@ out:
 	return err;
 }
 
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71	/* Linux 5.14 */
+#endif
+
+/* The network namespace's cookie: unique for the whole boot, unlike its
+ * inode number, which a namespace made after another was deleted may get
+ * again. The pin folder carries both: the inode to find the folders a
+ * reused number left behind, the cookie to tell them from ours. */
+static int netns_cookie(uint64_t *cookie)
+{
+	socklen_t len = sizeof(*cookie);
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 int loader__pin_dir(char *buf, size_t len)
 {
+	uint64_t cookie;
 	char root[64] = "";
 	struct statfs fs;
 	struct stat st;
@@ -151,9 +174,12 @@ int loader__pin_dir(char *buf, size_t len)
 	setenv("LIBXDP_BPFFS", root, 1);
 	if (stat("/proc/self/ns/net", &st))
 		return -errno;
+	if ((err = netns_cookie(&cookie)))
+		return err;
 	snprintf(buf, len, "%s/stasis", root);
 	if (mkdir(buf, 0700) && errno != EEXIST)
 		return -errno;
-	snprintf(buf, len, "%s/stasis/net-%llu", root, (unsigned long long)st.st_ino);
+	snprintf(buf, len, "%s/stasis/net-%llu-%llu", root, (unsigned long long)st.st_ino,
+		 (unsigned long long)cookie);
 	return 0;
 }

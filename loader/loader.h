@@ -44,7 +44,9 @@ struct loader_attach_opts {
 /* All devices or none: on failure nothing of this call stays attached. */
 int loader__attach(const struct loader_attach_opts *o, char *err);
 /* Detach @devs (all when n == 0); unpins everything when none is left. */
-int loader__detach(const char *const *devs, size_t n, char *err);
+/* Refused (-EBUSY) while the host is not in PASS or the ring holds frames,
+ * unless @force. */
+int loader__detach(const char *const *devs, size_t n, bool force, char *err);
 
 /* ---- the attached state ----------------------------------------------------- */
 struct loader;
@@ -91,8 +93,13 @@ struct loader_drain_opts {
 	void (*progress)(uint64_t frames, uint64_t bytes, void *ctx);
 	void *ctx;
 };
+/* Empties the ring (release --force): the frames it let go, counted as
+ * discarded, or a negative errno. */
+int64_t loader__discard(struct loader *l);
 /* The ring into a .sp file (written under a temporary name, renamed at the
- * end). Returns the frame count or negative errno. */
+ * end). Returns the frame count or negative errno; frames taken from the
+ * ring and not stored are counted as drop_drain, frames of devices
+ * detached with --force as discarded. */
 int64_t loader__drain(struct loader *l, const char *path, const struct loader_drain_opts *o,
 		      char *err);
 

@@ -346,14 +346,21 @@ static void set_last(struct stasis_host *h)
  * CPU); one that never shows up within the limit is reported. */
 static int finish(struct replay *r, struct ring_buffer *rb, uint64_t *count)
 {
-	uint64_t idle_since = now_ns();
+	uint64_t idle_since;
+	int err;
 
+	/* First what the ring holds from before this replay (frames held
+	 * after a drain without --follow ended): they are not counted in
+	 * pending, so in REPLAY_LAST the next new frame would find nothing
+	 * pending and pass them. */
+	if ((err = drain_ring(r, rb, count)))
+		return err;
+	idle_since = now_ns();
 	set_last(r->host);
 	for (;;) {
 		uint64_t before = *count, g;
-		int err = drain_ring(r, rb, count);
 
-		if (err)
+		if ((err = drain_ring(r, rb, count)))
 			return err;
 		g = __atomic_load_n(&r->host->gate, __ATOMIC_ACQUIRE);
 		if ((uint32_t)g == STASIS_PASS)
@@ -376,19 +383,6 @@ static int finish(struct replay *r, struct ring_buffer *rb, uint64_t *count)
 		}
 		ring_buffer__poll(rb, 1);
 	}
-}
-
-static void count_replayed(struct loader *l, uint64_t n)
-{
-	uint32_t k = STASIS_CNT_REPLAYED;
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *v = ncpu > 0 ? calloc(ncpu, sizeof(*v)) : NULL;
-
-	if (v && !bpf_map_lookup_elem(l->counters, &k, v)) {
-		v[0] += n;
-		bpf_map_update_elem(l->counters, &k, v, BPF_ANY);
-	}
-	free(v);
 }
 
 static void close_sockets(struct replay *r)
@@ -506,7 +500,7 @@ out:
 			res->tx_dropped += d - r->tx[i]->dropped0;
 	}
 	if (r && r->sent)
-		count_replayed(l, r->sent);
+		counter_add(l, STASIS_CNT_REPLAYED, r->sent);
 	/* Sockets are not kept: with one left bound to a tap, restarting
 	 * the QEMU behind that tap took ~50 ms longer here, more than the
 	 * socket's set-up and close (~60 ms a replay) saved in the fuzz loop. */

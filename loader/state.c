@@ -75,6 +75,18 @@ void loader__close(struct loader *l)
 	free(l);
 }
 
+void counter_add(struct loader *l, uint32_t counter, uint64_t n)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *v = ncpu > 0 ? calloc(ncpu, sizeof(*v)) : NULL;
+
+	if (n && v && !bpf_map_lookup_elem(l->counters, &counter, v)) {
+		v[0] += n;
+		bpf_map_update_elem(l->counters, &counter, v, BPF_ANY);
+	}
+	free(v);
+}
+
 int loader__host(struct loader *l, struct stasis_host *h)
 {
 	uint32_t zero = 0;

@@ -22,7 +22,7 @@ ns_create NS || die "cannot create a namespace"
 bridge_create "$NS" br0 && tap_create "$NS" tapa br0 && tap_create "$NS" tapb br0 ||
 	die "cannot create the bridge and taps"
 net "$NS" attach tapa tapb | sed 's/^/  /' || die "attach failed"
-t_defer "ip netns exec $NS $STASIS net detach"
+t_defer "ip netns exec $NS $STASIS net detach --force"
 t_defer "'$STASIS' vm quit --all"
 
 say "booting guests a (10.0.0.1) and b (10.0.0.2) under ${STASIS_ACCEL:-tcg} in namespace $NS"

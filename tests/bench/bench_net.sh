@@ -45,7 +45,7 @@ td_drop=$(awk '/dropped by kernel/ {print $1}' "$W/td.err")
 
 # 3. stasis: hold on m2, drained to a .sp while the flood runs.
 ip netns exec "$M" "$STASIS" net attach --uplink m2 > /dev/null
-t_defer "ip netns exec $M $STASIS net detach"
+t_defer "ip netns exec $M $STASIS net detach --force"
 ip netns exec "$M" "$STASIS" net hold > /dev/null
 ip netns exec "$M" "$STASIS" net drain -o "$W/held.sp" --follow > /dev/null 2>&1 &
 dp=$!

@@ -37,7 +37,7 @@ for run in $(seq "$RUNS"); do
 	jq '[.vms[].stop_ack_ns] | (max - min) / 1000' "$W/snaps$run/snap-1/h1/manifest.json" >> "$W/spread"
 	kill $ap; wait $ap
 	"$STASIS" vm quit --all > /dev/null 2>&1
-	ip netns exec "$NS" "$STASIS" net detach > /dev/null
+	ip netns exec "$NS" "$STASIS" net detach --force > /dev/null
 done
 # Three hosts: H1 (guests a and b, the trigger), H2 and H3 (one idle guest
 # each), agents on a shared broker in namespace BR.
@@ -84,7 +84,7 @@ for run in $(seq "$RUNS"); do
 	echo "$(tail -1 "$W/h1") $(tail -1 "$W/h2") $(tail -1 "$W/h3")" | tr ' ' '\n' | sort -n | tail -1 >> "$W/lat3"
 	kill $aps; wait $aps 2> /dev/null
 	for i in 1 2 3; do STASIS_VM_ROOT=$W/m$run-$i "$STASIS" vm quit --all > /dev/null 2>&1; done
-	for i in 1 2 3; do eval "h=\$HN$i"; ip netns exec "$h" "$STASIS" net detach > /dev/null; done
+	for i in 1 2 3; do eval "h=\$HN$i"; ip netns exec "$h" "$STASIS" net detach --force > /dev/null; done
 	kill $bp; wait $bp 2> /dev/null
 done
 med() { sort -n "$1" | awk '{ a[NR] = $1 } END { printf "%.0f", a[int((NR + 1) / 2)] }'; }

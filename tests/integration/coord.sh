@@ -32,7 +32,7 @@ start_broker() {
 t_require "mosquitto in the broker namespace" start_broker
 URL=mqtt://10.8.0.254:1883
 t_require "attach H1's uplink" quiet ip netns exec "$H1" "$STASIS" net attach --uplink u1
-t_defer "ip netns exec $H1 $STASIS net detach"
+t_defer "ip netns exec $H1 $STASIS net detach --force"
 for i in 1 2 3; do
 	eval "h=\$H$i"
 	ip netns exec "$h" "$STASIS" agent --broker $URL --experiment $EXP --host h$i \

@@ -24,12 +24,29 @@ t_eq "  and no XDP program on m1" 0 "$(ip -n "$M" -o link show m1 | grep -c xdp)
 t_run "$O" "$E" net "$M" status
 t_eq "  and no state pinned" 1 "$T_RC"
 
+# The second device's hook cannot be made (a foreign filter holds stasis's
+# TC handle): the first one's hooks are undone and nothing stays pinned.
+clang -target bpf -O2 -I/usr/include/"$(gcc -dumpmachine)" -c "$(dirname "$0")/../bench/tc_drop.bpf.c" -o "$W/drop.o"
+tc -n "$M" qdisc add dev m2 clsact
+tc -n "$M" filter add dev m2 egress pref 1 handle 0x57a5 bpf da obj "$W/drop.o" sec tc
+t_run "$O" "$E" net "$M" attach m1 m2
+t_eq "attach failing on the second device: exit 1" 1 "$T_RC"
+t_check "  names the device ($(cat "$E"))" grep -q "m2: TC egress attach failed" "$E"
+t_eq "  nothing half-attached: no TC filter of ours on m1" "" "$(tc -n "$M" filter show dev m1 egress)"
+t_eq "  and no XDP program on m1" 0 "$(ip -n "$M" -o link show m1 | grep -c xdp)"
+t_eq "  the foreign filter on m2 is left alone" 1 "$(tc -n "$M" filter show dev m2 egress | grep -c drop_all)"
+t_run "$O" "$E" net "$M" status
+t_eq "  and no state pinned" 1 "$T_RC"
+tc -n "$M" qdisc del dev m2 clsact
+
 t_require "attach m1 m2" quiet net "$M" attach m1 m2
-t_defer "ip netns exec $M $STASIS net detach"
+t_defer "ip netns exec $M $STASIS net detach --force"
 t_run "$O" "$E" net "$M" attach m2
 t_eq "attach twice: exit 1" 1 "$T_RC"
 t_check "  says it is already attached" grep -q "'m2' is already attached" "$E"
 t_check "  one line" one_line
+t_eq "  the first attach is intact" "m1 m2" "$(net "$M" -j status | jq -r '[.devices[].name] | sort | join(" ")')"
+t_eq "  m2 keeps its TC filter" 1 "$(tc -n "$M" filter show dev m2 egress | grep -c 'stasis_tc_egres')"
 
 t_run "$O" "$E" net "$M" trigger add --offset 0 --hex "$(printf 'ab%.0s' $(seq 65))"
 t_eq "trigger of 65 bytes: usage error" 2 "$T_RC"
@@ -66,11 +83,22 @@ t_run "$O" "$E" net "$M" drain
 t_eq "drain without -o: usage error" 2 "$T_RC"
 
 t_require "hold" quiet net "$M" hold
+t_run "$O" "$E" net "$M" detach
+t_eq "detach while holding: exit 1" 1 "$T_RC"
+t_check "  says why" grep -qE "not in pass: release it first|bytes of held frames are in the ring" "$E"
 in_ns "$S" ping -c 2 -i 0.2 -W 1 10.7.0.2 > /dev/null 2>&1
 t_run "$O" "$E" net "$M" release
 t_eq "release with frames still held: exit 1" 1 "$T_RC"
 t_check "  says to drain or replay" grep -q "drain or replay" "$E"
+t_run "$O" "$E" net "$M" detach m1
+t_eq "detach with frames in the ring: exit 1" 1 "$T_RC"
+t_check "  says how many bytes would be lost" grep -qE "[1-9][0-9]* bytes of held frames are in the ring" "$E"
+t_eq "  both still attached" "m1 m2" "$(net "$M" -j status | jq -r '[.devices[].name] | sort | join(" ")')"
+n=$(net "$M" -j status | jq .counters.held)
 t_eq "release --force" 0 "$(net "$M" release --force > /dev/null; echo $?)"
+net "$M" -j status > "$W/st.json"
+t_eq "  the ring is empty after it" 0 "$(jq .ring.used "$W/st.json")"
+t_eq "  and what it let go is counted" "$n" "$(jq .counters.discarded "$W/st.json")"
 
 t_eq "detach m1 only" 0 "$(net "$M" detach m1 > /dev/null; echo $?)"
 t_eq "  m2 is still attached" m2 "$(net "$M" -j status | jq -r '[.devices[].name] | join(" ")')"

@@ -11,7 +11,7 @@ W=$T_WORK COUNT=20 RATE=10
 
 t_require "three namespaces joined by a bridge" hold_topology
 t_require "attach on m2" quiet net "$M" attach m2
-t_defer "ip netns exec $M $STASIS net detach"
+t_defer "ip netns exec $M $STASIS net detach --force"
 in_ns "$R" "$SG" udp-recv 5000 --count $COUNT --idle-ms 20000 > "$W/recv" &
 rp=$!
 wait_line "$W/recv" ready 5

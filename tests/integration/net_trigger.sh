@@ -12,7 +12,7 @@ W=$T_WORK COUNT=2000 MARK=700
 
 t_require "three namespaces joined by a bridge" hold_topology
 t_require "attach m1 and m2 as taps" quiet net "$M" attach m1 m2
-t_defer "ip netns exec $M $STASIS net detach"
+t_defer "ip netns exec $M $STASIS net detach --force"
 # The sg datagram number is at frame offset 50 (14 + 20 + 8 + 8), 8 bytes.
 hex=$(printf '%016x' $MARK)
 t_eq "trigger added" 0 "$(net "$M" -j trigger add --offset 50 --hex "$hex" --dir from-guest --once | jq .id)"

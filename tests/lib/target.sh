@@ -16,7 +16,7 @@ target_net() {
 		ip -n "$NS" addr add 10.0.0.254/24 dev br0 ||
 		{ echo "target: bridge and taps" >&2; return 1; }
 	net "$NS" attach tapa tapb > /dev/null || { echo "target: net attach" >&2; return 1; }
-	t_defer "ip netns exec $NS '$STASIS' net detach"
+	t_defer "ip netns exec $NS '$STASIS' net detach --force"
 	echo "req-srv 7000 --crash-op 128 --hang-op 127" > "$T_WORK/srv.run"
 	printf '%s\n' 'until ping -c 1 -W 1 10.0.0.2 > /dev/null; do :; done' \
 		'req-cli 10.0.0.2 7000 --interval-ms 500' > "$T_WORK/cli.run"

@@ -15,7 +15,7 @@ ns_create NS || { t_fail "namespace"; t_done; }
 bridge_create "$NS" br0 && tap_create "$NS" tapa br0 && tap_create "$NS" tapb br0
 t_require "bridge and two taps" test $? = 0
 t_require "attach tapa and tapb" quiet net "$NS" attach tapa tapb
-t_defer "ip netns exec $NS $STASIS net detach"
+t_defer "ip netns exec $NS $STASIS net detach --force"
 guest_start b "$NS" tapb 10.0.0.2/24 52:54:00:00:00:02 \
 	"udp-recv 5000 --count $COUNT --idle-ms 20000 --progress-ms 500"
 guest_start a "$NS" tapa 10.0.0.1/24 52:54:00:00:00:01 ""
