@@ -22,8 +22,8 @@ struct sp_reader {
 	char *name;
 	unsigned flags;
 	struct sp_header hdr;
-	struct sp_iface *ifaces;
-	uint32_t n_ifaces;
+	struct sp_iface **ifaces;	/* one allocation per IFACE record read */
+	uint32_t n_ifaces, ifaces_cap;
 	uint8_t *rec;
 	uint32_t rec_len, rec_cap;
 	uint64_t off;			/* file offset of the next record */
@@ -189,19 +189,44 @@ static int parse_header(struct sp_reader *r)
 	if (get_str(r, &pos, r->hdr.host, "header host") ||
 	    get_str(r, &pos, r->hdr.tool, "header tool") || check_body(r, pos, "header", true))
 		return -EBADMSG;
-	if (r->n_ifaces && !(r->ifaces = calloc(r->n_ifaces, sizeof(*r->ifaces))))
-		return damage(r, "out of memory");
+	/* Nothing is allocated for the count itself: the table grows as
+	 * IFACE records arrive, so a count without records costs nothing. */
 	account(r);
 	return 0;
 }
 
-static int parse_iface(struct sp_reader *r, struct sp_iface *f)
+/* Room for interface @i: the pointer table doubles (at most 4096 pointers,
+ * 32 KiB), and each interface is its own small allocation. */
+static struct sp_iface *iface_slot(struct sp_reader *r, uint32_t i)
+{
+	if (i >= r->ifaces_cap) {
+		uint32_t cap = r->ifaces_cap ? r->ifaces_cap * 2 : 8;
+		struct sp_iface **n;
+
+		if (cap > r->n_ifaces)
+			cap = r->n_ifaces;
+		n = realloc(r->ifaces, (size_t)cap * sizeof(*n));
+		if (!n)
+			return NULL;
+		memset(n + r->ifaces_cap, 0, (size_t)(cap - r->ifaces_cap) * sizeof(*n));
+		r->ifaces = n;
+		r->ifaces_cap = cap;
+	}
+	if (!r->ifaces[i])
+		r->ifaces[i] = calloc(1, sizeof(**r->ifaces));
+	return r->ifaces[i];
+}
+
+static int parse_iface(struct sp_reader *r, uint32_t i)
 {
 	const uint8_t *b = r->rec + SP_REC_HEAD;
 	uint32_t pos = 12;
+	struct sp_iface *f;
 
 	if (check_body(r, 12, "interface", false))
 		return -EBADMSG;
+	if (!(f = iface_slot(r, i)))
+		return damage(r, "out of memory");
 	f->ifindex = get32(b);
 	memcpy(f->mac, b + 4, 6);
 	f->role = b[10];
@@ -254,7 +279,7 @@ static int open_common(struct sp_reader *r, char *err)
 		if (ret < 0)
 			goto fail;
 		if (type == SP_REC_IFACE)
-			ret = parse_iface(r, &r->ifaces[seen++]);
+			ret = parse_iface(r, seen++);
 		else if (type == SP_REC_NOTE)
 			ret = parse_note(r);
 		else if (type == SP_REC_HEADER || type == SP_REC_FRAME || type == SP_REC_TRAILER)
@@ -441,7 +466,7 @@ uint32_t sp_reader__iface_count(const struct sp_reader *r) { return r->n_ifaces;
 
 const struct sp_iface *sp_reader__iface(const struct sp_reader *r, uint32_t i)
 {
-	return i < r->n_ifaces ? &r->ifaces[i] : NULL;
+	return i < r->n_ifaces && i < r->ifaces_cap ? r->ifaces[i] : NULL;
 }
 
 bool sp_reader__complete(const struct sp_reader *r) { return r->complete; }
@@ -463,6 +488,8 @@ void sp_reader__close(struct sp_reader *r)
 	for (uint32_t i = 0; i < r->n_notes; i++)
 		free(r->notes[i]);
 	free(r->notes);
+	for (uint32_t i = 0; i < r->ifaces_cap; i++)
+		free(r->ifaces[i]);
 	free(r->ifaces);
 	free(r->rec);
 	free(r->name);

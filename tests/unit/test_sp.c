@@ -4,7 +4,10 @@
  * and the byte offset, and never crashes. */
 #include <errno.h>
 #include <ftw.h>
+#include <malloc.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +91,8 @@ static uint8_t *slurp(const char *p, size_t *len)
 	return b;
 }
 
+static uint64_t last_damage;	/* count_mem: the reader's damage offset */
+
 /* Frames read from a buffer; -1 when open failed. Sets *complete, *err. */
 static int count_mem(const uint8_t *b, size_t len, unsigned flags, bool *complete, char *err)
 {
@@ -97,11 +102,13 @@ static int count_mem(const uint8_t *b, size_t len, unsigned flags, bool *complet
 
 	err[0] = 0;
 	*complete = false;
+	last_damage = 0;
 	if (sp_reader__open_mem(&r, b, len, flags, err))
 		return -1;
 	while ((ret = sp_reader__next(r, &f)) == 1)
 		n++;
 	*complete = sp_reader__complete(r);
+	last_damage = sp_reader__damage_offset(r);
 	if (sp_reader__error(r))
 		snprintf(err, SP_ERR_MAX, "%s", sp_reader__error(r));
 	if (ret < 0 && (flags & SP_READ_SALVAGE))
@@ -221,9 +228,27 @@ UNIT_TEST(salvage_returns_the_intact_prefix)
 	write_sample(path("sv.sp"), 6);
 	uint8_t *b = slurp(path("sv.sp"), &len);
 
-	/* Cut inside the trailer: all 6 frames are intact. */
+	/* Cut inside the trailer: all 6 frames are intact. The trailer is the
+	 * file's last record, align8(8 + 32 + 4) = 48 bytes: the damage starts
+	 * where it does, and the message says that offset. */
+	char want[64];
+
 	EXPECT(count_mem(b, len - 10, SP_READ_SALVAGE, &complete, err) == 6 && !complete);
 	EXPECT(strstr(err, "frame 6") != NULL);
+	EXPECT(last_damage == len - 48);
+	snprintf(want, sizeof(want), "byte %zu:", len - 48);
+	EXPECT(strstr(err, want) != NULL);
+	/* Cut inside the third frame's record: two frames, and the damage
+	 * starts at that record. It follows the header, two interfaces, frames
+	 * 0 and 1 and the note after frame 1: six records, each stepped over
+	 * by its own length field (bytes 4-7). */
+	size_t third = 16;
+
+	for (int k = 0; k < 6; k++)
+		third += (size_t)b[third + 4] | (size_t)b[third + 5] << 8 | (size_t)b[third + 6] << 16;
+	EXPECT(b[third] == 3);	/* a FRAME record */
+	EXPECT(count_mem(b, third + 20, SP_READ_SALVAGE, &complete, err) == 2 && !complete);
+	EXPECT(last_damage == third);
 	/* Without salvage the same file is an error. */
 	EXPECT(count_mem(b, len - 10, 0, &complete, err) == 6 && !complete);
 	free(b);
@@ -451,4 +476,403 @@ UNIT_TEST(tiny_frames_round_trip)
 	}
 	EXPECT(ok && n == 17 && sp_reader__complete(r));
 	sp_reader__close(r);
+}
+
+/* ---- files built byte by byte ----------------------------------------------
+ * Records laid out here from docs/sp-format.md, not by the library's writer,
+ * so that the reader is checked against the document: a file with what the
+ * writer never writes (unknown record types, counts without records, fields
+ * out of range), each record with a good CRC so that only the field named is
+ * wrong. */
+struct fb {
+	uint8_t b[16384];
+	size_t n;
+	uint64_t records, frames;
+};
+
+static void fb_bytes(struct fb *f, const void *p, size_t n)
+{
+	memcpy(f->b + f->n, p, n);
+	f->n += n;
+}
+
+static void fb_le(uint8_t *p, uint64_t v, int bytes)
+{
+	for (int i = 0; i < bytes; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Appends a record; returns its offset. */
+static size_t fb_rec(struct fb *f, uint32_t type, const uint8_t *body, uint32_t n)
+{
+	size_t at = f->n;
+	uint32_t len = (8 + n + 4 + 7) & ~7u;
+
+	memset(f->b + at, 0, len);
+	fb_le(f->b + at, type, 4);
+	fb_le(f->b + at + 4, len, 4);
+	memcpy(f->b + at + 8, body, n);
+	fb_le(f->b + at + len - 4, sp_crc32c(0, f->b + at, len - 4), 4);
+	f->n += len;
+	f->records++;
+	return at;
+}
+
+static uint32_t fb_str(uint8_t *p, const char *s)
+{
+	fb_le(p, strlen(s), 2);
+	memcpy(p + 2, s, strlen(s));
+	return 2 + (uint32_t)strlen(s);
+}
+
+/* Prologue and HEADER claiming @ifaces interfaces, with @extra zero bytes
+ * after the known fields (a newer minor version's). */
+static void fb_start(struct fb *f, uint32_t ifaces, uint32_t extra)
+{
+	uint8_t body[128] = { 0 };
+	uint32_t n = 24;
+
+	memset(f, 0, sizeof(*f));
+	fb_bytes(f, "\x89SPK\r\n\x1a\n\x01\x00\x00\x00\x00\x00\x00\x00", 16);
+	fb_le(body, 42, 8);
+	fb_le(body + 16, ifaces, 4);
+	n += fb_str(body + n, "hand");
+	n += fb_str(body + n, "test_sp");
+	fb_rec(f, 1, body, n + extra);
+}
+
+static size_t fb_iface(struct fb *f, const char *name)
+{
+	uint8_t body[64] = { 0 };
+	uint32_t n = 12;
+
+	fb_le(body, 7, 4);
+	body[10] = SP_ROLE_TAP;
+	n += fb_str(body + n, name);
+	n += fb_str(body + n, "");
+	n += fb_str(body + n, "");
+	return fb_rec(f, 2, body, n);
+}
+
+static size_t fb_frame(struct fb *f, uint32_t iface, uint32_t orig, uint32_t cap)
+{
+	uint8_t body[32 + 64] = { 0 };
+
+	fb_le(body, f->frames, 8);
+	fb_le(body + 8, 1000 + f->frames, 8);
+	fb_le(body + 16, iface, 4);
+	fb_le(body + 24, orig, 4);
+	fb_le(body + 28, cap, 4);
+	memset(body + 32, 0x5a, cap);
+	f->frames++;
+	return fb_rec(f, 3, body, 32 + cap);
+}
+
+static void fb_trailer(struct fb *f)
+{
+	uint8_t body[32] = { 0 };
+	uint64_t records = f->records;
+
+	fb_le(body, f->frames, 8);
+	fb_le(body + 8, records, 8);
+	fb_le(body + 16, f->n, 8);
+	fb_le(body + 24, sp_crc32c(0, f->b, f->n), 4);
+	fb_rec(f, 255, body, 32);
+}
+
+UNIT_TEST(hand_built_file_reads)
+{
+	struct fb f;
+	char err[SP_ERR_MAX];
+	bool complete;
+
+	/* The builder itself, so the tests below fail only for their field. */
+	fb_start(&f, 1, 0);
+	fb_iface(&f, "tap0");
+	fb_frame(&f, 0, 60, 60);
+	fb_frame(&f, 0, 1500, 40);	/* a capture cut by a snap length */
+	fb_trailer(&f);
+	EXPECT(count_mem(f.b, f.n, 0, &complete, err) == 2 && complete);
+	/* A newer minor version's longer header body is accepted. */
+	fb_start(&f, 1, 16);
+	f.b[10] = 7;	/* version 1.7 */
+	fb_iface(&f, "tap0");
+	fb_frame(&f, 0, 60, 60);
+	fb_trailer(&f);
+	EXPECT(count_mem(f.b, f.n, 0, &complete, err) == 1 && complete);
+}
+
+UNIT_TEST(unknown_ancillary_records_are_skipped)
+{
+	static const uint8_t body[40] = { 1, 2, 3, 4, 5 };
+	struct fb f;
+	char err[SP_ERR_MAX];
+	struct sp_reader *r;
+	struct sp_frame fr;
+	bool complete;
+	int n = 0;
+
+	/* Right after the header (before the interfaces), between frames, and
+	 * with the highest ancillary type and an empty body. */
+	fb_start(&f, 1, 0);
+	fb_rec(&f, 5, body, sizeof(body));
+	fb_iface(&f, "tap0");
+	fb_frame(&f, 0, 60, 60);
+	fb_rec(&f, 0x7fffffffu, body, 0);
+	fb_rec(&f, 256, body, 13);
+	fb_frame(&f, 0, 61, 61);
+	fb_trailer(&f);
+	EXPECT(sp_reader__open_mem(&r, f.b, f.n, 0, err) == 0);
+	while (sp_reader__next(r, &fr) == 1)
+		n += fr.cap_len == 60 + (uint32_t)n;
+	EXPECT(n == 2);
+	EXPECT(sp_reader__complete(r) && sp_reader__error(r) == NULL);
+	EXPECT(sp_reader__iface_count(r) == 1 && strcmp(sp_reader__iface(r, 0)->name, "tap0") == 0);
+	sp_reader__close(r);
+	/* Skipped, but still checked: a bad CRC in one is damage. */
+	size_t at;
+
+	fb_start(&f, 1, 0);
+	fb_iface(&f, "tap0");
+	at = fb_rec(&f, 77, body, sizeof(body));
+	fb_frame(&f, 0, 60, 60);
+	fb_trailer(&f);
+	f.b[at + 9] ^= 0x40;
+	EXPECT(count_mem(f.b, f.n, 0, &complete, err) == 0 && !complete);
+	EXPECT(strstr(err, "bad CRC in record type 77") != NULL);
+}
+
+UNIT_TEST(unknown_critical_records_are_refused)
+{
+	static const uint8_t body[8] = { 0 };
+	struct fb f;
+	char err[SP_ERR_MAX], want[96];
+	bool complete;
+	size_t at;
+
+	/* After a frame: that frame is read, then the reader stops. */
+	fb_start(&f, 1, 0);
+	fb_iface(&f, "tap0");
+	fb_frame(&f, 0, 60, 60);
+	at = fb_rec(&f, 0x80000005u, body, sizeof(body));
+	fb_frame(&f, 0, 60, 60);
+	fb_trailer(&f);
+	EXPECT(count_mem(f.b, f.n, 0, &complete, err) == 1 && !complete);
+	snprintf(want, sizeof(want), "frame 1, byte %zu: unsupported critical record type 0x80000005", at);
+	EXPECT(strstr(err, want) != NULL);
+	EXPECT(last_damage == at);
+	/* Salvage keeps the frame before it. */
+	EXPECT(count_mem(f.b, f.n, SP_READ_SALVAGE, &complete, err) == 1 && !complete);
+	/* Before the interfaces: the file cannot be opened. */
+	fb_start(&f, 1, 0);
+	at = fb_rec(&f, 0xfffffffeu, body, sizeof(body));
+	fb_iface(&f, "tap0");
+	fb_trailer(&f);
+	EXPECT(count_mem(f.b, f.n, 0, &complete, err) == -1);
+	snprintf(want, sizeof(want), "frame 0, byte %zu: unsupported critical record type 0xfffffffe", at);
+	EXPECT(strstr(err, want) != NULL);
+}
+
+/* An absurd interface count with no interface records must cost no more
+ * than the records that are there. The file is read by a fresh copy of this
+ * program (a heap that earlier tests grew could hand out its free space
+ * unchecked), limited to the data it has plus 2 MiB: a table sized by the
+ * count (4096 interfaces of ~800 bytes, over 3 MiB) cannot be allocated
+ * there, and the reader would say "out of memory" instead of @want. */
+#define ABSURD_ENV "STASIS_TEST_SP_ABSURD"
+
+#ifndef __SANITIZE_ADDRESS__
+__attribute__((constructor)) static void absurd_count_exec_child(void)
+{
+	const char *file = getenv(ABSURD_ENV), *want = getenv(ABSURD_ENV "_WANT");
+	char err[SP_ERR_MAX], line[128];
+	unsigned long kb = 0;
+	struct rlimit rl;
+	bool complete;
+	uint8_t *b;
+	size_t len;
+	FILE *s;
+
+	if (!file || !want)
+		return;
+	b = slurp(file, &len);
+	s = fopen("/proc/self/status", "r");
+	while (s && fgets(line, sizeof(line), s))
+		sscanf(line, "VmData: %lu kB", &kb);
+	if (s)
+		fclose(s);
+	/* Large blocks from mmap, which the limit covers, never the heap's top. */
+	if (!kb || !len || !mallopt(M_MMAP_THRESHOLD, 64 << 10))
+		_exit(3);
+	rl.rlim_cur = rl.rlim_max = (kb << 10) + (2u << 20);
+	if (setrlimit(RLIMIT_DATA, &rl))
+		_exit(3);
+	/* The limit bites at the size a count-sized table would take. */
+	if (calloc(SP_MAX_IFACES, sizeof(struct sp_iface)))
+		_exit(4);
+	if (count_mem(b, len, 0, &complete, err) != -1 || !strstr(err, want)) {
+		printf("# reader said: %s\n", err);
+		fflush(stdout);
+		_exit(5);
+	}
+	_exit(0);
+}
+#endif
+
+static int absurd_count_child(const struct fb *f, const char *want)
+{
+	char err[SP_ERR_MAX];
+	bool complete;
+	FILE *o = fopen(path("absurd.sp"), "wb");
+
+	if (!o || fwrite(f->b, 1, f->n, o) != f->n || fclose(o))
+		return 0;
+	/* The message, here; the memory bound, in the child. */
+	if (count_mem(f->b, f->n, 0, &complete, err) != -1 || !strstr(err, want))
+		return 0;
+#ifdef __SANITIZE_ADDRESS__
+	return 1;	/* ASan reserves its own memory up front: no limit to set */
+#else
+	pid_t pid;
+	int st;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		setenv(ABSURD_ENV, path("absurd.sp"), 1);
+		setenv(ABSURD_ENV "_WANT", want, 1);
+		execl("/proc/self/exe", "test_sp", (char *)NULL);
+		_exit(6);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return 0;
+	if (WEXITSTATUS(st))
+		printf("# absurd_count_child: exit %d\n", WEXITSTATUS(st));
+	return WEXITSTATUS(st) == 0;
+#endif
+}
+
+UNIT_TEST(absurd_interface_count_allocates_nothing)
+{
+	struct fb f;
+	char err[SP_ERR_MAX];
+	bool complete;
+
+	char want[128];
+
+	/* The file ends after the header. */
+	fb_start(&f, SP_MAX_IFACES, 0);
+	snprintf(want, sizeof(want), "frame 0, byte %zu: file ends after 0 of 4096 interfaces", f.n);
+	EXPECT(absurd_count_child(&f, want));
+	/* A trailer comes instead of the interfaces. */
+	snprintf(want, sizeof(want), "frame 0, byte %zu: record type 255 before all 4096 interfaces", f.n);
+	fb_trailer(&f);
+	EXPECT(absurd_count_child(&f, want));
+	/* Above the limit: refused at the header. */
+	fb_start(&f, SP_MAX_IFACES + 1, 0);
+	fb_trailer(&f);
+	EXPECT(count_mem(f.b, f.n, 0, &complete, err) == -1 &&
+	       strstr(err, "frame 0, byte 16: absurd interface count 4097 (limit 4096)"));
+}
+
+UNIT_TEST(bad_frame_fields_are_named)
+{
+	struct fb f;
+	char err[SP_ERR_MAX], want[128];
+	bool complete;
+	size_t at;
+
+	/* A frame naming interface 1 of a file with one. */
+	fb_start(&f, 1, 0);
+	fb_iface(&f, "tap0");
+	fb_frame(&f, 0, 60, 60);
+	at = fb_frame(&f, 1, 60, 60);
+	fb_trailer(&f);
+	EXPECT(count_mem(f.b, f.n, 0, &complete, err) == 1 && !complete);
+	snprintf(want, sizeof(want), "frame 1, byte %zu: interface 1 out of range (1 interfaces)", at);
+	EXPECT(strstr(err, want) != NULL);
+	/* A file without interfaces cannot hold a frame. */
+	fb_start(&f, 0, 0);
+	at = fb_frame(&f, 0, 60, 60);
+	fb_trailer(&f);
+	EXPECT(count_mem(f.b, f.n, 0, &complete, err) == 0 && !complete);
+	snprintf(want, sizeof(want), "frame 0, byte %zu: interface 0 out of range (0 interfaces)", at);
+	EXPECT(strstr(err, want) != NULL);
+	/* More bytes captured than were on the wire. */
+	fb_start(&f, 1, 0);
+	fb_iface(&f, "tap0");
+	at = fb_frame(&f, 0, 59, 60);
+	fb_trailer(&f);
+	EXPECT(count_mem(f.b, f.n, 0, &complete, err) == 0 && !complete);
+	snprintf(want, sizeof(want), "frame 0, byte %zu: captured length 60 above original length 59", at);
+	EXPECT(strstr(err, want) != NULL);
+}
+
+/* Expected checksums below were computed outside this code base: by a
+ * separate Python implementation of RFC 1071 over the same bytes, and
+ * confirmed by tshark (ip/udp/tcp.check_checksum: "Good") on a pcap of the
+ * frames with those values. */
+static const char udp_frame_hex[] =	/* 10.1.2.3:40000 > 10.4.5.6:53, "stasis checksum", 3 pad bytes */
+	"020000000002020000000001080045 00002b1234400040110000"
+	"0a0102030a0405069c40003500171111"
+	"73746173697320636865636b73756d" "aaaaaa";
+static const char tcp_frame_hex[] =	/* 10.1.2.3:40001 > 10.4.5.6:80, PSH|ACK, timestamps, "GET / HTTP/1.0" */
+	"02000000000202000000000108004500004612344000400600000a0102030a040506"
+	"9c410050000000010000000280180200" "2222" "0000" "0101080a0102030405060708"
+	"474554202f20485454502f312e300d0a0d0a";
+
+static int from_hex(const char *hex, uint8_t *buf, size_t max)
+{
+	char clean[512];
+	size_t n = 0;
+
+	for (const char *p = hex; *p && n + 1 < sizeof(clean); p++)
+		if (*p != ' ')
+			clean[n++] = *p;
+	clean[n] = 0;
+	return sp_hex_parse(clean, buf, max);
+}
+
+static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+
+UNIT_TEST(fix_checksums_tcp_udp_known_values)
+{
+	uint8_t u[128], t[128], v[132], z[64];
+	int ul = from_hex(udp_frame_hex, u, sizeof(u)), tl = from_hex(tcp_frame_hex, t, sizeof(t));
+
+	EXPECT(ul == 60 && tl == 84);
+	/* UDP: IPv4 header 0x0d81, UDP 0x3d38; the Ethernet padding after the
+	 * IP packet is neither summed nor touched. */
+	EXPECT(sp_fix_checksums(u, (uint32_t)ul) == (1 | 4));
+	EXPECT(be16(u + 24) == 0x0d81);
+	EXPECT(be16(u + 40) == 0x3d38);
+	EXPECT(u[57] == 0xaa && u[58] == 0xaa && u[59] == 0xaa);
+	/* TCP with options: IPv4 0x0d71, TCP 0xce4d. */
+	EXPECT(sp_fix_checksums(t, (uint32_t)tl) == (1 | 2));
+	EXPECT(be16(t + 24) == 0x0d71);
+	EXPECT(be16(t + 50) == 0xce4d);
+	/* Behind an 802.1Q tag: the same datagram, the same checksums. */
+	from_hex(udp_frame_hex, u, sizeof(u));
+	memcpy(v, u, 12);
+	memcpy(v + 12, "\x81\x00\x00\x05", 4);
+	memcpy(v + 16, u + 12, (size_t)ul - 12);
+	EXPECT(sp_fix_checksums(v, (uint32_t)ul + 4) == (1 | 4));
+	EXPECT(be16(v + 28) == 0x0d81 && be16(v + 44) == 0x3d38);
+	/* A datagram whose sum comes out as 0 is sent as 0xffff (0 means "no
+	 * checksum"): two payload bytes, 0x4857, make it so. */
+	memcpy(z, u, 42);
+	z[17] = 20 + 10;	/* IP total length */
+	z[39] = 10;		/* UDP length */
+	z[42] = 0x48;
+	z[43] = 0x57;
+	EXPECT(sp_fix_checksums(z, 44) == (1 | 4));
+	EXPECT(be16(z + 40) == 0xffff);
+	/* A UDP checksum of 0 (the sender chose none) stays 0. */
+	from_hex(udp_frame_hex, u, sizeof(u));
+	u[40] = u[41] = 0;
+	EXPECT(sp_fix_checksums(u, (uint32_t)ul) == 1 && be16(u + 40) == 0);
+	/* A fragment: only the IP header (its L4 sum spans other fragments). */
+	from_hex(tcp_frame_hex, t, sizeof(t));
+	t[20] = 0x20;	/* more fragments */
+	EXPECT(sp_fix_checksums(t, (uint32_t)tl) == 1 && be16(t + 50) == 0x2222);
 }
