@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include "vmctl/internal.h"
 
@@ -249,7 +250,11 @@ static int send_all(struct qmp *q, const char *buf, size_t len, int pass_fd, uin
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
 			struct pollfd p = { .fd = q->fd, .events = POLLOUT };
 
-			if (poll(&p, 1, remaining(deadline)) == 0)
+			int pr = poll(&p, 1, remaining(deadline));
+
+			if (pr < 0 && errno != EINTR)
+				return qerr(q, -errno, "poll: %s", strerror(errno));
+			if (pr == 0 || (pr < 0 && !remaining(deadline)))
 				return qerr(q, -ETIMEDOUT, "QMP socket not writable in time");
 			continue;
 		}
@@ -411,7 +416,12 @@ int qmp__wait_event(struct qmp *q, const char *name, const char *status,
 		if (r != -EAGAIN)
 			return r;
 		r = poll(&p, 1, remaining(deadline));
-		if (r == 0)
+		/* A failing poll() returns at once: going round again would
+		 * spin until the deadline (or for ever, as it is not checked
+		 * on that path). */
+		if (r < 0 && errno != EINTR)
+			return qerr(q, -errno, "poll: %s", strerror(errno));
+		if (r == 0 || (r < 0 && !remaining(deadline)))
 			return qerr(q, -ETIMEDOUT, "no %s event from QEMU within %d ms", name, timeout_ms);
 	}
 }
@@ -491,9 +501,14 @@ int qmp__collect(struct qmp *q, int timeout_ms, json_t **ret)
 	for (;;) {
 		struct pollfd p = { .fd = q->fd, .events = POLLIN };
 
+		int pr;
+
 		if (try_collect(q, ret))
 			return q->fire_err;
-		if (poll(&p, 1, remaining(deadline)) == 0)
+		pr = poll(&p, 1, remaining(deadline));
+		if (pr < 0 && errno != EINTR)
+			return q->fire_err = qerr(q, -errno, "poll: %s", strerror(errno));
+		if (pr == 0 || (pr < 0 && !remaining(deadline)))
 			return q->fire_err = qerr(q, -ETIMEDOUT, "no reply from QEMU within %d ms",
 						  timeout_ms);
 	}
@@ -524,7 +539,7 @@ int qmp__fire_all(struct qmp **qs, int n, int timeout_ms)
 		if (qs[i]->fire_err == -EINPROGRESS || qs[i]->fire_err == 0)
 			qs[i]->fire_err = -EINPROGRESS;
 	for (;;) {
-		int np = 0;
+		int np = 0, pr;
 
 		pending = 0;
 		for (int i = 0; i < n; i++) {
@@ -539,7 +554,16 @@ int qmp__fire_all(struct qmp **qs, int n, int timeout_ms)
 		}
 		if (!pending)
 			break;
-		if (poll(p, (nfds_t)np, remaining(deadline)) == 0) {
+		pr = poll(p, (nfds_t)np, remaining(deadline));
+		if (pr < 0 && errno != EINTR) {
+			int e = errno;
+
+			for (int i = 0; i < n; i++)
+				if (qs[i]->fire_err == -EINPROGRESS)
+					qs[i]->fire_err = qerr(qs[i], -e, "poll: %s", strerror(e));
+			break;
+		}
+		if (pr == 0 || (pr < 0 && !remaining(deadline))) {
 			for (int i = 0; i < n; i++)
 				if (qs[i]->fire_err == -EINPROGRESS)
 					qs[i]->fire_err = qerr(qs[i], -ETIMEDOUT,
@@ -603,6 +627,8 @@ int qmp__connect(const char *path, const struct qmp_opts *opts, struct qmp **out
 		 char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int ms = opts && opts->sz >= sizeof(*opts) && opts->timeout_ms > 0 ? opts->timeout_ms : 5000;
+	struct timeval tv;
 	int fd, r;
 
 	*out = NULL;
@@ -613,19 +639,37 @@ int qmp__connect(const char *path, const struct qmp_opts *opts, struct qmp **out
 		return -ENAMETOOLONG;
 	}
 	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	/*
+	 * A unix connect() never completes later: a non-blocking one fails with
+	 * EAGAIN when the listener's backlog is full (a QEMU not accepting), and
+	 * the socket is then not connected at all. So a blocking connect,
+	 * bounded by SO_SNDTIMEO (which the kernel applies to unix connects);
+	 * qmp__open_fd() makes the socket non-blocking afterwards.
+	 */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS &&
-	    errno != EAGAIN) {
-		r = -errno;
-		if (err && errlen)
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	do
+		r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		int e = errno;
+
+		r = e == EAGAIN || e == EINPROGRESS ? -ETIMEDOUT : -e;
+		if (err && errlen && r == -ETIMEDOUT)
+			snprintf(err, errlen, "cannot connect to QMP socket %s: not accepted within "
+				 "%d ms (its QEMU takes no new connections)", path, ms);
+		else if (err && errlen)
 			snprintf(err, errlen, "cannot connect to QMP socket %s: %s%s", path,
-				 strerror(errno), errno == ECONNREFUSED ?
-				 " (no QEMU behind it)" : "");
+				 strerror(e), e == ECONNREFUSED ? " (no QEMU behind it)" : "");
 		close(fd);
 		return r;
 	}
+	tv.tv_sec = tv.tv_usec = 0;	/* writes are non-blocking from here on */
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	return qmp__open_fd(fd, opts, out, err, errlen);
 }
 

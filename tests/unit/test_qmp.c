@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include "vmctl/internal.h"
 #include "tests/unit/unit.h"
 
@@ -449,5 +451,56 @@ UNIT_TEST(fired_command_refused)
 	EXPECT(qmp__fire_all(&q, 1, 1000) == 1);
 	EXPECT(qmp__fire_result(q) == -EREMOTEIO);
 	EXPECT(strstr(qmp__errmsg(q), "stop: GenericError: not now"));
+	rig_end(&r, q);
+}
+
+/* A QMP socket whose QEMU accepts nothing: the listen backlog is full. A
+ * non-blocking connect() fails with EAGAIN then, leaving the socket
+ * unconnected: a clear timeout, not a connection. */
+UNIT_TEST(connect_backlog_full)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct qmp_opts o = { .sz = sizeof(o), .timeout_ms = 300 };
+	struct qmp *q = (struct qmp *)1;
+	char err[300];
+	int l, c;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/tmp/stasis-test_qmp.%d.sock", (int)getpid());
+	unlink(sa.sun_path);
+	l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	EXPECT(bind(l, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(l, 0) == 0);
+	/* the one connection a backlog of 0 holds */
+	EXPECT(connect(c, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	err[0] = 0;
+	EXPECT(qmp__connect(sa.sun_path, &o, &q, err, sizeof(err)) == -ETIMEDOUT);
+	EXPECT(q == NULL && strstr(err, "not accepted within 300 ms"));
+	close(c);
+	close(l);
+	unlink(sa.sun_path);
+}
+
+/* poll() failing for another reason than a signal is returned, not retried
+ * (it would fail at once again, round and round). poll() refuses more fds
+ * than RLIMIT_NOFILE allows: with the limit at 0, every poll fails. */
+UNIT_TEST(wait_event_poll_error)
+{
+	struct rig r;
+	struct qmp *q = NULL;
+	struct rlimit old, none = { 0, 0 };
+	char err[300];
+	int ret;
+
+	rig_start(&r, GREETING, ans_normal);
+	EXPECT(open_rig(&r, 1000, &q, err, sizeof(err)) == 0);
+	if (!q)
+		return rig_end(&r, q);
+	EXPECT(getrlimit(RLIMIT_NOFILE, &old) == 0);
+	none.rlim_max = old.rlim_max;
+	EXPECT(setrlimit(RLIMIT_NOFILE, &none) == 0);
+	ret = qmp__wait_event(q, "SHUTDOWN", NULL, 60000, NULL);
+	setrlimit(RLIMIT_NOFILE, &old);
+	EXPECT(ret == -EINVAL);
+	EXPECT(strstr(qmp__errmsg(q), "poll: "));
 	rig_end(&r, q);
 }
