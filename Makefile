@@ -7,7 +7,7 @@
 #   make demo         deps + build + the demo
 #   make bench        deps + build + benchmarks, results in docs/BENCHMARKS.md
 #   make install      PREFIX=/usr/local DESTDIR= honoured
-#   make clean        removes build/ and build-san/
+#   make clean        removes build/ and build-san/ (and $(BUILD) when set)
 
 BUILD    ?= build
 PREFIX   ?= /usr/local
@@ -24,8 +24,10 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
+# CFLAGS given on the command line (make CFLAGS=-O0) replace -O2 -g only:
+# the warnings, -Werror and the include paths always stay.
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 $(WARN) -D_GNU_SOURCE -DSTASIS_VERSION='"$(VERSION)"' \
+override CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -DSTASIS_VERSION='"$(VERSION)"' \
 	    -DLIBXDP_BUILD_VERSION='"$(shell pkg-config --modversion libxdp 2>/dev/null)"' \
 	    -I. -I$(BUILD) $(PKG_CFLAGS)
 LDLIBS   := $(PKG_LIBS) -lelf -lz -lpthread -lm -ldl
@@ -33,8 +35,8 @@ LDLIBS   := $(PKG_LIBS) -lelf -lz -lpthread -lm -ldl
 # SAN=1: the same code with ASan + UBSan, in its own build folder.
 ifeq ($(SAN),1)
 BUILD    := build-san
-CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-LDFLAGS  += -fsanitize=address,undefined
+override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+override LDFLAGS += -fsanitize=address,undefined
 endif
 
 # ---- libraries: one per code folder, one public header each -------------
@@ -144,7 +146,7 @@ fuzz: $(FUZZ_TARGETS)
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_DEPS_$$*) $$(wildcard sp-format/*.h vmctl/*.h coordinator/*.h)
 	@mkdir -p $(@D)
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 $(WARN) -D_GNU_SOURCE \
 		-DSTASIS_VERSION='"$(VERSION)"' -I. $(PKG_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS) -lpthread
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
@@ -184,4 +186,4 @@ install: $(BUILD)/stasis
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/stasis/
 
 clean:
-	rm -rf build build-san
+	rm -rf $(BUILD) build build-san

@@ -51,7 +51,7 @@ sleep 1
 hex=$(printf '%016x' $MARK)
 say "arming a packet trigger: bytes $hex at offset 50 (datagram number $MARK); guest a starts sending"
 ip netns exec "$NS" "$STASIS" coord trigger --packet --offset 50 --hex "$hex" --epoch 1 --timeout 180 \
-	2>/dev/null | sed 's/^/  /' || die "the snapshot failed"
+	2> "$T_WORK/trigger.err" | sed 's/^/  /' || die "the snapshot failed: $(tail -1 "$T_WORK/trigger.err")"
 M=$SNAPS/snap-1/host1/manifest.json
 say "snapshot 1: $(jq -r '"state \(.state), \(.frames_held) frames held, trigger \(.trigger.kind) on \(.trigger.host)"' "$M")"
 jq -r '.vms[] | "  vm \(.name): stop acknowledged \((.stop_ack_ns - .stop_sent_ns) / 1000) µs after it was sent, \(.bytes) bytes of state"' "$M"
@@ -60,11 +60,19 @@ say "the first frames held for b (the trigger frame first):"
 "$STASIS" sp cat "$SNAPS/snap-1/host1/net.sp" | grep 'tapb out.*> 10.0.0.2:5000' | head -3 | sed 's/^/  /'
 
 say "restoring snapshot 1: both VMs from their saved state, then the held frames replayed"
-ip netns exec "$NS" "$STASIS" coord restore 1 --timeout 180 2>/dev/null | sed 's/^/  /' || die "restore failed"
+ip netns exec "$NS" "$STASIS" coord restore 1 --timeout 180 2> "$T_WORK/restore.err" | sed 's/^/  /' ||
+	die "restore failed: $(tail -1 "$T_WORK/restore.err")"
 wait_line "$STASIS_VM_ROOT/b/console.log" 'udp-recv: done' 120 || die "b never reported"
 r=$(tr -d '\r' < "$STASIS_VM_ROOT/b/console.log" | grep 'udp-recv: done' | tail -1)
 say "b received $(kv unique "$r") of $COUNT: gaps=$(kv gaps "$r") duplicates=$(kv dup "$r") reordered=$(kv reordered "$r")"
-net "$NS" -j status | jq -c '{state, counters: (.counters | {held, replayed, drop_ring_full, drop_too_big, drop_load})}' | sed 's/^/  /'
+net "$NS" -j status > "$T_WORK/status.json"
+jq -c '{state, counters: (.counters | {held, replayed, drop_ring_full, drop_too_big, drop_load, drop_drain, discarded})}' \
+	"$T_WORK/status.json" | sed 's/^/  /'
 [ "$(kv unique "$r")" = $COUNT ] && [ "$(kv gaps "$r")" = 0 ] && [ "$(kv dup "$r")" = 0 ] ||
 	die "something was lost"
-say "nothing lost. Cleaning up: guests stopped, agent and broker stopped, programs detached, namespace removed"
+[ "$(kv reordered "$r")" = 0 ] || die "frames came out of order"
+[ "$(jq '.counters | .drop_ring_full + .drop_too_big + .drop_load + .drop_drain + .discarded' "$T_WORK/status.json")" = 0 ] ||
+	die "the hold dropped frames"
+say "nothing lost, nothing out of order. Cleaning up"
+t_cleanup
+say "cleaned up: guests stopped, agent and broker stopped, programs detached, namespace removed"

@@ -56,4 +56,20 @@ t_check "the child made its namespace" ip netns pids "$xns"
 kill -TERM $cp
 wait $cp 2>/dev/null
 t_check "killed child: its namespace is gone" sh -c "! ip netns list | grep -qw '$xns'"
+
+# The runner stopped (Ctrl-C, or a signal): it passes the signal to the test
+# that runs, whose cleanups then run, and says where it stopped. (A
+# background job ignores SIGINT, so TERM stands in for it here; the runner
+# handles both alike.)
+rm -f "$T_WORK/child.ns"
+BUILD=$BUILD T_TIMEOUT=120 bash "$ROOT/tests/run.sh" "$child" > "$T_WORK/runner.out" 2>&1 &
+rp=$!
+wait_line "$T_WORK/child.ns" st 10
+xns=$(cat "$T_WORK/child.ns")
+kill -TERM $rp
+wait $rp
+t_eq "the stopped runner exits 143" 143 $?
+t_check "its test's namespace is gone" sh -c "! ip netns list | grep -qw '$xns'"
+t_check "it says it was interrupted" grep -q "^interrupted by SIGTERM" "$T_WORK/runner.out"
+t_eq "and its last line is the count" "0 passed, 0 failed, 0 skipped" "$(tail -1 "$T_WORK/runner.out")"
 t_done
