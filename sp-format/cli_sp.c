@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -565,6 +566,15 @@ static int do_sp_merge(int argc, char **argv)
 	return report_conversion(out);
 }
 
+/* A difference that is not about one frame. */
+static void diff_header(json_t *arr, const char *what)
+{
+	if (json_output)
+		json_array_append_new(arr, json_pack("{s:s}", "difference", what));
+	else
+		printf("%s\n", what);
+}
+
 static void diff_note(json_t *arr, uint64_t idx, const char *what)
 {
 	if (json_output)
@@ -573,11 +583,64 @@ static void diff_note(json_t *arr, uint64_t idx, const char *what)
 		printf("%s\n", what);
 }
 
+/* Appends "seq N: WHAT" (the first) or "; WHAT" to @buf at @pos; returns the
+ * new end (at most len - 1). */
+__attribute__((format(printf, 5, 6)))
+static size_t diff_add(char *buf, size_t len, size_t pos, uint64_t seq, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (pos == 0)
+		n = snprintf(buf, len, "seq %" PRIu64 ": ", seq);
+	else
+		n = snprintf(buf + pos, len - pos, "; ");
+	if (n > 0)
+		pos = pos + (size_t)n < len ? pos + (size_t)n : len - 1;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + pos, len - pos, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		pos = pos + (size_t)n < len ? pos + (size_t)n : len - 1;
+	return pos;
+}
+
+/* The interface tables, entry by entry: what frames are read against. */
+static uint64_t diff_ifaces(struct sp_reader *ra, struct sp_reader *rb, json_t *arr)
+{
+	uint32_t na = sp_reader__iface_count(ra), nb = sp_reader__iface_count(rb);
+	uint64_t n = 0;
+	char what[2048], ma[32], mb[32];	/* six strings of up to 255 bytes */
+
+	if (na != nb) {
+		snprintf(what, sizeof(what), "interfaces: %u vs %u", na, nb);
+		diff_header(arr, what);
+		n++;
+	}
+	for (uint32_t i = 0; i < na && i < nb; i++) {
+		const struct sp_iface *a = sp_reader__iface(ra, i), *b = sp_reader__iface(rb, i);
+
+		fmt_mac(a->mac, ma);
+		fmt_mac(b->mac, mb);
+		if (strcmp(a->name, b->name) || a->ifindex != b->ifindex || strcmp(ma, mb) ||
+		    a->role != b->role || strcmp(a->vm, b->vm) || strcmp(a->host, b->host)) {
+			snprintf(what, sizeof(what),
+				 "interface %u: %s ifindex %u mac %s role %s vm '%s' host '%s' vs "
+				 "%s ifindex %u mac %s role %s vm '%s' host '%s'", i,
+				 a->name, a->ifindex, ma, role_str(a->role), a->vm, a->host,
+				 b->name, b->ifindex, mb, role_str(b->role), b->vm, b->host);
+			diff_header(arr, what);
+			n++;
+		}
+	}
+	return n;
+}
+
 static int do_sp_diff(int argc, char **argv)
 {
 	struct sp_reader *ra, *rb;
 	struct sp_frame fa, fb;
-	json_t *arr = json_array();
+	json_t *arr;
 	uint64_t idx = 0, ndiff = 0;
 	char what[1200];
 	int a, b, ret = EXIT_OK;
@@ -592,15 +655,14 @@ static int do_sp_diff(int argc, char **argv)
 	}
 	const struct sp_header *ha = sp_reader__header(ra), *hb = sp_reader__header(rb);
 
+	arr = json_array();
 	if (ha->epoch != hb->epoch || strcmp(ha->host, hb->host)) {
 		snprintf(what, sizeof(what), "header: epoch %llu host %s vs epoch %llu host %s",
 			 (unsigned long long)ha->epoch, ha->host, (unsigned long long)hb->epoch, hb->host);
-		if (json_output)
-			json_array_append_new(arr, json_pack("{s:s}", "difference", what));
-		else
-			printf("%s\n", what);
+		diff_header(arr, what);
 		ndiff++;
 	}
+	ndiff += diff_ifaces(ra, rb, arr);
 	/* Walk both files in step, aligned on seq (both are in seq order as
 	 * written): a frame whose seq the other file lacks is reported alone,
 	 * so one deleted frame does not make every later one differ. */
@@ -636,25 +698,34 @@ static int do_sp_diff(int argc, char **argv)
 			continue;
 		}
 		const char *na = sp_reader__iface(ra, fa.iface)->name, *nb = sp_reader__iface(rb, fb.iface)->name;
+		size_t w = 0;
 
+		/* Every field that differs, in one line per frame. */
 		what[0] = 0;
 		if (strcmp(na, nb) || fa.dir != fb.dir)
-			snprintf(what, sizeof(what), "seq %llu: interface %s %s vs %s %s",
-				 (unsigned long long)fa.seq, na, dir_name(fa.dir), nb, dir_name(fb.dir));
-		else if (fa.cap_len != fb.cap_len)
-			snprintf(what, sizeof(what), "seq %llu: length %u vs %u",
-				 (unsigned long long)fa.seq, fa.cap_len, fb.cap_len);
+			w = diff_add(what, sizeof(what), w, fa.seq, "interface %s %s vs %s %s",
+				     na, dir_name(fa.dir), nb, dir_name(fb.dir));
+		if (fa.ts_ns != fb.ts_ns)
+			w = diff_add(what, sizeof(what), w, fa.seq, "time %llu vs %llu ns",
+				     (unsigned long long)fa.ts_ns, (unsigned long long)fb.ts_ns);
+		if (fa.orig_len != fb.orig_len)
+			w = diff_add(what, sizeof(what), w, fa.seq, "original length %u vs %u",
+				     fa.orig_len, fb.orig_len);
+		if (fa.cap_len != fb.cap_len)
+			w = diff_add(what, sizeof(what), w, fa.seq, "length %u vs %u",
+				     fa.cap_len, fb.cap_len);
 		else if (memcmp(fa.data, fb.data, fa.cap_len)) {
 			uint32_t first = UINT32_MAX, count = 0;
 
 			for (uint32_t k = 0; k < fa.cap_len; k++)
 				if (fa.data[k] != fb.data[k] && !count++)
 					first = k;
-			snprintf(what, sizeof(what), "seq %llu: %u bytes differ, first at offset %u (%02x vs %02x)",
-				 (unsigned long long)fa.seq, count, first, fa.data[first], fb.data[first]);
-		} else if (fa.flags != fb.flags)
-			snprintf(what, sizeof(what), "seq %llu: flags 0x%x vs 0x%x",
-				 (unsigned long long)fa.seq, fa.flags, fb.flags);
+			w = diff_add(what, sizeof(what), w, fa.seq,
+				     "%u bytes differ, first at offset %u (%02x vs %02x)",
+				     count, first, fa.data[first], fb.data[first]);
+		}
+		if (fa.flags != fb.flags)
+			w = diff_add(what, sizeof(what), w, fa.seq, "flags 0x%x vs 0x%x", fa.flags, fb.flags);
 		if (what[0]) {
 			diff_note(arr, idx, what);
 			ndiff++;

@@ -109,6 +109,12 @@ static int edit_frame(struct sp_writer *w, uint64_t idx, const struct sp_frame *
 		nf.flags |= SP_F_EDITED;
 		if (c->fix && (ret = fix(c->buf, nf.cap_len, idx, err)))
 			return ret;
+	} else if (c->fix && !c->n) {
+		/* --fix-checksums alone: every frame. One whose headers do not
+		 * fit its bytes (a capture cut by a snap length) is left as it
+		 * is, and a frame is marked edited only if its bytes changed. */
+		if (sp_fix_checksums(c->buf, nf.cap_len) > 0 && memcmp(c->buf, f->data, nf.cap_len))
+			nf.flags |= SP_F_EDITED;
 	}
 	nf.data = c->buf;
 	return sp_writer__frame(w, &nf);
@@ -129,7 +135,7 @@ int sp_edit(const char *in, const char *out, const struct sp_edit *edits, size_t
 			return -EINVAL;
 		}
 	c.buf = malloc(SP_MAX_FRAME);
-	notes = calloc(n ? n : 1, sizeof(*notes));
+	notes = calloc(n + 1, sizeof(*notes));
 	if (!c.buf || !notes) {
 		free(c.buf);
 		free(notes);
@@ -147,9 +153,19 @@ int sp_edit(const char *in, const char *out, const struct sp_edit *edits, size_t
 		if (r < 0)
 			notes[i] = NULL;
 	}
+	if (!n && fix_checksums)
+		notes[0] = strdup("{\"edit\":\"fix-checksums\",\"frames\":\"all\"}");
+	for (size_t i = 0; i < n + (!n && fix_checksums); i++)
+		if (!notes[i]) {
+			snprintf(err, SP_ERR_MAX, "out of memory");
+			ret = -ENOMEM;
+			goto out;
+		}
 	err[0] = 0;
-	ret = sp__copy(in, out, edit_frame, &c, (const char *const *)notes, n, err);
-	for (size_t i = 0; i < n; i++)
+	ret = sp__copy(in, out, edit_frame, &c, (const char *const *)notes,
+		       n + (!n && fix_checksums), err);
+out:
+	for (size_t i = 0; i < n + 1; i++)
 		free(notes[i]);
 	free(notes);
 	free(c.buf);

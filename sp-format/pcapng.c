@@ -101,8 +101,8 @@ int sp_to_pcapng(const char *sp_path, const char *out_path, char *err)
 	o_u32(&o, 0xffffffffu);	/* section length: not given */
 	o_u32(&o, 0xffffffffu);
 	o_opt(&o, 4, h->tool, strlen(h->tool));			/* shb_userappl */
-	snprintf(text, sizeof(text), "stasis epoch=%llu host=%s",
-		 (unsigned long long)h->epoch, h->host);
+	snprintf(text, sizeof(text), "stasis epoch=%llu host=%s created_ns=%llu",
+		 (unsigned long long)h->epoch, h->host, (unsigned long long)h->created_ns);
 	o_opt(&o, 1, text, strlen(text));			/* opt_comment */
 	o_u32(&o, 0);						/* opt_endofopt */
 	ret = o_end(&o);
@@ -116,8 +116,8 @@ int sp_to_pcapng(const char *sp_path, const char *out_path, char *err)
 		o_u32(&o, SP_MAX_FRAME);
 		if (f->name[0])
 			o_opt(&o, 2, f->name, strlen(f->name));		/* if_name */
-		snprintf(text, sizeof(text), "role=%s vm=%s host=%s", role_name[f->role],
-			 f->vm, f->host);
+		snprintf(text, sizeof(text), "role=%s vm=%s host=%s ifindex=%u", role_name[f->role],
+			 f->vm, f->host, f->ifindex);
 		o_opt(&o, 3, text, strlen(text));			/* if_description */
 		o_opt(&o, 6, f->mac, 6);				/* if_MACaddr */
 		o_opt(&o, 9, &res, 1);					/* if_tsresol */
@@ -194,8 +194,8 @@ struct in {
 	uint16_t pcap_link;
 	bool pcap_ns;
 	char shb_host[SP_STR_MAX + 1];
-	uint64_t shb_epoch;
-	bool have_epoch;
+	uint64_t shb_epoch, shb_created;
+	bool have_epoch, have_created;
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -275,17 +275,24 @@ static int walk_opts(struct in *in, const uint8_t *p, size_t len,
 	return 0;
 }
 
-static void copy_str(char *dst, const uint8_t *p, size_t n)
+/* An option's text, cut at a newline and to fit @dst (an array: the macros
+ * take its size, so a pointer passed by mistake does not compile). */
+#define ARRAY_SIZE_OF(a) (sizeof(a) + 0 * sizeof(struct { \
+	_Static_assert(!__builtin_types_compatible_p(__typeof__(a), __typeof__(&(a)[0])), \
+		       #a " must be an array"); int x; }))
+#define copy_str(dst, p, n) copy_str_n(dst, ARRAY_SIZE_OF(dst), p, n)
+static void copy_str_n(char *dst, size_t size, const uint8_t *p, size_t n)
 {
-	if (n > SP_STR_MAX)
-		n = SP_STR_MAX;
+	if (n > size - 1)
+		n = size - 1;
 	memcpy(dst, p, n);
 	dst[n] = 0;
 	dst[strcspn(dst, "\n")] = 0;
 }
 
-/* "key=value" out of a space-separated description. */
-static void desc_field(const char *desc, const char *key, char *dst)
+/* "key=value" out of a space-separated description, cut to fit @dst. */
+#define desc_field(desc, key, dst) desc_field_n(desc, key, dst, ARRAY_SIZE_OF(dst))
+static void desc_field_n(const char *desc, const char *key, char *dst, size_t size)
 {
 	size_t k = strlen(key);
 
@@ -293,8 +300,8 @@ static void desc_field(const char *desc, const char *key, char *dst)
 		if ((s == desc || s[-1] == ' ') && s[k] == '=') {
 			size_t n = strcspn(s + k + 1, " ");
 
-			if (n > SP_STR_MAX)
-				n = SP_STR_MAX;
+			if (n > size - 1)
+				n = size - 1;
 			memcpy(dst, s + k + 1, n);
 			dst[n] = 0;
 			return;
@@ -304,7 +311,7 @@ static void desc_field(const char *desc, const char *key, char *dst)
 
 static int shb_opt(struct in *in, uint16_t code, const uint8_t *p, uint16_t n, void *ctx)
 {
-	char text[SP_STR_MAX + 1], epoch[32] = "";
+	char text[1024], epoch[32] = "", created[32] = "";
 
 	(void)ctx;
 	if (code != 1)
@@ -318,13 +325,18 @@ static int shb_opt(struct in *in, uint16_t code, const uint8_t *p, uint16_t n, v
 		in->shb_epoch = strtoull(epoch, NULL, 10);
 		in->have_epoch = true;
 	}
+	desc_field(text, "created_ns", created);
+	if (created[0]) {
+		in->shb_created = strtoull(created, NULL, 10);
+		in->have_created = true;
+	}
 	return 0;
 }
 
 static int idb_opt(struct in *in, uint16_t code, const uint8_t *p, uint16_t n, void *ctx)
 {
 	struct in_iface *f = ctx;
-	char text[SP_STR_MAX + 1], role[16] = "";
+	char text[1024], role[16] = "", ifindex[16] = "";
 
 	switch (code) {
 	case 2:
@@ -338,6 +350,9 @@ static int idb_opt(struct in *in, uint16_t code, const uint8_t *p, uint16_t n, v
 				f->sp.role = i;
 		desc_field(text, "vm", f->sp.vm);
 		desc_field(text, "host", f->sp.host);
+		desc_field(text, "ifindex", ifindex);
+		if (ifindex[0])
+			f->sp.ifindex = (uint32_t)strtoul(ifindex, NULL, 10);
 		break;
 	case 6:
 		if (n == 6)
@@ -588,15 +603,22 @@ int sp_from_pcapng(const char *in_path, const char *sp_path, const char *host, c
 		ret = -ENOMEM;
 		goto out;
 	}
-	if (fread(magic, 1, 24, in.f) < 12) {
-		ret = in_err(&in, "too short for pcap or pcapng");
-		goto out;
-	}
+	size_t got = fread(magic, 1, 24, in.f);
 	uint32_t m;
 
+	if (got < 12) {
+		ret = in_err(&in, "too short for pcap or pcapng (%zu bytes)", got);
+		goto out;
+	}
 	memcpy(&m, magic, 4);
 	pcapng = m == PCAPNG_SHB;
 	if (!pcapng) {
+		/* The link type is at byte 20: a header cut short leaves it unread. */
+		if (got < 24 && (m == 0xa1b2c3d4u || m == 0xa1b23c4du ||
+				 m == 0xd4c3b2a1u || m == 0x4d3cb2a1u)) {
+			ret = in_err(&in, "truncated pcap file header (%zu of 24 bytes)", got);
+			goto out;
+		}
 		if (m == 0xa1b2c3d4u || m == 0xa1b23c4du) {
 			in.swap = false;
 		} else if (m == 0xd4c3b2a1u || m == 0x4d3cb2a1u) {
@@ -639,9 +661,10 @@ int sp_from_pcapng(const char *in_path, const char *sp_path, const char *host, c
 	for (uint32_t i = 0; i < in.n_ifs; i++)
 		ifs[i] = in.ifs[i].sp;
 	h.epoch = in.have_epoch ? in.shb_epoch : 0;
+	h.created_ns = in.have_created ? in.shb_created : 0;
 	snprintf(h.host, sizeof(h.host), "%s", in.shb_host[0] ? in.shb_host : host ? host : "");
 	snprintf(h.tool, sizeof(h.tool), "stasis %s", STASIS_VERSION);
-	{
+	if (!in.have_created) {	/* a foreign capture: this file is made now */
 		struct timespec ts;
 
 		clock_gettime(CLOCK_REALTIME, &ts);

@@ -118,7 +118,9 @@ int sp_segment_tcp(const uint8_t *frame, uint32_t len, uint32_t mtu,
  * frame count appends), with the interface, direction, time and seq of the
  * frame it precedes and the injected flag. Changed frames get the edited
  * flag; with @fix_checksums their IPv4/TCP/UDP checksums are recomputed.
- * Each edit is recorded in a NOTE. */
+ * With no edits (@n == 0) and @fix_checksums, every frame's checksums are
+ * recomputed (frames whose headers do not fit are copied as they are; those
+ * whose bytes changed get the edited flag). Each edit is recorded in a NOTE. */
 enum sp_edit_op { SP_EDIT_SET, SP_EDIT_DELETE, SP_EDIT_INSERT };
 struct sp_edit {
 	enum sp_edit_op op;

@@ -9,6 +9,18 @@ tcpdump_hex() {
 		END { if (started) print hex }'
 }
 
+# tshark_hex FILE: every frame of a pcap or pcapng file as tshark reads it
+# (the raw bytes of its frame layer, from -T json -x).
+tshark_hex() { tshark -r "$1" -T json -x 2>/dev/null | jq -r '.[]._source.layers.frame_raw[0]'; }
+
+# tshark_checksums FILE: "IP UDP TCP" checksum status of every frame as
+# tshark verifies them (1 good, 0 bad, empty: not that protocol).
+tshark_checksums() {
+	tshark -r "$1" -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE -o tcp.check_checksum:TRUE \
+		-T fields -E separator=' ' -e ip.checksum.status -e udp.checksum.status \
+		-e tcp.checksum.status 2>/dev/null
+}
+
 # stasis_hex FILE.sp: every frame of a .sp file, via stasis sp cat --hex.
 stasis_hex() { "$STASIS" sp cat --hex "$1" | awk '{ print $NF }'; }
 

@@ -5,6 +5,10 @@
  * frames with valid checksums carrying the sg datagram (magic, sender, seq),
  * alternating directions, optionally one GSO-sized frame.
  *   spgen OUT FRAMES [--size BYTES] [--gso] [--epoch E] [--host NAME]
+ *         [--time NS] [--orig-extra N]
+ * --time: the creation time and first frame's time (frames 1 µs apart);
+ * --orig-extra: each frame was N bytes longer on the wire than stored (as
+ * from a capture with a snap length).
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -55,14 +59,15 @@ int main(int argc, char **argv)
 		{ .ifindex = 5, .mac = { 0xfe, 0, 0, 0, 0, 0xa }, .role = SP_ROLE_TAP },
 		{ .ifindex = 9, .mac = { 0xfe, 0, 0, 0, 0, 0xb }, .role = SP_ROLE_UPLINK },
 	};
-	uint32_t size = 100;
+	uint32_t size = 100, orig_extra = 0;
 	uint64_t n;
 	int gso = 0;
 	struct sp_writer *w;
 	uint8_t *buf;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: spgen OUT FRAMES [--size BYTES] [--gso] [--epoch E] [--host NAME]\n");
+		fprintf(stderr, "usage: spgen OUT FRAMES [--size BYTES] [--gso] [--epoch E] [--host NAME] "
+			"[--time NS] [--orig-extra N]\n");
 		return 2;
 	}
 	n = strtoull(argv[2], NULL, 10);
@@ -76,6 +81,10 @@ int main(int argc, char **argv)
 			h.epoch = strtoull(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--host") && i + 1 < argc)
 			snprintf(h.host, sizeof(h.host), "%s", argv[++i]);
+		else if (!strcmp(argv[i], "--time") && i + 1 < argc)
+			h.created_ns = strtoull(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--orig-extra") && i + 1 < argc)
+			orig_extra = (uint32_t)strtoul(argv[++i], NULL, 10);
 		else
 			return fprintf(stderr, "spgen: bad argument '%s'\n", argv[i]), 2;
 	}
@@ -93,7 +102,7 @@ int main(int argc, char **argv)
 		struct sp_frame f = {
 			.seq = 1000 + i, .ts_ns = h.created_ns + i * 1000, .iface = (uint32_t)(i % 2),
 			.dir = (uint8_t)((i / 2) % 2), .flags = len > 9000 ? SP_F_GSO : 0,
-			.orig_len = len, .cap_len = len, .data = buf,
+			.orig_len = len + orig_extra, .cap_len = len, .data = buf,
 		};
 
 		frame(buf, len, f.seq);

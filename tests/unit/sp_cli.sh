@@ -67,6 +67,49 @@ t_eq "edit --set (and the UDP checksum) shows in diff" "seq 1002: 6 bytes differ
 	"$("$STASIS" sp diff "$W/g.sp" "$W/e.sp" | head -1 | cut -c1-46)"
 t_eq "edited frame bytes" deadbeef "$("$STASIS" sp cat --hex --seq 1002 "$W/e.sp" | awk '{print substr($NF, 85, 8)}')"
 
+# --fix-checksums alone fixes every frame: break the UDP checksum of frame 2
+# and the IPv4 header checksum of frame 3 (spgen writes them right, which
+# tshark confirms in tests/integration/sp_pcap.sh), and it puts back exactly
+# the bytes they had; nothing else changes but the edited flag.
+quiet "$STASIS" sp edit "$W/g.sp" -o "$W/broken.sp" --set 2:40:1234 --set 3:24:0000
+t_eq "the checksums are broken" 2 "$("$STASIS" sp diff "$W/g.sp" "$W/broken.sp" | grep -c 'bytes differ')"
+t_run "$O" "$E" "$STASIS" sp edit "$W/broken.sp" -o "$W/fixed.sp" --fix-checksums
+t_eq "edit --fix-checksums alone: exit 0" 0 "$T_RC"
+t_eq "and the bytes are back, frames 2 and 3 marked edited" \
+	"seq 1002: flags 0x0 vs 0x2|seq 1003: flags 0x0 vs 0x2|different: 2 differences" \
+	"$("$STASIS" sp diff "$W/g.sp" "$W/fixed.sp" | paste -sd '|')"
+t_check "the fix is recorded in a note" grep -q '"edit":"fix-checksums"' <("$STASIS" sp info "$W/fixed.sp")
+
+# diff sees every field of a frame: time, original length, interface table.
+"$BUILD/tools/spgen" "$W/t.sp" 10 --size 120 --time 1700000000000000007
+"$BUILD/tools/spgen" "$W/ol.sp" 10 --size 120 --orig-extra 3
+t_eq "diff: capture times" "seq 1000: time 1700000000000000000 vs 1700000000000000007 ns|10" \
+	"$("$STASIS" sp diff "$W/g.sp" "$W/t.sp" | head -1)|$("$STASIS" sp diff "$W/g.sp" "$W/t.sp" | grep -c ' ns$')"
+t_eq "diff: original lengths" "seq 1009: original length 120 vs 123|different: 10 differences" \
+	"$("$STASIS" sp diff "$W/g.sp" "$W/ol.sp" | tail -2 | paste -sd '|')"
+t_eq "diff -j: not identical" "false 10" "$("$STASIS" -j sp diff "$W/g.sp" "$W/ol.sp" | jq -r '"\(.identical) \(.differences)"')"
+t_eq "diff of a file with itself: identical" true "$("$STASIS" -j sp diff "$W/g.sp" "$W/g.sp" | jq .identical)"
+
+# merge: several hosts' files into one, in capture-time order (ties: the
+# order of the inputs), every interface with its host. The sizes tell
+# which input a frame came from.
+"$BUILD/tools/spgen" "$W/h1.sp" 4 --size 100 --host h1 --time 1000000000
+"$BUILD/tools/spgen" "$W/h2.sp" 4 --size 200 --host h2 --time 1000000500
+"$BUILD/tools/spgen" "$W/h3.sp" 2 --size 300 --host h3 --time 1000000000
+t_run "$O" "$E" "$STASIS" sp merge "$W/h1.sp" "$W/h2.sp" "$W/h3.sp" -o "$W/merged.sp"
+t_eq "merge: exit 0" 0 "$T_RC"
+t_check "merge reports what it wrote" grep -q "merged.sp: 10 frames, 6 interfaces" "$O"
+t_eq "merge: frames by time, ties in input order" "100 300 200 100 300 200 100 200 100 200" \
+	"$("$STASIS" -j sp cat "$W/merged.sp" | jq -r '[.[].orig_len] | join(" ")')"
+t_eq "merge: each interface with its host" "tap-a@h1 up0@h1 tap-a@h2 up0@h2 tap-a@h3 up0@h3" \
+	"$("$STASIS" -j sp info "$W/merged.sp" | jq -r '[.interfaces[] | "\(.name)@\(.host)"] | join(" ")')"
+t_eq "merge: the header names all hosts" "h1,h2,h3" "$("$STASIS" -j sp info "$W/merged.sp" | jq -r .host)"
+t_check "merge: frames keep their bytes" cmp -s <("$STASIS" sp cat --hex "$W/h2.sp" | awk '{print $NF}') \
+	<("$STASIS" sp cat --hex "$W/merged.sp" | awk 'length($NF) == 400 {print $NF}')
+t_run "$O" "$E" "$STASIS" sp merge "$W/h1.sp" "$W/crc.sp" -o "$W/merged2.sp"
+t_eq "merge with a corrupt input: exit 1, no output" "1 no" "$T_RC $([ -e "$W/merged2.sp" ] && echo yes || echo no)"
+t_check "and the error names it ($(cat "$E"))" grep -qE "crc.sp: frame [0-9]+, byte [0-9]+: " "$E"
+
 # Mutate: deterministic for a seed, different for another.
 "$STASIS" sp mutate "$W/g.sp" --frame 3 --range 42:57 --cases 20 --seed 5 -o "$W/m1" > /dev/null 2>&1
 "$STASIS" sp mutate "$W/g.sp" --frame 3 --range 42:57 --cases 20 --seed 5 -o "$W/m2" > /dev/null 2>&1
@@ -75,4 +118,15 @@ t_eq "mutate wrote 20 cases" 20 "$(ls "$W/m1"/case-*.sp | wc -l)"
 t_check "same seed, same case files" diff -r "$W/m1" "$W/m2"
 t_check "another seed, other cases" sh -c "! cmp -s '$W/m1/cases.jsonl' '$W/m3/cases.jsonl'"
 t_eq "every case names its strategy" 20 "$(jq -r .strategy "$W/m1/cases.jsonl" | grep -cE '^(random-bytes|bit-flips|boundary-values|length)$')"
+# Over enough cases every strategy occurs, and each describes what it did:
+# length cases change the length, the others change bytes in the range.
+"$STASIS" sp mutate "$W/g.sp" --frame 3 --range 42:57 --cases 200 --seed 11 -o "$W/m4" > /dev/null 2>&1
+t_eq "all four strategies occur in 200 cases" "bit-flips boundary-values length random-bytes" \
+	"$(jq -r .strategy "$W/m4/cases.jsonl" | sort -u | paste -sd ' ')"
+t_eq "length cases change the length, others bytes within 42..57" 200 \
+	"$(jq -c 'select((.strategy == "length" and .length.new != .length.old) or
+		  (.strategy != "length" and .length.new == .length.old and (.changes | length) > 0 and
+		   all(.changes[]; .offset >= 42 and .offset <= 57)))' "$W/m4/cases.jsonl" | wc -l)"
+t_eq "boundary values are 00, 7f, 80 or ff" "" \
+	"$(jq -r 'select(.strategy == "boundary-values") | .changes[].new' "$W/m4/cases.jsonl" | grep -vE '^(00|7f|80|ff)$' | sort -u)"
 t_done
