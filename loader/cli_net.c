@@ -414,14 +414,14 @@ static const char *dir_str(uint32_t d)
 
 static json_t *trigger_json(uint32_t id, const struct stasis_trigger *t, char *hex, char *mask)
 {
-	char name[IF_NAMESIZE] = "";
+	char name[32] = "";
 
 	for (uint32_t i = 0; i < t->len; i++) {
 		sprintf(hex + 2 * i, "%02x", t->bytes[i]);
 		sprintf(mask + 2 * i, "%02x", t->mask[i]);
 	}
 	if (t->ifindex)
-		if_indextoname(t->ifindex, name);
+		loader__dev_name(t->ifindex, name, sizeof(name));
 	return json_pack("{s:i,s:i,s:s,s:s,s:s,s:s,s:b,s:b,s:I}", "id", id, "offset", t->offset,
 			 "hex", hex, "mask", mask, "dir", dir_str(t->dirs), "dev", name,
 			 "once", (t->flags & STASIS_TRIG_ONCE) != 0, "active", t->active != 0,
@@ -439,7 +439,7 @@ static int do_trigger_add(int argc, char **argv)
 	const char *hex = NULL, *mask = NULL, *dev = NULL;
 	uint64_t off = UINT64_MAX;
 	struct loader *l;
-	int c, n, id;
+	int c, n, id, ret;
 
 	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
 		switch (c) {
@@ -480,10 +480,14 @@ static int do_trigger_add(int argc, char **argv)
 		if (m != n)
 			return p_usage("--mask '%s' must be hex of the same length as --hex (%d bytes)", mask, n);
 	}
-	if (dev && !(t.ifindex = if_nametoindex(dev)))
-		return p_err("no device '%s' in this network namespace", dev);
 	if (open_loader(&l))
 		return EXIT_FAIL;
+	/* A trigger on a device without stasis's hooks could never fire. */
+	if (dev && (ret = loader__dev_index(l, dev, &t.ifindex))) {
+		loader__close(l);
+		return p_err(ret == -ENODEV ? "no device '%s' in this network namespace" :
+			     "'%s' is not attached (stasis net attach %s)", dev, dev);
+	}
 	id = loader__trigger_add(l, &t);
 	loader__close(l);
 	if (id == -ENOSPC)
@@ -574,7 +578,7 @@ static int do_net_wait_trigger(int argc, char **argv)
 	struct loader *l;
 	uint64_t secs = 0;
 	bool have = false;
-	char name[IF_NAMESIZE] = "?";
+	char name[32] = "?";
 	int c, ret;
 
 	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
@@ -594,7 +598,7 @@ static int do_net_wait_trigger(int argc, char **argv)
 		return p_err("no trigger fired within %llu s", (unsigned long long)secs);
 	if (ret < 0)
 		return p_err("waiting for a trigger: %s", strerror(-ret));
-	if_indextoname(ev.ifindex, name);
+	loader__dev_name(ev.ifindex, name, sizeof(name));
 	uint64_t real = loader__ktime_to_real(ev.ts_ns);
 
 	if (json_output)

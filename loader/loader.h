@@ -70,6 +70,11 @@ const char *loader__state_name(uint32_t state);
 int loader__counters(struct loader *l, uint64_t out[STASIS_CNT_MAX]);
 /* Attached devices; *n in: room, out: count. */
 int loader__devs(struct loader *l, struct loader_dev *devs, size_t *n);
+/* An attached device by name: -ENODEV when there is no such device in this
+ * namespace, -ENOENT when it is not attached. */
+int loader__dev_index(struct loader *l, const char *name, uint32_t *ifindex);
+/* A device's name ("ifindex N" when it is gone). */
+void loader__dev_name(uint32_t ifindex, char *name, size_t len);
 /* Bytes waiting in the frame ring, and its size. */
 int loader__ring_use(struct loader *l, uint64_t *used, uint64_t *size);
 

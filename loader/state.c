@@ -202,6 +202,25 @@ int loader__devs(struct loader *l, struct loader_dev *devs, size_t *n)
 	return 0;
 }
 
+int loader__dev_index(struct loader *l, const char *name, uint32_t *ifindex)
+{
+	struct stasis_dev sd;
+	uint32_t i;
+
+	if (link_by_name(name, &i, NULL))
+		return -ENODEV;
+	if (bpf_map_lookup_elem(l->devs, &i, &sd))
+		return -ENOENT;
+	*ifindex = i;
+	return 0;
+}
+
+void loader__dev_name(uint32_t ifindex, char *name, size_t len)
+{
+	if (link_by_index(ifindex, name, len, NULL, NULL))
+		snprintf(name, len, "ifindex %u", ifindex);
+}
+
 int loader__ring_use(struct loader *l, uint64_t *used, uint64_t *size)
 {
 	struct bpf_map_info info = { 0 };

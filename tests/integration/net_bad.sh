@@ -61,6 +61,9 @@ t_run "$O" "$E" net "$M" trigger add --offset 70000 --hex 0a
 t_eq "offset past 65535: usage error" 2 "$T_RC"
 t_run "$O" "$E" net "$M" trigger add --offset 1 --hex 0a --dev nosuchdev
 t_eq "trigger on an unknown device: exit 1" 1 "$T_RC"
+t_run "$O" "$E" net "$M" trigger add --offset 1 --hex 0a --dev br0
+t_eq "trigger on a device that is not attached: exit 1" 1 "$T_RC"
+t_check "  says so" grep -q "'br0' is not attached" "$E"
 t_run "$O" "$E" net "$M" trigger del 9
 t_eq "delete a trigger that is not there: exit 1" 1 "$T_RC"
 t_run "$O" "$E" net "$M" wait-trigger --timeout 1

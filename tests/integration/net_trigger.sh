@@ -48,4 +48,27 @@ t_eq "after replay R has the rest, in order" "$((COUNT - MARK)) $MARK 0 0" \
 	"$(echo "$(kv unique "$r") $(kv first "$r") $(kv reordered "$r") $(kv dup "$r")")"
 t_eq "trigger del" 0 "$(net "$M" trigger del 0 > /dev/null; echo $?)"
 t_eq "no trigger left" 0 "$(net "$M" -j trigger list | jq length)"
+
+# Toward the receiver (TC egress on m2), with a mask, repeating: the low
+# byte of the datagram number is 5 (5, 261, ...). Each match holds the
+# host before that frame leaves, once per round.
+t_require "a masked to-guest trigger on m2" quiet net "$M" trigger add --offset 50 \
+	--hex 0000000000000005 --mask 00000000000000ff --dir to-guest --dev m2
+for start in 0 256; do
+	in_ns "$R" "$SG" udp-recv 5000 --count 10 --idle-ms 2000 > "$W/recv-$start" &
+	rp=$!
+	wait_line "$W/recv-$start" ready 5
+	in_ns "$S" "$SG" udp-send 10.7.0.2 5000 10 --start $start --rate 100 > /dev/null
+	t_eq "round $start: the host holds" hold "$(net "$M" -j status | jq -r .state)"
+	wait $rp
+	r=$(grep done "$W/recv-$start")
+	t_eq "round $start: R got the 5 datagrams before the match" "5 $start $((start + 4))" \
+		"$(echo "$(kv unique "$r") $(kv first "$r") $(kv max "$r")")"
+	t_require "round $start: drain" quiet net "$M" drain -o "$W/to-$start.sp"
+	t_eq "round $start: the matching frame is the first one held" $((start + 5)) \
+		"$(sg_numbers "$W/to-$start.sp" '> 10.7.0.2:5000 ' | head -1)"
+	t_require "round $start: replay" quiet net "$M" replay "$W/to-$start.sp"
+done
+t_eq "the trigger fired twice and stays armed" "to-guest m2 2 true" \
+	"$(net "$M" -j trigger list | jq -r '.[0] | "\(.dir) \(.dev) \(.hits) \(.active)"')"
 t_done
