@@ -12,6 +12,20 @@
 #include "loader/loader.h"
 #include "sp-format/sp.h"
 
+/* The running kernel (its release into @rel) is new enough: 0, or the
+ * error reported. */
+static int kernel_ok(char *rel, size_t len)
+{
+	int err = loader__kernel_check(rel, len);
+
+	if (err == -ENOTSUP)
+		return p_err("kernel %s is too old: stasis needs Linux %d.%d or newer",
+			     rel, LOADER_MIN_KERNEL_MAJOR, LOADER_MIN_KERNEL_MINOR);
+	if (err)
+		return p_err("cannot read the kernel version: %s", strerror(-err));
+	return 0;
+}
+
 /*
  * net probe: can this host run the hold? Checks the kernel version and loads
  * the embedded BPF object (nothing is attached or pinned), then unloads it.
@@ -24,12 +38,8 @@ static int do_net_probe(int argc, char **argv)
 
 	if (argc > 1)
 		return p_usage("net probe takes no arguments, not '%s'", argv[1]);
-	err = loader__kernel_check(rel, sizeof(rel));
-	if (err == -ENOTSUP)
-		return p_err("kernel %s is too old: stasis needs Linux %d.%d or newer",
-			     rel, LOADER_MIN_KERNEL_MAJOR, LOADER_MIN_KERNEL_MINOR);
-	if (err)
-		return p_err("cannot read the kernel version: %s", strerror(-err));
+	if (kernel_ok(rel, sizeof(rel)))
+		return EXIT_FAIL;
 	err = stasis_prog__load(&p);
 	if (err)
 		return p_err("loading the BPF object failed: %s%s", strerror(-err),
@@ -74,7 +84,7 @@ static int do_net_attach(int argc, char **argv)
 	};
 	const char **ups = calloc(argc, sizeof(*ups));
 	struct loader_attach_opts o = { 0 };
-	char err[LOADER_ERR_MAX], rel[128];
+	char err[LOADER_ERR_MAX];
 	uint64_t mb;
 	int c, ret;
 
@@ -101,11 +111,9 @@ static int do_net_attach(int argc, char **argv)
 		free(ups);
 		return p_usage("usage: stasis net attach DEV... [--uplink DEV...] [--ring-mb N]");
 	}
-	ret = loader__kernel_check(rel, sizeof(rel));
-	if (ret == -ENOTSUP) {
+	if (kernel_ok(err, sizeof(err))) {
 		free(ups);
-		return p_err("kernel %s is too old: stasis needs Linux %d.%d or newer", rel,
-			     LOADER_MIN_KERNEL_MAJOR, LOADER_MIN_KERNEL_MINOR);
+		return EXIT_FAIL;
 	}
 	ret = loader__attach(&o, err);
 	if (ret) {
