@@ -103,6 +103,23 @@ net "$M" -j status > "$W/st.json"
 t_eq "  the ring is empty after it" 0 "$(jq .ring.used "$W/st.json")"
 t_eq "  and what it let go is counted" "$n" "$(jq .counters.discarded "$W/st.json")"
 
+# A drain onto a full disk: a clear error, nothing under the file's name,
+# and every frame it took from the ring counted.
+mkdir "$W/small"
+mount -t tmpfs -o size=256k tmpfs "$W/small" && t_defer "umount $W/small"
+t_require "hold again" quiet net "$M" hold
+in_ns "$S" "$SG" udp-send 10.7.0.2 5000 1000 --size 1400 --rate 20000 > /dev/null
+t_run "$O" "$E" net "$M" drain -o "$W/small/held.sp"
+t_eq "drain onto a full disk: exit 1" 1 "$T_RC"
+t_check "  says the disk is full and how many frames are lost ($(cat "$E"))" \
+	grep -qE "No space left on device \([1-9][0-9]* frames taken from the ring are lost: counted as drop_drain\)" "$E"
+t_check "  one line" one_line
+t_eq "  no file, not even a temporary" "" "$(ls -A "$W/small")"
+t_require "  release --force lets the rest go" quiet net "$M" release --force
+net "$M" -j status > "$W/st.json"
+t_eq "  every frame held is stored or counted" "$(jq .counters.held "$W/st.json")" \
+	"$(jq '.counters | .drop_drain + .discarded' "$W/st.json")"
+
 t_eq "detach m1 only" 0 "$(net "$M" detach m1 > /dev/null; echo $?)"
 t_eq "  m2 is still attached" m2 "$(net "$M" -j status | jq -r '[.devices[].name] | join(" ")')"
 t_run "$O" "$E" net "$M" detach m1
