@@ -63,6 +63,24 @@ void last_line(const char *path, char *buf, size_t len);
 json_t *argv_to_json(char **argv);
 char **argv_from_json(const json_t *a);
 void argv_free(char **argv);
+/* QEMU option lists ("tap,id=n0,ifname=t0,script=no"). The value of @key:
+ * a pointer into @s and its length (*len), or NULL. */
+const char *opt_get(const char *s, const char *key, size_t *len);
+/* @s with the value of @key replaced by @val (a new string; NULL when @key
+ * is not there). */
+char *opt_set(const char *s, const char *key, const char *val);
+/* The leading word of an option list ("tap" of "tap,id=n0"), "" if the list
+ * starts with a key=value. */
+void opt_driver(const char *s, char *buf, size_t len);
+/* Whether a boolean option is on ("server", "server=on|yes|true"). */
+bool opt_on(const char *s, const char *key);
+/* @s with each use of the file @from as a value ("x=FROM" followed by ',' or
+ * the end) or as the whole argument replaced by @to; NULL when @from is not
+ * used. The same rule as the save uses to find a disk in a command line. */
+char *replace_path(const char *s, const char *from, const char *to);
+/* MAC @mac with @n added to its last three bytes (the NIC part; the OUI is
+ * kept), into @out (18 bytes). 0, or -EINVAL for something not a MAC. */
+int mac_add(const char *mac, unsigned n, char *out, size_t len);
 /* Run qemu-img create -f qcow2 [-b BACKING -F qcow2] FILE [SIZE]. */
 int qcow2_create(const char *file, const char *backing, long size_mib);
 

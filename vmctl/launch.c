@@ -213,7 +213,7 @@ int vm__start(const char *name, const struct vm_start_opts *opts)
 {
 	struct vm_start_opts o = { 0 };
 	const char *root = vmctl__root();
-	char dir[4096], path[4300], qmp[4300], disk[4300] = "";
+	char dir[4096], path[4300], qmp[4300], disk[4300] = "", genmac[20];
 	struct args a = { 0 };
 	struct qmp *q = NULL;
 	struct vm *vm = NULL;
@@ -292,13 +292,22 @@ int vm__start(const char *name, const struct vm_start_opts *opts)
 		add(&a, "name=opt/stasis/run,file=%s", path);
 	}
 	if (o.tap) {
+		/* Always a MAC of the VM's own: QEMU's default is the same for
+		 * every VM (two on one bridge would clash), and a fork derives
+		 * its copies' MACs from it. */
+		if (!o.mac) {
+			uint32_t h = 2166136261u;	/* FNV-1a of the name */
+
+			for (const char *c = name; *c; c++)
+				h = (h ^ (unsigned char)*c) * 16777619u;
+			snprintf(genmac, sizeof(genmac), "52:54:00:%02x:%02x:%02x",
+				 (h >> 16) & 0xff, (h >> 8) & 0xff, h & 0xff);
+			o.mac = genmac;
+		}
 		add(&a, "-netdev");
 		add(&a, "tap,id=net0,ifname=%s,script=no,downscript=no", o.tap);
 		add(&a, "-device");
-		if (o.mac)
-			add(&a, "virtio-net-pci,netdev=net0,id=nic0,mac=%s", o.mac);
-		else
-			add(&a, "virtio-net-pci,netdev=net0,id=nic0");
+		add(&a, "virtio-net-pci,netdev=net0,id=nic0,mac=%s", o.mac);
 	}
 	if (o.disk || o.disk_mib > 0) {
 		char *base = o.disk ? abspath(o.disk) : NULL;
@@ -434,6 +443,95 @@ static char *netns_of(pid_t pid)
 	return name;
 }
 
+/* The value of @key in the argument after the first option @opt whose value
+ * has @match=@mval (any when @match is NULL) and whose driver is @drv (any
+ * when NULL), as a new string, or NULL. */
+static char *find_opt(char **argv, const char *opt, const char *drv, const char *match,
+		      const char *mval, const char *key)
+{
+	for (int i = 1; argv[i] && argv[i + 1]; i++) {
+		const char *v;
+		char d[32];
+		size_t l;
+
+		if (strcmp(argv[i], opt))
+			continue;
+		opt_driver(argv[i + 1], d, sizeof(d));
+		if (drv && strcmp(d, drv))
+			continue;
+		if (match) {
+			v = opt_get(argv[i + 1], match, &l);
+			if (!v || !mval || strlen(mval) != l || strncmp(v, mval, l))
+				continue;
+		}
+		v = opt_get(argv[i + 1], key, &l);
+		if (v)
+			return strndup(v, l);
+	}
+	return NULL;
+}
+
+/*
+ * What vm.json says of a started VM, read from an adopted one's command line
+ * and QEMU: the (first) tap and the MAC of the NIC on it, the serial
+ * console's socket and log, the disks it writes to now. A fork needs them to
+ * give each copy its own. Anything not there stays null.
+ */
+static void describe_adopted(json_t *j, char **argv, json_t *blk)
+{
+	char *tap = NULL, *mac = NULL, *id, *con = NULL, *log = NULL;
+	json_t *disks = json_array(), *dev;
+	size_t i;
+
+	tap = find_opt(argv, "-netdev", "tap", NULL, NULL, "ifname");
+	if (tap) {
+		id = find_opt(argv, "-netdev", "tap", "ifname", tap, "id");
+		if (id)
+			mac = find_opt(argv, "-device", NULL, "netdev", id, "mac");
+		free(id);
+	} else {
+		tap = find_opt(argv, "-nic", "tap", NULL, NULL, "ifname");
+		if (!tap)
+			tap = find_opt(argv, "-net", "tap", NULL, NULL, "ifname");
+		if (tap)
+			mac = find_opt(argv, "-nic", "tap", "ifname", tap, "mac");
+		if (tap && !mac)	/* -net tap + -net nic: one hub */
+			mac = find_opt(argv, "-net", "nic", NULL, NULL, "mac");
+	}
+	/* -serial chardev:ID of a -chardev socket,id=ID,path=P[,logfile=L] */
+	for (int k = 1; argv[k] && argv[k + 1] && !con; k++) {
+		if (strcmp(argv[k], "-serial") || strncmp(argv[k + 1], "chardev:", 8))
+			continue;
+		con = find_opt(argv, "-chardev", NULL, "id", argv[k + 1] + 8, "path");
+		log = find_opt(argv, "-chardev", NULL, "id", argv[k + 1] + 8, "logfile");
+	}
+	json_object_set_new(j, "tap", tap ? json_string(tap) : json_null());
+	json_object_set_new(j, "mac", mac ? json_string(mac) : json_null());
+	json_object_set_new(j, "console", con ? json_string(con) : json_null());
+	json_object_set_new(j, "console_log", log ? json_string(log) : json_null());
+	json_array_foreach(blk, i, dev) {
+		json_t *ins = json_object_get(dev, "inserted");
+		json_t *img = json_object_get(ins, "image");
+		const char *f = json_string_value(json_object_get(img, "filename"));
+		const char *node = json_string_value(json_object_get(ins, "node-name"));
+		const char *b = json_string_value(json_object_get(json_object_get(img,
+						  "backing-image"), "filename"));
+		json_t *d;
+
+		if (!ins || !f || json_is_true(json_object_get(ins, "ro")))
+			continue;
+		d = json_pack("{s:s?,s:s}", "node", node, "file", f);
+		if (b)
+			json_object_set_new(d, "backing", json_string(b));
+		json_array_append_new(disks, d);
+	}
+	json_object_set_new(j, "disks", disks);
+	free(tap);
+	free(mac);
+	free(con);
+	free(log);
+}
+
 int vm__adopt(const char *name, const char *qmp_path, const char *argv_file)
 {
 	struct qmp_opts o = { .sz = sizeof(o), .timeout_ms = 5000 };
@@ -442,7 +540,7 @@ int vm__adopt(const char *name, const char *qmp_path, const char *argv_file)
 	char *buf, *qabs, *ns = NULL;
 	struct qmp *q;
 	struct vm *vm;
-	json_t *mem = NULL;
+	json_t *mem = NULL, *blk;
 	char **argv;
 	size_t len;
 	pid_t pid;
@@ -494,6 +592,8 @@ int vm__adopt(const char *name, const char *qmp_path, const char *argv_file)
 		goto out;
 	}
 	qabs = abspath(qmp_path);
+	blk = NULL;
+	qmp__call(q, "query-block", NULL, &blk);
 	vm = calloc(1, sizeof(*vm));
 	snprintf(vm->name, sizeof(vm->name), "%s", name);
 	snprintf(vm->dir, sizeof(vm->dir), "%s", dir);
@@ -504,6 +604,8 @@ int vm__adopt(const char *name, const char *qmp_path, const char *argv_file)
 				json_object_get(mem, "base-memory")) >> 20),
 			  "argv_source", argv_file, "qmp", qabs, "pid", (int)pid,
 			  "adopted_at", (int)time(NULL));
+	describe_adopted(vm->j, argv, blk);
+	json_decref(blk);
 	r = vm_store(vm);
 	vm__free(vm);
 	free(qabs);

@@ -95,6 +95,244 @@ static void drop_top_layers(struct vm *old, const char *dir, const json_t *froze
 	}
 }
 
+/* ---- fork: what each copy must have of its own ------------------------ */
+
+struct moved {
+	char from[4096], to[4300];
+};
+
+/* A runtime file (socket, log) of the VM outside its instance folder: the
+ * copy gets one of the same name in its own folder. */
+static int move_file(const char *as, const char *olddir, const char *dir, const char *path,
+		     size_t len, struct moved *mv, int *nmv, int max, const char **to)
+{
+	static const char *const ours[] = { "vm.json", "qmp.sock", "qemu.log", "run.sh", NULL };
+	size_t ol = olddir ? strlen(olddir) : 0, dl = strlen(dir);
+	const char *base;
+	char from[4096];
+
+	*to = NULL;
+	if (len == 0 || len >= sizeof(from))
+		return 0;
+	snprintf(from, sizeof(from), "%.*s", (int)len, path);
+	/* files of the instance folder move with it, later */
+	if ((ol && !strncmp(from, olddir, ol) && from[ol] == '/') ||
+	    (!strncmp(from, dir, dl) && from[dl] == '/'))
+		return 0;
+	for (int i = 0; i < *nmv; i++)
+		if (!strcmp(mv[i].from, from)) {
+			*to = mv[i].to;
+			return 0;
+		}
+	base = strrchr(from, '/') ? strrchr(from, '/') + 1 : from;
+	for (int i = 0; ours[i]; i++)
+		if (!strcmp(base, ours[i]) || !strncmp(base, "disk-", 5))
+			return vm_seterr(-EEXIST, "VM %s: its file %s would take the place of the "
+					 "copy's own %s/%s; fork refused", as, from, dir, base);
+	for (int i = 0; i < *nmv; i++)
+		if (!strcmp(strrchr(mv[i].to, '/') + 1, base))
+			return vm_seterr(-EEXIST, "VM %s: files %s and %s have one name; a copy "
+					 "keeps them in one folder; fork refused", as, mv[i].from, from);
+	if (*nmv == max)
+		return vm_seterr(-E2BIG, "VM %s: more than %d runtime files; fork refused", as, max);
+	snprintf(mv[*nmv].from, sizeof(mv[*nmv].from), "%s", from);
+	snprintf(mv[*nmv].to, sizeof(mv[*nmv].to), "%s/%s", dir, base);
+	*to = mv[(*nmv)++].to;
+	return 0;
+}
+
+/* @arg's value of @key, a file, moved (move_file). */
+static int move_opt(char **arg, const char *key, const char *as, const char *olddir,
+		    const char *dir, struct moved *mv, int *nmv, int max)
+{
+	size_t len;
+	const char *v = opt_get(*arg, key, &len), *to;
+	int r;
+
+	if (!v)
+		return 0;
+	r = move_file(as, olddir, dir, v, len, mv, nmv, max, &to);
+	if (!r && to)
+		swap(arg, opt_set(*arg, key, to));
+	return r;
+}
+
+/* -serial/-monitor/-parallel unix:PATH,... or file:PATH: PATH moved. */
+static int move_backend(char **arg, const char *as, const char *olddir, const char *dir,
+			struct moved *mv, int *nmv, int max)
+{
+	static const char *const kinds[] = { "unix:", "file:", "pipe:", NULL };
+	const char *to;
+	int r;
+
+	for (int i = 0; kinds[i]; i++) {
+		size_t kl = strlen(kinds[i]), len;
+		char *nw;
+
+		if (strncmp(*arg, kinds[i], kl))
+			continue;
+		len = strcspn(*arg + kl, ",");
+		r = move_file(as, olddir, dir, *arg + kl, len, mv, nmv, max, &to);
+		if (r || !to)
+			return r;
+		if (asprintf(&nw, "%s%s%s", kinds[i], to, *arg + kl + len) < 0)
+			return vm_seterr(-ENOMEM, "out of memory");
+		swap(arg, nw);
+		return 0;
+	}
+	return 0;
+}
+
+/* Whether the NIC @val of option @o is on user networking (slirp: private to
+ * each QEMU, so the default MAC meets no other copy). */
+static bool nic_on_user(char **out, const char *val, const char *o, const char *drv)
+{
+	const char *id;
+	size_t l, il;
+
+	if (strcmp(o, "-device"))
+		return !strcmp(o, "-nic") && !strcmp(drv, "user");
+	id = opt_get(val, "netdev", &l);
+	for (int a = 1; id && out[a] && out[a + 1]; a++) {
+		const char *nid = opt_get(out[a + 1], "id", &il);
+		char d[32];
+
+		if (strcmp(out[a], "-netdev") || !nid || il != l || strncmp(nid, id, l))
+			continue;
+		opt_driver(out[a + 1], d, sizeof(d));
+		return !strcmp(d, "user");
+	}
+	return false;
+}
+
+static int refuse(const char *as, const char *opt, const char *val, const char *why)
+{
+	return vm_seterr(-EINVAL, "VM %s: %s %s %s: copies cannot each have their own; fork "
+			 "refused", as, opt, val ? val : "", why);
+}
+
+/*
+ * A fork copy runs beside the VM and its other copies, so what QEMU makes
+ * from the command line must be the copy's own: each tap gets the suffix cN,
+ * each NIC a MAC of its own (N added to the NIC part), runtime files outside
+ * the instance folder (consoles, logs: an adopted VM's) go into the copy's
+ * folder. What cannot be made its own (a listening TCP port, a display, a NIC
+ * without a MAC in the command line, which would be QEMU's default for every
+ * copy) is refused, before anything is started. @j (the saved vm.json) gets
+ * the copy's tap, mac, console and console_log; @tap the copy's tap ("" if
+ * none).
+ */
+static int make_copy_private(char **out, int copy, const char *olddir, const char *dir,
+			     const char *as, json_t *j, char *tap, size_t taplen)
+{
+	const char *vtap = json_string_value(json_object_get(j, "tap"));
+	const char *vmac = json_string_value(json_object_get(j, "mac"));
+	struct moved *mv = calloc(32, sizeof(*mv));
+	int nmv = 0, r = 0;
+
+	tap[0] = 0;
+	if (!mv)
+		return vm_seterr(-ENOMEM, "out of memory");
+	for (int a = 1; out[a] && !r; a++) {
+		const char *o = out[a];
+		char drv[32], nv[64];
+		size_t l;
+		const char *v;
+
+		if (!strcmp(o, "-s"))
+			r = refuse(as, o, NULL, "(a gdb server on TCP port 1234)");
+		if (r || !out[a + 1] || o[0] != '-')
+			continue;
+		opt_driver(out[a + 1], drv, sizeof(drv));
+		if (!strcmp(o, "-vnc") || !strcmp(o, "-spice") || !strcmp(o, "-gdb")) {
+			if (strcmp(out[a + 1], "none"))
+				r = refuse(as, o, out[a + 1], "(a listening port)");
+		} else if (!strcmp(o, "-chardev")) {
+			if (opt_get(out[a + 1], "port", &l) && opt_on(out[a + 1], "server"))
+				r = refuse(as, o, out[a + 1], "(a listening TCP port)");
+			if (!r)
+				r = move_opt(&out[a + 1], "path", as, olddir, dir, mv, &nmv, 32);
+			if (!r)
+				r = move_opt(&out[a + 1], "logfile", as, olddir, dir, mv, &nmv, 32);
+		} else if (!strcmp(o, "-serial") || !strcmp(o, "-monitor") || !strcmp(o, "-parallel")) {
+			if ((!strncmp(out[a + 1], "tcp:", 4) || !strncmp(out[a + 1], "telnet:", 7)) &&
+			    opt_on(out[a + 1], "server"))
+				r = refuse(as, o, out[a + 1], "(a listening TCP port)");
+			else
+				r = move_backend(&out[a + 1], as, olddir, dir, mv, &nmv, 32);
+		} else if (!strcmp(o, "-D")) {
+			const char *to;
+
+			r = move_file(as, olddir, dir, out[a + 1], strlen(out[a + 1]), mv, &nmv, 32, &to);
+			if (!r && to)
+				swap(&out[a + 1], strdup(to));
+		}
+		if (r)
+			break;
+		/* Networks: taps, MACs, forwarded ports. */
+		if (!strcmp(o, "-netdev") || !strcmp(o, "-nic") || !strcmp(o, "-net")) {
+			if (opt_get(out[a + 1], "hostfwd", &l) || opt_get(out[a + 1], "guestfwd", &l) ||
+			    opt_get(out[a + 1], "listen", &l)) {
+				r = refuse(as, o, out[a + 1], "(a listening port)");
+				break;
+			}
+			if (opt_get(out[a + 1], "fd", &l) || opt_get(out[a + 1], "fds", &l)) {
+				r = refuse(as, o, out[a + 1], "(a tap passed as a file descriptor)");
+				break;
+			}
+			v = opt_get(out[a + 1], "ifname", &l);
+			if (v) {
+				if (l + snprintf(nv, sizeof(nv), "c%d", copy) > 15) {
+					r = vm_seterr(-EINVAL, "VM %s: tap %.*sc%d: a name of 15 "
+						      "characters at most", as, (int)l, v, copy);
+					break;
+				}
+				snprintf(nv, sizeof(nv), "%.*sc%d", (int)l, v, copy);
+				if (vtap && strlen(vtap) == l && !strncmp(vtap, v, l) && !tap[0])
+					snprintf(tap, taplen, "%s", nv);
+				swap(&out[a + 1], opt_set(out[a + 1], "ifname", nv));
+			}
+		}
+		if ((!strcmp(o, "-device") && opt_get(out[a + 1], "netdev", &l)) ||
+		    (!strcmp(o, "-nic") && strcmp(drv, "none")) ||
+		    (!strcmp(o, "-net") && !strcmp(drv, "nic"))) {
+			char mac[32], nm[32];
+
+			v = opt_get(out[a + 1], "mac", &l);
+			if (!v && !nic_on_user(out, out[a + 1], o, drv)) {
+				r = vm_seterr(-EINVAL, "VM %s: NIC %s has no mac=, so every copy would "
+					      "have QEMU's default MAC; fork refused (give it a mac=)",
+					      as, out[a + 1]);
+				break;
+			}
+			if (!v)
+				continue;
+			snprintf(mac, sizeof(mac), "%.*s", (int)(l < 31 ? l : 31), v);
+			if (mac_add(mac, (unsigned)copy, nm, sizeof(nm))) {
+				r = vm_seterr(-EINVAL, "VM %s: NIC %s: mac %s is not a MAC", as,
+					      out[a + 1], mac);
+				break;
+			}
+			if (vmac && !strcasecmp(vmac, mac))
+				json_object_set_new(j, "mac", json_string(nm));
+			swap(&out[a + 1], opt_set(out[a + 1], "mac", nm));
+		}
+	}
+	/* vm.json names the copy's console, not the VM's */
+	for (int i = 0; i < nmv && !r; i++) {
+		static const char *const keys[] = { "console", "console_log", NULL };
+
+		for (int k = 0; keys[k]; k++) {
+			const char *c = json_string_value(json_object_get(j, keys[k]));
+
+			if (c && !strcmp(c, mv[i].from))
+				json_object_set_new(j, keys[k], json_string(mv[i].to));
+		}
+	}
+	free(mv);
+	return r;
+}
+
 static int load_snap_vm(const char *snapdir, const char *name, json_t **j)
 {
 	char p[4300];
@@ -135,7 +373,7 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 	uint64_t t0;
 	size_t i;
 	pid_t pid = 0;
-	int r, n, k = 0, fd;
+	int r, n, k = 0, fd, used = 0;
 
 	if (opts)
 		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
@@ -157,10 +395,6 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 	snap = json_object_get(j, "snapshot");
 	olddir = json_string_value(json_object_get(snap, "dir"));
 	oldtap = json_string_value(json_object_get(j, "tap"));
-	if (o.copy > 0 && oldtap && !o.tap) {
-		snprintf(copytap, sizeof(copytap), "%sc%d", oldtap, o.copy);
-		o.tap = copytap;
-	}
 	if (o.tap && strlen(o.tap) > 15) {
 		r = vm_seterr(-EINVAL, "tap name %s is too long (15 characters at most)", o.tap);
 		goto out;
@@ -169,21 +403,6 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 	snprintf(qmp, sizeof(qmp), "%s/qmp.sock", dir);
 	if (strlen(qmp) >= 108) {
 		r = vm_seterr(-ENAMETOOLONG, "QMP socket path too long for a unix socket: %s", qmp);
-		goto out;
-	}
-	/* The instance it replaces goes first. */
-	if (vm_load_at(root, as, &old) == 0) {
-		r = vm__quit(old, 5000);
-		if (r && r != -ESRCH) {
-			vm__free(old);
-			goto out;
-		}
-		drop_top_layers(old, dir, json_object_get(snap, "disks"));
-		vm__free(old);
-	}
-	r = mkdir_p(dir, 0755);
-	if (r) {
-		vm_seterr(r, "cannot create %s: %s", dir, strerror(-r));
 		goto out;
 	}
 	argv = argv_from_json(json_object_get(j, "argv"));
@@ -199,6 +418,30 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 			continue;
 		}
 		out[w++] = strdup(argv[a]);
+	}
+	/* Before anything is touched: a copy that cannot be made its own is
+	 * refused here. */
+	if (o.copy > 0) {
+		r = make_copy_private(out, o.copy, olddir, dir, as, j, copytap, sizeof(copytap));
+		if (r)
+			goto out;
+		if (copytap[0])
+			o.tap = copytap;
+	}
+	/* The instance it replaces goes first. */
+	if (vm_load_at(root, as, &old) == 0) {
+		r = vm__quit(old, 5000);
+		if (r && r != -ESRCH) {
+			vm__free(old);
+			goto out;
+		}
+		drop_top_layers(old, dir, json_object_get(snap, "disks"));
+		vm__free(old);
+	}
+	r = mkdir_p(dir, 0755);
+	if (r) {
+		vm_seterr(r, "cannot create %s: %s", dir, strerror(-r));
+		goto out;
 	}
 	/* Disks: a fresh overlay of each frozen layer. */
 	layer_tag(tag, sizeof(tag));
@@ -224,18 +467,27 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 		if (r)
 			goto out;
 		json_array_append_new(newdisks, json_pack("{s:s,s:s}", "file", ovl, "backing", fz));
-		snprintf(key, sizeof(key), "=%s", ap);
-		snprintf(path, sizeof(path), "=%s", ovl);
-		for (int a = 0; out[a]; a++) {
-			if (!strstr(out[a], key))
+		/* Wherever the save found the disk ("file=PATH" or a lone
+		 * "-hda PATH"): a QEMU left on PATH would write to the frozen
+		 * layer. */
+		for (int a = 1; out[a]; a++) {
+			char *rw = replace_path(out[a], ap, ovl);
+
+			if (!rw)
 				continue;
-			swap(&out[a], replace_all(out[a], key, path));
+			swap(&out[a], rw);
+			used++;
 			if (fmt && strcmp(fmt, "qcow2")) {
 				snprintf(key, sizeof(key), "=%s", fmt);
 				swap(&out[a], replace_all(out[a], key, "=qcow2"));
-				snprintf(key, sizeof(key), "=%s", ap);
 			}
 		}
+		if (!used) {
+			r = vm_seterr(-EINVAL, "%s/%s/vm.json: disk %s is not in the saved command line",
+				      snapdir, name, ap);
+			goto out;
+		}
+		used = 0;
 	}
 	/* Runtime files: from the old instance folder to the new one. */
 	if (olddir && strcmp(olddir, dir)) {
@@ -246,15 +498,13 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 		for (int a = 0; out[a]; a++)
 			swap(&out[a], replace_all(out[a], from, to));
 	}
-	for (int a = 0; out[a]; a++) {
+	/* Another tap asked for (a copy's taps are its own already). */
+	for (int a = 1; out[a] && o.tap && oldtap && o.copy <= 0; a++) {
+		size_t l;
+		const char *v = opt_get(out[a], "ifname", &l);
 
-		if (o.tap && oldtap) {
-			char key[80], val[80];
-
-			snprintf(key, sizeof(key), "ifname=%s", oldtap);
-			snprintf(val, sizeof(val), "ifname=%s", o.tap);
-			swap(&out[a], replace_all(out[a], key, val));
-		}
+		if (v && l == strlen(oldtap) && !strncmp(v, oldtap, l))
+			swap(&out[a], opt_set(out[a], "ifname", o.tap));
 	}
 	/* The boot script QEMU reads at start. */
 	snprintf(path, sizeof(path), "%s/%s/run.sh", snapdir, name);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Small helpers: the error message, atomic files, folders, qemu-img. */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -255,4 +256,118 @@ void argv_free(char **argv)
 	for (int i = 0; argv && argv[i]; i++)
 		free(argv[i]);
 	free(argv);
+}
+
+/* ---- QEMU option lists ------------------------------------------------- */
+
+const char *opt_get(const char *s, const char *key, size_t *len)
+{
+	size_t kl = strlen(key);
+
+	for (const char *p = s; p;) {
+		if (!strncmp(p, key, kl) && p[kl] == '=') {
+			const char *v = p + kl + 1, *e = strchr(v, ',');
+
+			*len = e ? (size_t)(e - v) : strlen(v);
+			return v;
+		}
+		p = strchr(p, ',');
+		if (p)
+			p++;
+	}
+	return NULL;
+}
+
+char *opt_set(const char *s, const char *key, const char *val)
+{
+	size_t len, vl = strlen(val);
+	const char *v = opt_get(s, key, &len);
+	char *r;
+
+	if (!v)
+		return NULL;
+	r = malloc(strlen(s) - len + vl + 1);
+	if (!r)
+		return NULL;
+	memcpy(r, s, (size_t)(v - s));
+	memcpy(r + (v - s), val, vl);
+	strcpy(r + (v - s) + vl, v + len);
+	return r;
+}
+
+void opt_driver(const char *s, char *buf, size_t len)
+{
+	size_t n = strcspn(s, ",");
+
+	if (memchr(s, '=', n))
+		n = 0;
+	snprintf(buf, len, "%.*s", (int)n, s);
+}
+
+bool opt_on(const char *s, const char *key)
+{
+	size_t kl = strlen(key), len;
+	const char *v;
+
+	for (const char *p = s; p;) {
+		if (!strncmp(p, key, kl) && (p[kl] == ',' || p[kl] == 0))
+			return true;
+		p = strchr(p, ',');
+		if (p)
+			p++;
+	}
+	v = opt_get(s, key, &len);
+	return v && ((len == 2 && !strncmp(v, "on", 2)) || (len == 3 && !strncmp(v, "yes", 3)) ||
+		     (len == 4 && !strncmp(v, "true", 4)));
+}
+
+char *replace_path(const char *s, const char *from, const char *to)
+{
+	size_t fl = strlen(from), tl = strlen(to), n = 0, sl = strlen(s);
+	const char *p;
+	char *r, *w;
+
+	if (!fl)
+		return NULL;
+	if (!strcmp(s, from))
+		return strdup(to);
+	/* count, then copy: only whole values ("=FROM" then ',' or the end),
+	 * never FROM as the start of a longer name */
+	for (p = s; (p = strstr(p, from)); p++)	/* overlaps counted: more room, never less */
+		if (p > s && p[-1] == '=' && (p[fl] == 0 || p[fl] == ','))
+			n++;
+	if (!n)
+		return NULL;
+	r = malloc(sl + n * tl + 1);
+	if (!r)
+		return NULL;
+	for (w = r, p = s; *p;) {
+		if (p > s && p[-1] == '=' && !strncmp(p, from, fl) && (p[fl] == 0 || p[fl] == ',')) {
+			memcpy(w, to, tl);
+			w += tl;
+			p += fl;
+		} else {
+			*w++ = *p++;
+		}
+	}
+	*w = 0;
+	return r;
+}
+
+int mac_add(const char *mac, unsigned n, char *out, size_t len)
+{
+	unsigned b[6], low;
+	int used = 0;
+
+	if (!mac || strlen(mac) != 17 ||
+	    sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x%n", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		   &used) != 6 || used != 17)
+		return -EINVAL;
+	for (int i = 0; i < 17; i++)
+		if (i % 3 == 2 ? mac[i] != ':' : !isxdigit((unsigned char)mac[i]))
+			return -EINVAL;
+	low = (((b[3] << 16) | (b[4] << 8) | b[5]) + n) & 0xffffff;
+	snprintf(out, len, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], low >> 16,
+		 (low >> 8) & 0xff, low & 0xff);
+	return 0;
 }

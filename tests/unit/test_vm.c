@@ -156,3 +156,117 @@ UNIT_TEST(group_open_errors)
 	EXPECT(strstr(vmctl__errmsg(), "VM a: cannot connect"));
 	rm_rf(root);
 }
+
+UNIT_TEST(option_lists)
+{
+	size_t l;
+	const char *v;
+	char d[32], *s;
+
+	v = opt_get("tap,id=n0,ifname=tapx,script=no", "ifname", &l);
+	EXPECT(v && l == 4 && !strncmp(v, "tapx", 4));
+	v = opt_get("ifname=t", "ifname", &l);
+	EXPECT(v && l == 1 && *v == 't');
+	EXPECT(opt_get("tap,xifname=a", "ifname", &l) == NULL);	/* a longer key */
+	EXPECT(opt_get("tap,ifname", "ifname", &l) == NULL);	/* no value */
+	s = opt_set("virtio-net-pci,netdev=n0,mac=52:54:00:00:00:01,id=x", "mac", "aa");
+	EXPECT(s && !strcmp(s, "virtio-net-pci,netdev=n0,mac=aa,id=x"));
+	free(s);
+	EXPECT(opt_set("a=1", "b", "2") == NULL);
+	opt_driver("tap,id=n0", d, sizeof(d));
+	EXPECT(!strcmp(d, "tap"));
+	opt_driver("id=n0,x", d, sizeof(d));
+	EXPECT(!strcmp(d, ""));
+	EXPECT(opt_on("socket,port=4,server", "server"));
+	EXPECT(opt_on("socket,server=on,port=4", "server"));
+	EXPECT(!opt_on("socket,server=off,port=4", "server"));
+	EXPECT(!opt_on("socket,serverx,port=4", "server"));
+}
+
+UNIT_TEST(disk_paths_rewritten)
+{
+	char *s;
+
+	/* a lone argument (-hda PATH), as the save accepts it */
+	s = replace_path("/w/x.qcow2", "/w/x.qcow2", "/r/o.qcow2");
+	EXPECT(s && !strcmp(s, "/r/o.qcow2"));
+	free(s);
+	s = replace_path("file=/w/x.qcow2,format=qcow2,if=virtio", "/w/x.qcow2", "/r/o.qcow2");
+	EXPECT(s && !strcmp(s, "file=/r/o.qcow2,format=qcow2,if=virtio"));
+	free(s);
+	s = replace_path("driver=qcow2,file.filename=/w/x", "/w/x", "/r/o");
+	EXPECT(s && !strcmp(s, "driver=qcow2,file.filename=/r/o"));
+	free(s);
+	/* never a longer name that starts with the path */
+	EXPECT(replace_path("file=/w/x.qcow2.old", "/w/x.qcow2", "/r/o") == NULL);
+	EXPECT(replace_path("/w/x.qcow2.old", "/w/x.qcow2", "/r/o") == NULL);
+	EXPECT(replace_path("-hda", "/w/x.qcow2", "/r/o") == NULL);
+	/* twice in one argument, one of them a longer name */
+	s = replace_path("a=/p,b=/p2,c=/p", "/p", "/q");
+	EXPECT(s && !strcmp(s, "a=/q,b=/p2,c=/q"));
+	free(s);
+}
+
+UNIT_TEST(copy_macs)
+{
+	char m[20];
+
+	EXPECT(mac_add("52:54:00:12:34:56", 1, m, sizeof(m)) == 0 && !strcmp(m, "52:54:00:12:34:57"));
+	/* the carry goes on into the NIC part, never into the OUI */
+	EXPECT(mac_add("52:54:00:ff:ff:ff", 2, m, sizeof(m)) == 0 && !strcmp(m, "52:54:00:00:00:01"));
+	EXPECT(mac_add("52:54:00:00:00:FE", 3, m, sizeof(m)) == 0 && !strcmp(m, "52:54:00:00:01:01"));
+	EXPECT(mac_add("52:54:00:00:00", 1, m, sizeof(m)) == -EINVAL);
+	EXPECT(mac_add("52:54:00:00:00:0g", 1, m, sizeof(m)) == -EINVAL);
+	EXPECT(mac_add("52-54-00-00-00-01", 1, m, sizeof(m)) == -EINVAL);
+	EXPECT(mac_add("52:54:00:00:00: 1", 1, m, sizeof(m)) == -EINVAL);
+	EXPECT(mac_add(NULL, 1, m, sizeof(m)) == -EINVAL);
+}
+
+/* A snapshot of one VM "a" whose saved command line is @argv (JSON). */
+static void fake_snapshot(const char *argv)
+{
+	char j[2048];
+
+	sub("snap");
+	sub("snap/a");
+	put("snap/complete", "{\"version\": 1, \"vms\": [{\"name\": \"a\"}]}");
+	snprintf(j, sizeof(j), "{\"name\": \"a\", \"qmp\": \"/x/qmp.sock\", \"tap\": \"t0\", "
+		 "\"argv\": %s, \"snapshot\": {\"dir\": \"/old/a\", \"disks\": []}}", argv);
+	put("snap/a/vm.json", j);
+}
+
+UNIT_TEST(fork_refuses_what_copies_cannot_own)
+{
+	static const struct { const char *argv, *why; } cases[] = {
+		{ "[\"qemu\", \"-vnc\", \":1\"]", "-vnc :1" },
+		{ "[\"qemu\", \"-chardev\", \"socket,id=c,port=4444,server=on\"]", "listening TCP port" },
+		{ "[\"qemu\", \"-serial\", \"tcp::4444,server,nowait\"]", "listening TCP port" },
+		{ "[\"qemu\", \"-netdev\", \"user,id=n,hostfwd=tcp::2222-:22\"]", "listening port" },
+		{ "[\"qemu\", \"-netdev\", \"tap,id=n,fd=3\"]", "file descriptor" },
+		{ "[\"qemu\", \"-netdev\", \"tap,id=n,ifname=t0\", \"-device\", \"virtio-net-pci,netdev=n\"]",
+		  "has no mac=" },
+		{ "[\"qemu\", \"-nic\", \"tap,ifname=t0,mac=52:54:00:00:00:zz\"]", "is not a MAC" },
+		{ "[\"qemu\", \"-netdev\", \"tap,id=n,ifname=fourteen-chars\"]", "15" },
+		{ "[\"qemu\", \"-chardev\", \"socket,id=c,path=/w/c1/s\", \"-chardev\", "
+		  "\"socket,id=d,path=/w/c2/s\"]", "have one name" },
+		{ "[\"qemu\", \"-chardev\", \"socket,id=c,path=/w/qmp.sock\"]", "take the place" },
+	};
+	struct restore_opts o = { .sz = sizeof(o), .copy = 1 };
+	char snap[128], dir[160];
+
+	setup();
+	o.root = root;
+	snprintf(snap, sizeof(snap), "%s/snap", root);
+	snprintf(dir, sizeof(dir), "%s/a-c1", root);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int r;
+
+		fake_snapshot(cases[i].argv);
+		r = snap__restore(snap, "a", &o, NULL);
+		if (!EXPECT(r < 0 && strstr(vmctl__errmsg(), cases[i].why)))
+			printf("# %s: %d %s\n", cases[i].argv, r, vmctl__errmsg());
+		/* refused before anything was made */
+		EXPECT(access(dir, F_OK) != 0);
+	}
+	rm_rf(root);
+}
