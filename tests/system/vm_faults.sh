@@ -74,19 +74,27 @@ t_check "the guest runs on after the failed save" test "$(tail -n +"$L" "$LOG" |
 
 # QEMU killed in the middle of a (slowed down) save.
 PID=$(jq -r .pid "$STASIS_VM_ROOT/a/vm.json")
-"$STASIS" vm save "$T_WORK/snapk" a --max-bandwidth 4M > "$O" 2> "$E" &
+"$STASIS" -j vm save "$T_WORK/snapk" a --max-bandwidth 4M > "$O" 2> "$E" &
 SAVE=$!
 for _ in $(seq 1 100); do
 	[ "$(stat -c %s "$T_WORK/snapk/a/state.tmp" 2>/dev/null || echo 0)" -gt 1000000 ] && break
 	sleep 0.1
 done
 t_check "the save is under way when QEMU is killed" test -e "$T_WORK/snapk/a/state.tmp"
+# 4 MB/s for ~94 MB: progress lines every half second meanwhile, on stderr
+# (stdout is for the JSON of -j).
+progress() { grep -E '^save: a active [0-9]+ MB of [0-9]+ MB RAM$' "$E" | awk '{ print $4 }'; }
+for _ in $(seq 1 100); do [ "$(progress | wc -l)" -ge 3 ] && break; sleep 0.1; done
+echo "# progress: $(progress | tr '\n' ' ')MB"
+t_check "the slowed save reports progress on stderr (-j)" test "$(progress | wc -l)" -ge 3
+t_check "... the MB sent grow" test "$(progress | head -1)" -lt "$(progress | tail -1)"
 kill -9 "$PID"
 wait "$SAVE"
 T_RC=$?
 echo "# killed: $(tail -1 "$E")"
 t_eq "save with QEMU killed: exit 1" 1 "$T_RC"
 t_check "... the last line says QEMU went away" sh -c "tail -1 $E | grep -q 'closed the QMP connection'"
+t_check "... and so does the JSON on stdout" sh -c "jq -e '.status == 1 and (.error | test(\"closed the QMP connection\"))' $O > /dev/null"
 t_check "... and the snapshot is not marked complete" test ! -e "$T_WORK/snapk/complete"
 
 # The socket file is still there, nothing listens on it.
