@@ -76,6 +76,7 @@ TEST_TOOLS := $(BUILD)/tools/spgen $(BUILD)/tools/timerbench $(BUILD)/tools/acti
 # in FUZZ_DEPS_NAME, built with clang (libFuzzer needs it) and ASan/UBSan.
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/fuzz/fuzz_%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_DEPS_sp_reader := $(LIB_sp)
+FUZZ_DEPS_pcap := $(LIB_sp)
 FUZZ_DEPS_coord_msg := coordinator/proto.c coordinator/timer.c
 FUZZ_DEPS_qmp := vmctl/qmp_msg.c
 FUZZ_DEPS_qmp_stream := vmctl/qmp_msg.c vmctl/qmp.c

@@ -114,8 +114,8 @@ int sp_to_pcapng(const char *sp_path, const char *out_path, char *err)
 		o_u16(&o, LINKTYPE_ETHERNET);
 		o_u16(&o, 0);
 		o_u32(&o, SP_MAX_FRAME);
-		if (f->name[0])
-			o_opt(&o, 2, f->name, strlen(f->name));		/* if_name */
+		/* Even when empty: without it a reader names the interface "ifN". */
+		o_opt(&o, 2, f->name, strlen(f->name));			/* if_name */
 		snprintf(text, sizeof(text), "role=%s vm=%s host=%s ifindex=%u", role_name[f->role],
 			 f->vm, f->host, f->ifindex);
 		o_opt(&o, 3, text, strlen(text));			/* if_description */

@@ -37,6 +37,22 @@ cp "$W/g.sp" "$W/len.sp"; printf '\x00\x00\x00\x01' | dd of="$W/len.sp" bs=1 see
 cp "$W/g.sp" "$W/extra.sp"; printf 'junk' >> "$W/extra.sp"; bad extra
 : > "$W/empty.sp"; bad empty
 
+# from-pcapng: a classic pcap header cut short (its link type is at byte 20),
+# and files too short for any capture format.
+for n in 12 20 23; do
+	printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x01\x00\x00\x00' |
+		head -c $n > "$W/short.pcap"
+	t_run "$O" "$E" "$STASIS" sp from-pcapng "$W/short.pcap" -o "$W/short.sp"
+	t_eq "pcap header of $n bytes: exit 1, one line, no output" "1 1 no" \
+		"$T_RC $(wc -l < "$E") $([ -e "$W/short.sp" ] && echo yes || echo no)"
+	t_check "and it says so ($(cat "$E"))" \
+		grep -q "short.pcap: frame 0, byte 0: truncated pcap file header ($n of 24 bytes)" "$E"
+done
+printf '\x0a\x0d\x0d\x0a\x1c' > "$W/short.pcapng"
+t_run "$O" "$E" "$STASIS" sp from-pcapng "$W/short.pcapng" -o "$W/short.sp"
+t_eq "a 5-byte file: exit 1" 1 "$T_RC"
+t_check "and it says so ($(cat "$E"))" grep -q "short.pcapng: frame 0, byte 0: too short for pcap or pcapng (5 bytes)" "$E"
+
 t_run "$O" "$E" "$STASIS" sp info "$W/trunc-end.sp"
 t_eq "info on a truncated file: exit 1" 1 "$T_RC"
 t_check "info still shows the intact frames" grep -q "^frames: *10 " "$O"
