@@ -483,6 +483,7 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 			}
 		}
 		if (!used) {
+			unlink(ovl);
 			r = vm_seterr(-EINVAL, "%s/%s/vm.json: disk %s is not in the saved command line",
 				      snapdir, name, ap);
 			goto out;
