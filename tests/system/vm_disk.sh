@@ -81,6 +81,21 @@ t_eq "vm list shows three running" "running running running" \
 t_run "$T_WORK/out" "$T_WORK/err" "$STASIS" vm dump-mem "$T_WORK/snap" a -o "$T_WORK/core"
 t_require "vm dump-mem exits 0" test "$T_RC" = 0
 t_check "the dump is an ELF core" sh -c "head -c 4 '$T_WORK/core' | grep -q ELF"
+# readelf (binutils) reads it independently: an ELF core whose PT_LOAD
+# segments hold at least the guest's RAM (memory_mib of the saved vm.json),
+# all of it inside the file.
+t_check "readelf: Type CORE" sh -c "readelf -h '$T_WORK/core' | grep -Eq '^ *Type: *CORE'"
+NLOAD=0 LOADSZ=0 LOADEND=0
+while read -r _type _off _va _pa _fsz _msz _; do
+	[ "$_type" = LOAD ] || continue
+	NLOAD=$((NLOAD + 1)) LOADSZ=$((LOADSZ + _fsz))
+	[ $((_off + _fsz)) -gt "$LOADEND" ] && LOADEND=$((_off + _fsz))
+done < <(readelf -lW "$T_WORK/core")
+RAM=$(( $(jq -r .memory_mib "$T_WORK/snap/a/vm.json") * 1048576 ))
+echo "# $NLOAD PT_LOAD segments, $LOADSZ bytes in all, ending at $LOADEND; guest RAM $RAM bytes, core $(stat -c %s "$T_WORK/core") bytes"
+t_check "readelf: PT_LOAD segments" test "$NLOAD" -ge 1
+t_check "readelf: the PT_LOAD segments cover the guest's RAM" test "$LOADSZ" -ge "$RAM"
+t_check "readelf: ... and lie within the file" test "$LOADEND" -le "$(stat -c %s "$T_WORK/core")"
 t_check "the dump holds the saved memory marker" grep -qa "MEM-ONE" "$T_WORK/core"
 t_eq "the scratch restore of dump-mem is gone" 3 "$("$STASIS" -j vm list | jq length)"
 t_done
