@@ -12,20 +12,22 @@ t_need_root
 W=$T_WORK COUNT=6000 RATE=1500 MARK=3000
 
 ns_create NS || { t_fail "namespace"; t_done; }
-bridge_create "$NS" br0 && tap_create "$NS" tapa br0 && tap_create "$NS" tapb br0
+bridge_create "$NS" br0 && tap_create "$NS" tapa br0 && tap_create "$NS" tapb br0 &&
+	addr_add "$NS" br0 10.0.0.254/24
 t_require "bridge and two taps" test $? = 0
 t_require "attach tapa and tapb" quiet net "$NS" attach tapa tapb
 t_defer "ip netns exec $NS $STASIS net detach --force"
 guest_start b "$NS" tapb 10.0.0.2/24 52:54:00:00:00:02 \
 	"udp-recv 5000 --count $COUNT --idle-ms 20000 --progress-ms 500"
-guest_start a "$NS" tapa 10.0.0.1/24 52:54:00:00:00:01 ""
+guest_start a "$NS" tapa 10.0.0.1/24 52:54:00:00:00:01 \
+	"$GUEST_WAIT_GO; timeout 10 ping -c 1 -W 5 10.0.0.2 >/dev/null; udp-send 10.0.0.2 5000 $COUNT --rate $RATE"
 t_require "guest b ready" guest_wait b 'udp-recv: ready' 90
-t_require "guest a ready" guest_wait a 'console ready' 90
+t_require "guest a boots and waits for the start" guest_wait a 'udp-recv: ready' 90
 hex=$(printf '%016x' $MARK)
 t_require "trigger on datagram $MARK from guest a" quiet net "$NS" trigger add --offset 50 --hex "$hex" --dir from-guest --dev tapa --once
 ip netns exec "$NS" "$STASIS" -j net wait-trigger --timeout 120 > "$W/event" &
 wp=$!
-guest_exec a "timeout 10 ping -c 1 -W 5 10.0.0.2 >/dev/null; udp-send 10.0.0.2 5000 $COUNT --rate $RATE"
+t_require "guest a starts on a signal" guest_go a "$NS" 10.0.0.1
 wait $wp
 t_eq "wait-trigger reports it: tapa, from the guest, hold" "tapa from-guest true" "$(jq -r '"\(.dev) \(.dir) \(.held)"' "$W/event")"
 t_eq "host in hold" hold "$(net "$NS" -j status | jq -r .state)"
