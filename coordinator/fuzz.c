@@ -58,38 +58,6 @@ static int mkdir_p(const char *path)
 	return mkdir(buf, 0755) && errno != EEXIST ? -errno : 0;
 }
 
-static int copy_file(const char *from, const char *to, off_t offset)
-{
-	char buf[65536], tmp[PATH_MAX + 8];
-	int in = open(from, O_RDONLY | O_CLOEXEC), out, ret = 0;
-	ssize_t n;
-
-	if (in < 0)
-		return -errno;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", to);
-	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (out < 0 || lseek(in, offset, SEEK_SET) < 0) {
-		ret = -errno;
-		goto done;
-	}
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, (size_t)n) != n) {
-			ret = -EIO;
-			break;
-		}
-	if (n < 0)
-		ret = -errno;
-	if (!ret && rename(tmp, to))
-		ret = -errno;
-done:
-	if (out >= 0)
-		close(out);
-	if (ret)
-		unlink(tmp);
-	close(in);
-	return ret;
-}
-
 /* Write @j to DIR/NAME through a temporary file and a rename. */
 static int write_json_file(const char *dir, const char *name, json_t *j)
 {
@@ -432,7 +400,7 @@ static int run_case(struct fuzz_env *e, const struct fuzz_case *fc, const char *
 
 		snprintf(rel, sizeof(rel), "console/%s-%06u-%s.log", prefix, fc->id, e->vms[i]);
 		snprintf(path, sizeof(path), "%s/%s", e->out, rel);
-		if (!copy_file(cv.console[i], path, (off_t)cv.fv[i].offset))
+		if (!vmctl__copy_file(cv.console[i], path, (off_t)cv.fv[i].offset, false))
 			json_object_set_new(consoles, e->vms[i], json_string(rel));
 	}
 	const char *base = strrchr(fc->path, '/');
@@ -760,7 +728,7 @@ int fuzz__run(const struct fuzz_opts *o, json_t **summary, char *err, size_t err
 
 		if (strcmp(v, "ok")) {
 			snprintf(path, sizeof(path), "%s/repro/case-%06u.sp", o->out, cases[i].id);
-			if (copy_file(cases[i].path, path, 0) == 0)
+			if (vmctl__copy_file(cases[i].path, path, 0, false) == 0)
 				json_object_set_new(rec, "repro", json_string(path + strlen(o->out) + 1));
 		}
 		if ((ret = append_line(o->out, rec))) {

@@ -173,33 +173,6 @@ static void add(struct args *a, const char *fmt, ...)
 	a->v[a->n] = NULL;
 }
 
-static int copy_file(const char *from, const char *to)
-{
-	char b[65536];
-	int in = open(from, O_RDONLY | O_CLOEXEC), out, r = 0;
-	ssize_t n;
-
-	if (in < 0)
-		return -errno;
-	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (out < 0) {
-		r = -errno;
-		close(in);
-		return r;
-	}
-	while ((n = read(in, b, sizeof(b))) > 0)
-		if (write(out, b, (size_t)n) != n) {
-			r = -EIO;
-			break;
-		}
-	if (n < 0)
-		r = -errno;
-	close(in);
-	if (close(out) < 0 && !r)
-		r = -errno;
-	return r;
-}
-
 static bool has_comma(const char *s) { return s && strchr(s, ','); }
 
 static char *abspath(const char *p)
@@ -283,7 +256,7 @@ int vm__start(const char *name, const struct vm_start_opts *opts)
 	add(&a, "unix:%s,server=on,wait=off", qmp);
 	if (o.run_file) {
 		snprintf(path, sizeof(path), "%s/run.sh", dir);
-		r = copy_file(o.run_file, path);
+		r = vmctl__copy_file(o.run_file, path, 0, false);
 		if (r) {
 			vm_seterr(r, "boot script %s: %s", o.run_file, strerror(-r));
 			goto out;

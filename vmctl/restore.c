@@ -510,19 +510,11 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 	/* The boot script QEMU reads at start. */
 	snprintf(path, sizeof(path), "%s/%s/run.sh", snapdir, name);
 	if (access(path, R_OK) == 0) {
-		char dst[4300], cmd[64];
-		FILE *f = fopen(path, "r"), *g;
-		size_t m;
+		char dst[4300];
 
 		snprintf(dst, sizeof(dst), "%s/run.sh", dir);
-		g = fopen(dst, "w");
-		if (f && g)
-			while ((m = fread(cmd, 1, sizeof(cmd), f)) > 0)
-				fwrite(cmd, 1, m, g);
-		if (f)
-			fclose(f);
-		if (!g || fclose(g)) {
-			r = vm_seterr(-EIO, "cannot write %s", dst);
+		if ((r = vmctl__copy_file(path, dst, 0, false))) {
+			vm_seterr(r, "cannot copy %s to %s: %s", path, dst, strerror(-r));
 			goto out;
 		}
 	}

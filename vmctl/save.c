@@ -250,27 +250,8 @@ static int finish_vm(struct saving *s, const char *snapdir, bool live)
 	/* The boot script QEMU reads at start (fw_cfg) goes along. */
 	snprintf(run, sizeof(run), "%s/run.sh", s->vm->dir);
 	snprintf(dst, sizeof(dst), "%s/run.sh", s->dir);
-	if (access(run, R_OK) == 0) {
-		size_t n = 0;
-		char *b = NULL;
-		FILE *f = fopen(run, "r");
-
-		if (f) {
-			char c[4096];
-			size_t k;
-
-			while ((k = fread(c, 1, sizeof(c), f)) > 0) {
-				b = realloc(b, n + k);
-				memcpy(b + n, c, k);
-				n += k;
-			}
-			fclose(f);
-		}
-		r = write_file_atomic(dst, b ? b : "", n);
-		free(b);
-		if (r)
-			return fail(s, r, "%s: %s", dst, strerror(-r));
-	}
+	if (access(run, R_OK) == 0 && (r = vmctl__copy_file(run, dst, 0, true)))
+		return fail(s, r, "%s: %s", dst, strerror(-r));
 	while (qmp__next_event(s->q, &ev) == 0) {
 		const char *n = json_string_value(json_object_get(ev, "event"));
 

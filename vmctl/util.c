@@ -53,6 +53,60 @@ int fsync_dir(const char *dir)
 }
 
 /* Write to PATH.tmp, fsync, rename over PATH, fsync the folder. */
+int vmctl__copy_file(const char *from, const char *to, off_t offset, bool durable)
+{
+	char buf[65536], tmp[4200], dir[4200], *slash;
+	int in, out = -1, r = 0;
+	ssize_t n;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", to) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	if ((in = open(from, O_RDONLY | O_CLOEXEC)) < 0)
+		return -errno;
+	if (lseek(in, offset, SEEK_SET) < 0 ||
+	    (out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+		r = -errno;
+		goto out;
+	}
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		for (ssize_t off = 0, w; off < n; off += w)
+			if ((w = write(out, buf + off, (size_t)(n - off))) < 0) {
+				if (errno == EINTR) {
+					w = 0;
+					continue;
+				}
+				r = -errno;
+				goto out;
+			}
+	}
+	if (!r && durable && fsync(out) < 0)
+		r = -errno;
+out:
+	close(in);
+	if (out >= 0 && close(out) < 0 && !r)
+		r = -errno;
+	if (!r && rename(tmp, to) < 0)
+		r = -errno;
+	if (r) {
+		if (out >= 0)
+			unlink(tmp);
+		return r;
+	}
+	snprintf(dir, sizeof(dir), "%s", to);
+	slash = strrchr(dir, '/');
+	if (durable && slash && slash != dir) {
+		*slash = 0;
+		fsync_dir(dir);
+	}
+	return 0;
+}
+
 int write_file_atomic(const char *path, const void *buf, size_t len)
 {
 	char tmp[4200], dir[4200], *slash;

@@ -29,6 +29,10 @@ const char *vmctl__root(void);
 const char *vmctl__errmsg(void);
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t vmctl__now_ns(void);
+/* @from from byte @offset on into @to, through "@to.tmp" and a rename (never
+ * half a file under @to); @durable: fsync the file and its folder first.
+ * 0 or negative errno. */
+int vmctl__copy_file(const char *from, const char *to, off_t offset, bool durable);
 
 /* ---- QMP connections -------------------------------------------------- */
 

@@ -270,3 +270,37 @@ UNIT_TEST(fork_refuses_what_copies_cannot_own)
 	}
 	rm_rf(root);
 }
+
+UNIT_TEST(copy_file)
+{
+	char from[128], to[128], tmp[160], got[64] = "";
+	struct stat st;
+	FILE *f;
+
+	setup();
+	snprintf(from, sizeof(from), "%s/from", root);
+	snprintf(to, sizeof(to), "%s/to", root);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", to);
+	put("from", "0123456789");
+	EXPECT(vmctl__copy_file(from, to, 0, true) == 0);
+	f = fopen(to, "r");
+	EXPECT(f && fgets(got, sizeof(got), f) && !strcmp(got, "0123456789"));
+	if (f)
+		fclose(f);
+	/* From an offset (a console log from where a fuzz case began). */
+	EXPECT(vmctl__copy_file(from, to, 7, false) == 0);
+	f = fopen(to, "r");
+	EXPECT(f && fgets(got, sizeof(got), f) && !strcmp(got, "789"));
+	if (f)
+		fclose(f);
+	/* A missing source: an error, the old target left as it was. */
+	snprintf(tmp, sizeof(tmp), "%s/none", root);
+	EXPECT(vmctl__copy_file(tmp, to, 0, false) == -ENOENT);
+	EXPECT(stat(to, &st) == 0 && st.st_size == 3);
+	/* A folder that is not there: no temporary left behind anywhere. */
+	snprintf(tmp, sizeof(tmp), "%s/no/such/to", root);
+	EXPECT(vmctl__copy_file(from, tmp, 0, false) == -ENOENT);
+	snprintf(tmp, sizeof(tmp), "%s/to.tmp", root);
+	EXPECT(access(tmp, F_OK) != 0);
+	rm_rf(root);
+}
