@@ -37,6 +37,10 @@ struct stasis_host {
 	__u64 epoch;		/* names the snapshot being taken */
 	__u64 seq;		/* next global sequence number of a captured frame */
 	__u64 hold_ns;		/* ktime when the host last went to HOLD */
+	/* Counted by userspace (replay, drain, release --force), with atomic
+	 * adds through the mmapped entry: a per-CPU slot cannot be added to
+	 * safely by two processes at once. The programs never touch them. */
+	__u64 replayed, discarded, drop_drain;
 };
 
 /* Per-CPU counters, one array slot per reason, summed by userspace. */
@@ -44,14 +48,14 @@ enum stasis_counter {
 	STASIS_CNT_SEEN_EGRESS = 0,	/* frames seen at TC egress */
 	STASIS_CNT_SEEN_XDP,		/* frames seen at XDP (sent by a guest) */
 	STASIS_CNT_HELD,		/* captured into the ring */
-	STASIS_CNT_REPLAYED,		/* counted by userspace replay */
+	STASIS_CNT_REPLAYED,		/* userspace: stasis_host.replayed */
 	STASIS_CNT_DROP_RING_FULL,
 	STASIS_CNT_DROP_TOO_BIG,
 	STASIS_CNT_DROP_LOAD,		/* bpf_skb_load_bytes failed */
 	STASIS_CNT_DROP_EVENT,		/* event queue full */
 	STASIS_CNT_TRIGGERS,		/* triggers fired */
-	STASIS_CNT_DISCARDED,		/* held, then let go by release/detach --force */
-	STASIS_CNT_DROP_DRAIN,		/* taken by a drain that failed to store them */
+	STASIS_CNT_DISCARDED,		/* userspace: held, then let go by --force */
+	STASIS_CNT_DROP_DRAIN,		/* userspace: taken by a drain that failed to store them */
 	STASIS_CNT_MAX,
 };
 

@@ -141,9 +141,10 @@ static void unpin_all(const char *dir)
 }
 
 /* Pin folders of dead namespaces that had this namespace's inode number
- * (net-INO-COOKIE with another cookie, or the cookie-less net-INO of
- * versions before 0.1.0): only one live namespace has a given inode, so
- * they are nobody's, and their 64 MiB rings are freed here. */
+ * (net-INO-COOKIE with another cookie): only one live namespace has a given
+ * inode, so they are nobody's, and their 64 MiB rings are freed here. A
+ * cookie-less net-INO (made before pins carried the cookie) is left alone:
+ * it may be this very namespace's, holding frames. */
 static void unpin_stale(const char *dir)
 {
 	const char *base = strrchr(dir, '/');
@@ -161,7 +162,7 @@ static void unpin_stale(const char *dir)
 		return;
 	while ((e = readdir(d)))
 		if (!strncmp(e->d_name, base + 1, plen) && strcmp(e->d_name, base + 1) &&
-		    (e->d_name[plen] == 0 || e->d_name[plen] == '-')) {
+		    e->d_name[plen] == '-') {
 			snprintf(path, sizeof(path), "%s/%s", parent, e->d_name);
 			unpin_all(path);
 		}
@@ -237,6 +238,30 @@ int loader__attach(const struct loader_attach_opts *o, char *err)
 		ret = -errno;
 		snprintf(err, LOADER_ERR_MAX, "the pins under %s are incomplete: %s", dir, strerror(errno));
 		goto out;
+	}
+	/* The devices are fixed while frames are held: drain writes the
+	 * interface table first, replay sends only to attached devices. */
+	if (!fresh) {
+		struct stasis_host h = { 0 };
+		uint32_t zero = 0;
+		int host_fd;
+
+		snprintf(path, sizeof(path), "%s/host", dir);
+		host_fd = bpf_obj_get(path);
+		if (host_fd < 0 || bpf_map_lookup_elem(host_fd, &zero, &h)) {
+			ret = -errno;
+			snprintf(err, LOADER_ERR_MAX, "cannot read the pinned state: %s", strerror(errno));
+			if (host_fd >= 0)
+				close(host_fd);
+			goto out;
+		}
+		close(host_fd);
+		if (h.state != STASIS_PASS) {
+			snprintf(err, LOADER_ERR_MAX, "the host is not in pass: attach more devices "
+				 "before a hold or after its replay");
+			ret = -EBUSY;
+			goto out;
+		}
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct stasis_dev d;

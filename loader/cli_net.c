@@ -290,9 +290,10 @@ static int do_net_release(int argc, char **argv)
 		loader__close(l);
 		return p_err("cannot change the host state: %s", strerror(errno));
 	}
-	/* In pass nothing more comes into the ring; what is there was let go
-	 * and must not be replayed later as if it were still held. */
-	int64_t gone = used ? loader__discard(l) : 0;
+	/* In pass nothing more comes into the ring (but a frame a CPU was
+	 * copying at the switch); what is there was let go and must not be
+	 * replayed later as if it were still held. */
+	int64_t gone = loader__discard(l);
 
 	if (gone < 0) {
 		loader__close(l);

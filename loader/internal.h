@@ -17,7 +17,8 @@ struct loader {
 
 void replay_free(struct replay *r);
 
-/* Adds @n to a counter that userspace keeps (in CPU 0's slot). */
+/* Adds @n to a counter that userspace keeps (STASIS_CNT_REPLAYED,
+ * _DISCARDED, _DROP_DRAIN: fields of the host entry). */
 void counter_add(struct loader *l, uint32_t counter, uint64_t n);
 
 /* The host entry, mapped (one page) for atomic access to its fields;

@@ -56,6 +56,9 @@ struct replay {
 	uint64_t t0, sent, total, first_ts, start_ns;
 	uint64_t counted;		/* sent frames counted in host->pending */
 	uint64_t seq0;			/* first sequence number of this replay */
+	uint32_t attached[1024];	/* the devices attached when it began */
+	size_t n_attached;
+	uint64_t discarded;		/* ring frames of devices detached since */
 	struct stasis_host *host;	/* mapped */
 	struct ring_buffer *rb;
 	char *err;
@@ -283,6 +286,18 @@ static int on_ring_frame(void *ctx, void *data, size_t size)
 		return -EBADMSG;
 	if (h->cap_len > sizeof(r->buf))
 		return -E2BIG;
+	/* A device detached with --force let its held frames go (drain skips
+	 * them too); the uncounting of pending still applies. */
+	bool attached = false;
+
+	for (size_t i = 0; i < r->n_attached && !attached; i++)
+		attached = r->attached[i] == h->ifindex;
+	if (!attached) {
+		r->discarded++;
+		if ((h->flags & STASIS_FRAME_COUNTED) && h->seq >= r->seq0)
+			r->counted++;
+		return 0;
+	}
 	/* As at drain: complete the checksums the device would have completed
 	 * (on a copy: the ring is mapped read-only). */
 	memcpy(r->buf, (const uint8_t *)data + sizeof(*h), h->cap_len);
@@ -458,7 +473,13 @@ int loader__replay(struct loader *l, const char *path, const struct loader_repla
 	r->o = o;
 	r->err = err;
 	r->total = total;
-	r->sent = r->counted = r->first_ts = r->start_ns = 0;
+	r->sent = r->counted = r->first_ts = r->start_ns = r->discarded = 0;
+	r->n_attached = 0;
+	for (uint32_t key, next, *prev = NULL; r->n_attached < 1024 &&
+	     !bpf_map_get_next_key(l->devs, prev, &next); prev = &key) {
+		key = next;
+		r->attached[r->n_attached++] = key;
+	}
 	if (!r->host && !(r->host = host_map(l))) {
 		ret = -errno;
 		goto out;
@@ -501,6 +522,8 @@ out:
 	}
 	if (r && r->sent)
 		counter_add(l, STASIS_CNT_REPLAYED, r->sent);
+	if (r && r->discarded)
+		counter_add(l, STASIS_CNT_DISCARDED, r->discarded);
 	/* Sockets are not kept: with one left bound to a tap, restarting
 	 * the QEMU behind that tap took ~50 ms longer here, more than the
 	 * socket's set-up and close (~60 ms a replay) saved in the fuzz loop. */

@@ -75,16 +75,24 @@ void loader__close(struct loader *l)
 	free(l);
 }
 
+static __u64 *user_counter(struct stasis_host *h, uint32_t counter)
+{
+	switch (counter) {
+	case STASIS_CNT_REPLAYED:	return &h->replayed;
+	case STASIS_CNT_DISCARDED:	return &h->discarded;
+	case STASIS_CNT_DROP_DRAIN:	return &h->drop_drain;
+	}
+	return NULL;
+}
+
 void counter_add(struct loader *l, uint32_t counter, uint64_t n)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *v = ncpu > 0 ? calloc(ncpu, sizeof(*v)) : NULL;
+	struct stasis_host *h = n ? host_map(l) : NULL;
+	__u64 *c = h ? user_counter(h, counter) : NULL;
 
-	if (n && v && !bpf_map_lookup_elem(l->counters, &counter, v)) {
-		v[0] += n;
-		bpf_map_update_elem(l->counters, &counter, v, BPF_ANY);
-	}
-	free(v);
+	if (c)
+		__atomic_fetch_add(c, n, __ATOMIC_RELAXED);
+	host_unmap(h);
 }
 
 int loader__host(struct loader *l, struct stasis_host *h)
@@ -165,13 +173,15 @@ static int percpu_sum(int fd, const void *key, uint64_t *out, size_t n_u64)
 
 int loader__counters(struct loader *l, uint64_t out[STASIS_CNT_MAX])
 {
-	for (uint32_t k = 0; k < STASIS_CNT_MAX; k++) {
-		int err = percpu_sum(l->counters, &k, &out[k], 1);
+	struct stasis_host h;
+	int err = loader__host(l, &h);
 
-		if (err)
-			return err;
+	for (uint32_t k = 0; !err && k < STASIS_CNT_MAX; k++) {
+		__u64 *u = user_counter(&h, k);
+
+		err = u ? (out[k] = *u, 0) : percpu_sum(l->counters, &k, &out[k], 1);
 	}
-	return 0;
+	return err;
 }
 
 int loader__devs(struct loader *l, struct loader_dev *devs, size_t *n)

@@ -120,6 +120,30 @@ net "$M" -j status > "$W/st.json"
 t_eq "  every frame held is stored or counted" "$(jq .counters.held "$W/st.json")" \
 	"$(jq '.counters | .drop_drain + .discarded' "$W/st.json")"
 
+# While frames are held the devices stay as they are; a device detached
+# with --force let its held frames go: replay does not send them, it
+# counts them.
+t_require "hold, a third time" quiet net "$M" hold
+t_run "$O" "$E" net "$M" attach br0
+t_eq "attach while holding: exit 1" 1 "$T_RC"
+t_check "  says why" grep -q "the host is not in pass" "$E"
+t_require "drain (nothing held yet)" quiet net "$M" drain -o "$W/none.sp"
+net "$M" -j status > "$W/st0.json"
+in_ns "$S" "$SG" udp-send 10.7.0.2 5000 20 --rate 1000 > /dev/null
+in_ns "$R" "$SG" udp-recv 5000 --count 20 --idle-ms 3000 > "$W/recv" &
+rp=$!
+wait_line "$W/recv" ready 5
+t_require "detach --force m2, its frames in the ring" quiet net "$M" detach --force m2
+t_require "replay" into "$W/replay.json" net "$M" -j replay "$W/none.sp"
+wait $rp
+net "$M" -j status > "$W/st1.json"
+t_eq "  R got none of them" 0 "$(kv unique "$(grep done "$W/recv")")"
+t_eq "  each one counted as discarded" "$(jq '.counters.held' "$W/st1.json")" \
+	"$(jq -s '.[0].counters.held + (.[1].counters.discarded - .[0].counters.discarded)' "$W/st0.json" "$W/st1.json")"
+t_check "  and there were some" test "$(jq .counters.held "$W/st1.json")" -gt "$(jq .counters.held "$W/st0.json")"
+t_eq "  the host is back in pass" pass "$(jq -r .state "$W/st1.json")"
+t_require "attach m2 again" quiet net "$M" attach m2
+
 t_eq "detach m1 only" 0 "$(net "$M" detach m1 > /dev/null; echo $?)"
 t_eq "  m2 is still attached" m2 "$(net "$M" -j status | jq -r '[.devices[].name] | join(" ")')"
 t_run "$O" "$E" net "$M" detach m1
