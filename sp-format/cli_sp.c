@@ -466,7 +466,7 @@ static int do_sp_edit(int argc, char **argv)
 		ret = p_usage("usage: stasis sp edit FILE -o OUT [--set N:OFF:HEX] [--delete N] "
 			      "[--insert N:HEX] [--fix-checksums]");
 	if (ret == EXIT_OK && !n && !fixck)
-		ret = p_usage("sp edit: nothing to do (no --set, --delete or --insert)");
+		ret = p_usage("sp edit: nothing to do (no --set, --delete, --insert or --fix-checksums)");
 	if (ret == EXIT_OK) {
 		if (sp_edit(argv[optind], out, e, n, fixck, err))
 			ret = p_err("%s", err);

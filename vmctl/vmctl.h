@@ -193,8 +193,8 @@ struct restore_opts {
 	size_t sz;
 	bool paused;		/* stay paused after the state is loaded */
 	const char *as;		/* restore under this instance name */
-	const char *tap;	/* replace the tap name */
-	int copy;		/* fork: copy N is NAME-cN on tap TAPcN */
+	const char *tap;	/* replace the tap name (not with copy: its taps are TAPcN) */
+	int copy;		/* fork: copy N is NAME-cN, every tap TAPcN, MACs + N */
 	bool net_none;		/* replace tap backends by a hub port (dump-mem) */
 	const char *root;	/* another instances root (default vmctl__root()) */
 	int timeout_ms;

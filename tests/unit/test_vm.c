@@ -297,10 +297,15 @@ UNIT_TEST(copy_file)
 	snprintf(tmp, sizeof(tmp), "%s/none", root);
 	EXPECT(vmctl__copy_file(tmp, to, 0, false) == -ENOENT);
 	EXPECT(stat(to, &st) == 0 && st.st_size == 3);
-	/* A folder that is not there: no temporary left behind anywhere. */
-	snprintf(tmp, sizeof(tmp), "%s/no/such/to", root);
-	EXPECT(vmctl__copy_file(from, tmp, 0, false) == -ENOENT);
-	snprintf(tmp, sizeof(tmp), "%s/to.tmp", root);
+	/* The rename fails (the target is a folder that is not empty): an
+	 * error, and the temporary is removed. */
+	sub("dir");
+	put("dir/x", "x");
+	snprintf(tmp, sizeof(tmp), "%s/dir", root);
+	EXPECT(vmctl__copy_file(from, tmp, 0, false) < 0);
+	snprintf(tmp, sizeof(tmp), "%s/dir.tmp", root);
 	EXPECT(access(tmp, F_OK) != 0);
+	snprintf(tmp, sizeof(tmp), "%s/dir/x", root);
+	EXPECT(access(tmp, F_OK) == 0);
 	rm_rf(root);
 }
