@@ -407,9 +407,13 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 	}
 	argv = argv_from_json(json_object_get(j, "argv"));
 	n = 0;
-	while (argv[n])
+	while (argv && argv[n])
 		n++;
-	out = calloc((size_t)n + 8, sizeof(char *));
+	out = argv ? calloc((size_t)n + 8, sizeof(char *)) : NULL;
+	if (!out) {
+		r = vm_seterr(-ENOMEM, "VM %s: out of memory", as);
+		goto out;
+	}
 	for (int a = 0, w = 0; a < n; a++) {
 		int drop = a ? drop_count(argv[a]) : 0;
 
@@ -419,8 +423,30 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 		}
 		out[w++] = strdup(argv[a]);
 	}
-	/* Before anything is touched: a copy that cannot be made its own is
-	 * refused here. */
+	/* Before anything is touched: every saved disk must be found in the
+	 * command line (a QEMU left on its path would write to the frozen
+	 * layer), and a copy that cannot be made its own is refused. */
+	json_array_foreach(json_object_get(snap, "disks"), i, d) {
+		const char *ap = json_string_value(json_object_get(d, "argv_path"));
+		bool found = false;
+
+		if (!ap || !json_string_value(json_object_get(d, "frozen"))) {
+			r = vm_seterr(-EINVAL, "%s/%s/vm.json: a disk without argv_path/frozen",
+				      snapdir, name);
+			goto out;
+		}
+		for (int a = 1; out[a] && !found; a++) {
+			char *rw = replace_path(out[a], ap, ap);
+
+			found = rw != NULL;
+			free(rw);
+		}
+		if (!found) {
+			r = vm_seterr(-EINVAL, "%s/%s/vm.json: disk %s is not in the saved command line",
+				      snapdir, name, ap);
+			goto out;
+		}
+	}
 	if (o.copy > 0) {
 		r = make_copy_private(out, o.copy, olddir, dir, as, j, copytap, sizeof(copytap));
 		if (r)
@@ -453,11 +479,6 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 		const char *fmt = json_string_value(json_object_get(d, "format"));
 		char ovl[4300], key[4300];
 
-		if (!ap || !fz) {
-			r = vm_seterr(-EINVAL, "%s/%s/vm.json: a disk without argv_path/frozen",
-				      snapdir, name);
-			goto out;
-		}
 		snprintf(ovl, sizeof(ovl), "%s/disk-r%s-%d.qcow2", dir, tag, k++);
 		if (access(ovl, F_OK) == 0) {
 			r = vm_seterr(-EEXIST, "overlay %s exists already", ovl);
@@ -482,10 +503,8 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 				swap(&out[a], replace_all(out[a], key, "=qcow2"));
 			}
 		}
-		if (!used) {
-			unlink(ovl);
-			r = vm_seterr(-EINVAL, "%s/%s/vm.json: disk %s is not in the saved command line",
-				      snapdir, name, ap);
+		if (!used) {	/* found above: only out of memory gets here */
+			r = vm_seterr(-ENOMEM, "VM %s: out of memory", as);
 			goto out;
 		}
 		used = 0;
@@ -624,6 +643,9 @@ kill:
 		waitpid(pid, NULL, 0);
 	}
 out:
+	/* A restore that failed leaves no overlay behind. */
+	json_array_foreach(r ? newdisks : NULL, i, d)
+		unlink(json_string_value(json_object_get(d, "file")));
 	json_decref(st);
 	qmp__close(q);
 	json_decref(newdisks);
