@@ -78,6 +78,15 @@ bool opt_on(const char *s, const char *key);
  * the end) or as the whole argument replaced by @to; NULL when @from is not
  * used. The same rule as the save uses to find a disk in a command line. */
 char *replace_path(const char *s, const char *from, const char *to);
+/* Whether argument @s names @path the way replace_path finds it: the whole
+ * argument, or a whole "=PATH" value. The save takes a disk only when the
+ * restore can find it again. */
+bool arg_has_path(const char *s, const char *path);
+/* The value of @key in the argument after the first option @opt whose value
+ * has @match=@mval (any when @match is NULL) and whose driver is @drv (any
+ * when NULL), as a new string, or NULL. */
+char *find_opt(char **argv, const char *opt, const char *drv, const char *match,
+	       const char *mval, const char *key);
 /* MAC @mac with @n added to its last three bytes (the NIC part; the OUI is
  * kept), into @out (18 bytes). 0, or -EINVAL for something not a MAC. */
 int mac_add(const char *mac, unsigned n, char *out, size_t len);

@@ -416,34 +416,6 @@ static char *netns_of(pid_t pid)
 	return name;
 }
 
-/* The value of @key in the argument after the first option @opt whose value
- * has @match=@mval (any when @match is NULL) and whose driver is @drv (any
- * when NULL), as a new string, or NULL. */
-static char *find_opt(char **argv, const char *opt, const char *drv, const char *match,
-		      const char *mval, const char *key)
-{
-	for (int i = 1; argv[i] && argv[i + 1]; i++) {
-		const char *v;
-		char d[32];
-		size_t l;
-
-		if (strcmp(argv[i], opt))
-			continue;
-		opt_driver(argv[i + 1], d, sizeof(d));
-		if (drv && strcmp(d, drv))
-			continue;
-		if (match) {
-			v = opt_get(argv[i + 1], match, &l);
-			if (!v || !mval || strlen(mval) != l || strncmp(v, mval, l))
-				continue;
-		}
-		v = opt_get(argv[i + 1], key, &l);
-		if (v)
-			return strndup(v, l);
-	}
-	return NULL;
-}
-
 /*
  * What vm.json says of a started VM, read from an adopted one's command line
  * and QEMU: the (first) tap and the MAC of the NIC on it, the serial

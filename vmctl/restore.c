@@ -187,22 +187,20 @@ static int move_backend(char **arg, const char *as, const char *olddir, const ch
  * each QEMU, so the default MAC meets no other copy). */
 static bool nic_on_user(char **out, const char *val, const char *o, const char *drv)
 {
-	const char *id;
-	size_t l, il;
+	const char *v;
+	char *id, *found;
+	bool user;
+	size_t l;
 
 	if (strcmp(o, "-device"))
 		return !strcmp(o, "-nic") && !strcmp(drv, "user");
-	id = opt_get(val, "netdev", &l);
-	for (int a = 1; id && out[a] && out[a + 1]; a++) {
-		const char *nid = opt_get(out[a + 1], "id", &il);
-		char d[32];
-
-		if (strcmp(out[a], "-netdev") || !nid || il != l || strncmp(nid, id, l))
-			continue;
-		opt_driver(out[a + 1], d, sizeof(d));
-		return !strcmp(d, "user");
-	}
-	return false;
+	if (!(v = opt_get(val, "netdev", &l)) || !(id = strndup(v, l)))
+		return false;
+	found = find_opt(out, "-netdev", "user", "id", id, "id");
+	user = found != NULL;
+	free(id);
+	free(found);
+	return user;
 }
 
 static int refuse(const char *as, const char *opt, const char *val, const char *why)
@@ -435,12 +433,8 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 				      snapdir, name);
 			goto out;
 		}
-		for (int a = 1; out[a] && !found; a++) {
-			char *rw = replace_path(out[a], ap, ap);
-
-			found = rw != NULL;
-			free(rw);
-		}
+		for (int a = 1; out[a] && !found; a++)
+			found = arg_has_path(out[a], ap);
 		if (!found) {
 			r = vm_seterr(-EINVAL, "%s/%s/vm.json: disk %s is not in the saved command line",
 				      snapdir, name, ap);

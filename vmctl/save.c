@@ -48,20 +48,12 @@ static int fail(struct saving *s, int err, const char *fmt, ...)
  * argument). */
 static bool argv_has_path(const json_t *argv, const char *path)
 {
-	size_t pl = strlen(path), i;
+	size_t i;
 	json_t *a;
 
-	json_array_foreach(argv, i, a) {
-		const char *s = json_string_value(a);
-
-		if (!s)
-			continue;
-		if (strcmp(s, path) == 0)
+	json_array_foreach(argv, i, a)
+		if (json_string_value(a) && arg_has_path(json_string_value(a), path))
 			return true;
-		for (const char *p = s; (p = strstr(p, path)); p++)
-			if (p > s && p[-1] == '=' && (p[pl] == 0 || p[pl] == ','))
-				return true;
-	}
 	return false;
 }
 

@@ -375,6 +375,27 @@ bool opt_on(const char *s, const char *key)
 		     (len == 4 && !strncmp(v, "true", 4)));
 }
 
+/* @p, inside @s, starts a whole option value of @fl bytes: "=VALUE" then
+ * ',' or the end, never the start of a longer name. */
+static bool whole_value(const char *s, const char *p, size_t fl)
+{
+	return p > s && p[-1] == '=' && (p[fl] == 0 || p[fl] == ',');
+}
+
+bool arg_has_path(const char *s, const char *path)
+{
+	size_t pl = strlen(path);
+
+	if (!pl)
+		return false;
+	if (!strcmp(s, path))
+		return true;
+	for (const char *p = s; (p = strstr(p, path)); p++)
+		if (whole_value(s, p, pl))
+			return true;
+	return false;
+}
+
 char *replace_path(const char *s, const char *from, const char *to)
 {
 	size_t fl = strlen(from), tl = strlen(to), n = 0, sl = strlen(s);
@@ -385,10 +406,9 @@ char *replace_path(const char *s, const char *from, const char *to)
 		return NULL;
 	if (!strcmp(s, from))
 		return strdup(to);
-	/* count, then copy: only whole values ("=FROM" then ',' or the end),
-	 * never FROM as the start of a longer name */
+	/* count, then copy */
 	for (p = s; (p = strstr(p, from)); p++)	/* overlaps counted: more room, never less */
-		if (p > s && p[-1] == '=' && (p[fl] == 0 || p[fl] == ','))
+		if (whole_value(s, p, fl))
 			n++;
 	if (!n)
 		return NULL;
@@ -396,7 +416,7 @@ char *replace_path(const char *s, const char *from, const char *to)
 	if (!r)
 		return NULL;
 	for (w = r, p = s; *p;) {
-		if (p > s && p[-1] == '=' && !strncmp(p, from, fl) && (p[fl] == 0 || p[fl] == ',')) {
+		if (!strncmp(p, from, fl) && whole_value(s, p, fl)) {
 			memcpy(w, to, tl);
 			w += tl;
 			p += fl;
@@ -424,4 +444,29 @@ int mac_add(const char *mac, unsigned n, char *out, size_t len)
 	snprintf(out, len, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], low >> 16,
 		 (low >> 8) & 0xff, low & 0xff);
 	return 0;
+}
+
+char *find_opt(char **argv, const char *opt, const char *drv, const char *match,
+	       const char *mval, const char *key)
+{
+	for (int i = 1; argv[i] && argv[i + 1]; i++) {
+		const char *v;
+		char d[32];
+		size_t l;
+
+		if (strcmp(argv[i], opt))
+			continue;
+		opt_driver(argv[i + 1], d, sizeof(d));
+		if (drv && strcmp(d, drv))
+			continue;
+		if (match) {
+			v = opt_get(argv[i + 1], match, &l);
+			if (!v || !mval || strlen(mval) != l || strncmp(v, mval, l))
+				continue;
+		}
+		v = opt_get(argv[i + 1], key, &l);
+		if (v)
+			return strndup(v, l);
+	}
+	return NULL;
 }
