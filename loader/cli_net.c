@@ -138,18 +138,28 @@ static int do_net_attach(int argc, char **argv)
 	return EXIT_OK;
 }
 
-static int do_net_detach(int argc, char **argv)
+/* The one option of detach and release: 0, or EXIT_USAGE (reported). */
+static int force_opt(int argc, char **argv, bool *force)
 {
 	static const struct option opts[] = { { "force", no_argument, 0, 'f' }, { 0 } };
-	char err[LOADER_ERR_MAX];
-	bool force = false;
 	int c;
 
+	*force = false;
 	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
 		if (c != 'f')
 			return EXIT_USAGE;
-		force = true;
+		*force = true;
 	}
+	return 0;
+}
+
+static int do_net_detach(int argc, char **argv)
+{
+	char err[LOADER_ERR_MAX];
+	bool force;
+
+	if (force_opt(argc, argv, &force))
+		return EXIT_USAGE;
 	if (loader__detach((const char *const *)argv + optind, (size_t)(argc - optind), force, err))
 		return p_err("%s", err);
 	if (json_output)
@@ -261,18 +271,13 @@ static int do_net_hold(int argc, char **argv)
 
 static int do_net_release(int argc, char **argv)
 {
-	static const struct option opts[] = { { "force", no_argument, 0, 'f' }, { 0 } };
 	struct loader *l;
 	struct stasis_host h;
 	uint64_t used = 0, size;
-	bool force = false;
-	int c;
+	bool force;
 
-	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
-		if (c != 'f')
-			return EXIT_USAGE;
-		force = true;
-	}
+	if (force_opt(argc, argv, &force))
+		return EXIT_USAGE;
 	if (optind != argc)
 		return p_usage("usage: stasis net release [--force]");
 	if (open_loader(&l))
