@@ -130,7 +130,7 @@ t_check "  says why" grep -q "the host is not in pass" "$E"
 t_require "drain (nothing held yet)" quiet net "$M" drain -o "$W/none.sp"
 net "$M" -j status > "$W/st0.json"
 in_ns "$S" "$SG" udp-send 10.7.0.2 5000 20 --rate 1000 > /dev/null
-in_ns "$R" "$SG" udp-recv 5000 --count 20 --idle-ms 3000 > "$W/recv" &
+in_ns "$R" "$SG" udp-recv 5000 --count 20 --timeout-ms 4000 > "$W/recv" &
 rp=$!
 wait_line "$W/recv" ready 5
 t_require "detach --force m2, its frames in the ring" quiet net "$M" detach --force m2
