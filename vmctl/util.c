@@ -52,53 +52,46 @@ int fsync_dir(const char *dir)
 	return r;
 }
 
-/* Write to PATH.tmp, fsync, rename over PATH, fsync the folder. */
-int vmctl__copy_file(const char *from, const char *to, off_t offset, bool durable)
+static int write_all(int fd, const void *buf, size_t len)
 {
-	char buf[65536], tmp[4200], dir[4200], *slash;
-	int in, out = -1, r = 0;
-	ssize_t n;
+	for (size_t off = 0; off < len;) {
+		ssize_t n = write(fd, (const char *)buf + off, len - off);
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", to) >= (int)sizeof(tmp))
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		off += n > 0 ? (size_t)n : 0;
+	}
+	return 0;
+}
+
+/* PATH.tmp, open for writing. */
+static int tmp_open(const char *path, char *tmp, size_t len)
+{
+	int fd;
+
+	if (snprintf(tmp, len, "%s.tmp", path) >= (int)len)
 		return -ENAMETOOLONG;
-	if ((in = open(from, O_RDONLY | O_CLOEXEC)) < 0)
-		return -errno;
-	if (lseek(in, offset, SEEK_SET) < 0 ||
-	    (out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
-		r = -errno;
-		goto out;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	return fd < 0 ? -errno : fd;
+}
+
+/* After @err (0: all written): fsync if @durable, close, rename over @path
+ * and fsync the folder, or remove the temporary. */
+static int tmp_commit(int fd, const char *tmp, const char *path, bool durable, int err)
+{
+	char dir[4200], *slash;
+
+	if (!err && durable && fsync(fd) < 0)
+		err = -errno;
+	if (close(fd) < 0 && !err)
+		err = -errno;
+	if (!err && rename(tmp, path) < 0)
+		err = -errno;
+	if (err) {
+		unlink(tmp);
+		return err;
 	}
-	while ((n = read(in, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		for (ssize_t off = 0, w; off < n; off += w)
-			if ((w = write(out, buf + off, (size_t)(n - off))) < 0) {
-				if (errno == EINTR) {
-					w = 0;
-					continue;
-				}
-				r = -errno;
-				goto out;
-			}
-	}
-	if (!r && durable && fsync(out) < 0)
-		r = -errno;
-out:
-	close(in);
-	if (out >= 0 && close(out) < 0 && !r)
-		r = -errno;
-	if (!r && rename(tmp, to) < 0)
-		r = -errno;
-	if (r) {
-		if (out >= 0)
-			unlink(tmp);
-		return r;
-	}
-	snprintf(dir, sizeof(dir), "%s", to);
+	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
 	if (durable && slash && slash != dir) {
 		*slash = 0;
@@ -107,45 +100,41 @@ out:
 	return 0;
 }
 
-int write_file_atomic(const char *path, const void *buf, size_t len)
+int vmctl__copy_file(const char *from, const char *to, off_t offset, bool durable)
 {
-	char tmp[4200], dir[4200], *slash;
-	size_t off = 0;
-	int fd, r = 0;
+	char buf[65536], tmp[4200];
+	int in, out, r = 0;
+	ssize_t n;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
+	if ((in = open(from, O_RDONLY | O_CLOEXEC)) < 0)
 		return -errno;
-	while (off < len) {
-		ssize_t n = write(fd, (const char *)buf + off, len - off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			break;
-		}
-		off += (size_t)n;
-	}
-	if (!r && fsync(fd) < 0)
+	if (lseek(in, offset, SEEK_SET) < 0) {
 		r = -errno;
-	if (close(fd) < 0 && !r)
-		r = -errno;
-	if (!r && rename(tmp, path) < 0)
-		r = -errno;
-	if (r) {
-		unlink(tmp);
+		close(in);
 		return r;
 	}
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = 0;
-		fsync_dir(dir);
+	if ((out = tmp_open(to, tmp, sizeof(tmp))) < 0) {
+		close(in);
+		return out;
 	}
-	return 0;
+	while (!r && (n = read(in, buf, sizeof(buf))) != 0)
+		if (n > 0)
+			r = write_all(out, buf, (size_t)n);
+		else if (errno != EINTR)
+			r = -errno;
+	close(in);
+	return tmp_commit(out, tmp, to, durable, r);
+}
+
+/* Write to PATH.tmp, fsync, rename over PATH, fsync the folder. */
+int write_file_atomic(const char *path, const void *buf, size_t len)
+{
+	char tmp[4200];
+	int fd = tmp_open(path, tmp, sizeof(tmp));
+
+	if (fd < 0)
+		return fd;
+	return tmp_commit(fd, tmp, path, true, write_all(fd, buf, len));
 }
 
 int json_write_atomic(const char *path, json_t *v)
