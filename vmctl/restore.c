@@ -471,7 +471,7 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 		const char *ap = json_string_value(json_object_get(d, "argv_path"));
 		const char *fz = json_string_value(json_object_get(d, "frozen"));
 		const char *fmt = json_string_value(json_object_get(d, "format"));
-		char ovl[4300], key[4300];
+		char ovl[4300];
 
 		snprintf(ovl, sizeof(ovl), "%s/disk-r%s-%d.qcow2", dir, tag, k++);
 		if (access(ovl, F_OK) == 0) {
@@ -492,10 +492,9 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 				continue;
 			swap(&out[a], rw);
 			used++;
-			if (fmt && strcmp(fmt, "qcow2")) {
-				snprintf(key, sizeof(key), "=%s", fmt);
-				swap(&out[a], replace_all(out[a], key, "=qcow2"));
-			}
+			/* The overlay is qcow2 whatever the frozen layer is. */
+			if (fmt && strcmp(fmt, "qcow2"))
+				swap(&out[a], opt_set(out[a], "format", "qcow2"));
 		}
 		if (!used) {	/* found above: only out of memory gets here */
 			r = vm_seterr(-ENOMEM, "VM %s: out of memory", as);
