@@ -49,6 +49,17 @@ for m in $MODS; do
 	cp "$f" "$R/lib/modules/"
 done
 echo "$MODS" | tr '\n' ' ' > "$R/lib/modules/order"
+# IDE disks (-hda, as VMs other tools start often have): in the image, not
+# loaded at boot (probing the PC's IDE controller costs every guest time);
+# a boot script that needs them loads lib/modules/ide/*.ko in this order.
+IDE="scsi_common scsi_mod libata ata_piix sd_mod"
+mkdir -p "$R/lib/modules/ide"
+for m in $IDE; do
+	f=$(find "$OUT/kernel/lib/modules/$KVER" -name "$m.ko" | head -1)
+	[ -n "$f" ] || { echo "guest: module $m not in $PKG" >&2; exit 1; }
+	cp "$f" "$R/lib/modules/ide/"
+done
+echo "$IDE" > "$R/lib/modules/ide/order"
 
 # The workload programs: one static multi-call binary plus its applet names.
 cc -O2 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -static -s -o "$R/bin/sg" "$SRC"/sg/*.c
