@@ -20,13 +20,13 @@ rp=$!
 wait_line "$W/recv" ready 5
 in_ns "$S" "$SG" udp-send 10.7.0.2 5000 $COUNT --rate $RATE > "$W/send" &
 sp=$!
-sleep 1
+t_require "the flood reaches R" wait_until 30 at_least 5000 dev_stat "$R" r1 rx_packets
 t_require "hold" quiet net "$M" hold --epoch 5
 # ip netns exec execs stasis: $! is its PID (a function would put a
 # subshell in between, and background shells ignore SIGINT).
 ip netns exec "$M" "$STASIS" net drain -o "$W/held.sp" --follow > "$W/drain.out" 2> "$W/drain.err" &
 dp=$!
-sleep 2
+t_require "frames are held" wait_until 60 at_least 15000 held "$M"
 t_eq "status: hold, epoch 5" "hold 5" "$(net "$M" -j status | jq -r '"\(.state) \(.epoch)"')"
 kill -TERM $dp
 wait $dp

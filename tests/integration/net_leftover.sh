@@ -26,7 +26,9 @@ t_check "they wait in the ring" test "$(net "$M" -j status | jq .ring.used)" -gt
 # 100 frames/s: the ring's frames take 3 s to go out.
 ip netns exec "$M" "$STASIS" -j net replay "$W/empty.sp" --rate 100 > "$W/replay.json" 2> "$W/replay.err" &
 pp=$!
-sleep 1
+# The late datagram must come while the ring's frames are still going out.
+t_require "the replay is sending the ring's frames" wait_until 30 at_least 30 dev_stat "$R" r1 rx_packets
+t_check "  and has not finished ($(dev_stat "$R" r1 rx_packets) of $LEFT out)" test "$(dev_stat "$R" r1 rx_packets)" -lt $LEFT
 t_require "one more datagram during the replay" \
 	quiet in_ns "$S" "$SG" udp-send 10.7.0.2 5000 1 --start $LEFT
 wait $pp

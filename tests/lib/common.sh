@@ -82,5 +82,33 @@ wait_line() {
 	return 1
 }
 
+# wait_until TIMEOUT_S CMD...: run CMD every 50 ms until it succeeds, for at
+# most TIMEOUT_S seconds. A test waits for the condition it needs, never for
+# a fixed time: on a slow machine it only waits longer, on a fast one it
+# does not wait at all.
+wait_until() {
+	_wt=$1; shift
+	_end=$(( $(date +%s) + _wt ))
+	until "$@" > /dev/null 2>&1; do
+		if [ "$(date +%s)" -gt "$_end" ]; then
+			echo "# timeout after $_wt s waiting for: $*" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# at_least N CMD...: CMD prints a number, and it is N or more (for wait_until).
+at_least() {
+	_al=$1; shift
+	_av=$("$@" 2> /dev/null) || return 1
+	[ -n "$_av" ] && [ "$_av" -ge "$_al" ] 2> /dev/null
+}
+
+# observe S: a window of S seconds in which the test checks that something
+# does NOT happen (no tick while a VM is stopped). Nothing is awaited: a
+# slow machine cannot make such a check fail, only see less.
+observe() { sleep "$1"; }
+
 # kv FIELD LINE: the value of FIELD=VALUE in a report line.
 kv() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }

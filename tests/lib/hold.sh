@@ -15,3 +15,6 @@ hold_topology() {
 # net NS ARGS...: stasis net in namespace NS (a fresh mount namespace and
 # /sys each time, as users run it).
 net() { _n=$1; shift; ip netns exec "$_n" "$STASIS" net "$@"; }
+
+# held NS: how many frames the host in NS has held so far (all epochs).
+held() { net "$1" -j status | jq .counters.held; }

@@ -8,6 +8,12 @@ ns_create() {
 	ip netns add "$_ns" || return 1
 	t_defer "ip netns pids $_ns | xargs -r kill -9; ip netns del $_ns"
 	ip -n "$_ns" link set lo up
+	# IPv6 off: a new interface sends MLDv2 reports (ff02::16) and router
+	# solicitations at random moments after it comes up, and a test that
+	# counts frames must count only what it sent. "default" covers the
+	# interfaces made later, "all" those already there.
+	ip netns exec "$_ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1 || return 1
 	eval "$1=\$_ns"
 }
 
@@ -32,6 +38,9 @@ tap_create() {
 
 # addr_add NS DEV ADDR/PREFIX
 addr_add() { ip -n "$1" addr add "$3" dev "$2"; }
+
+# dev_stat NS DEV COUNTER: a counter of DEV in NS (rx_packets, tx_bytes, ...).
+dev_stat() { ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3"; }
 
 # in_ns NS CMD...: run CMD inside NS.
 in_ns() { _n=$1; shift; ip netns exec "$_n" "$@"; }

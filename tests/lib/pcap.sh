@@ -31,3 +31,33 @@ sg_numbers() {
 	"$STASIS" sp cat --hex "$1" | grep -E "$2" | awk '{ print $NF }' |
 		while read -r h; do echo $((16#${h:100:16})); done
 }
+
+# tcp_segments FILE [FILTER]: "TSVAL SEQ END" of every TCP frame with data in
+# a pcap or pcapng file (absolute sequence numbers, as tcpdump -S prints
+# them). The timestamp option tells a segment from a retransmission of it:
+# TCP stamps every transmission with its clock, a replayed frame keeps the
+# stamp it was held with.
+tcp_segments() {
+	tcpdump -r "$1" -nn -S ${2:+"$2"} 2>/dev/null |
+		sed -n 's/.* seq \([0-9]*\):\([0-9]*\),.*TS val \([0-9]*\) .*/\3 \1 \2/p'
+}
+
+# tcp_uncovered HELD RX: the lines of HELD (tcp_segments output) whose bytes
+# are not all in RX frames with the same timestamp, i.e. held segments that
+# did not arrive as they were held (sequence numbers taken modulo 2^32).
+tcp_uncovered() {
+	awk 'function d(x, y) { return (x - y + 4294967296) % 4294967296 }
+	     NR == FNR { n[$1]++; s[$1, n[$1]] = $2; e[$1, n[$1]] = $3; next }
+	     {
+		len = d($3, $2); pos = 0
+		while (pos < len) {
+			adv = 0
+			for (i = 1; i <= n[$1]; i++) {
+				o = d(s[$1, i], $2); l = d(e[$1, i], s[$1, i])
+				if (o <= pos && o + l > pos) { pos = o + l; adv = 1 }
+			}
+			if (!adv) break
+		}
+		if (pos < len) print
+	     }' "$2" "$1"
+}
