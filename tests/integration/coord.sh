@@ -21,13 +21,13 @@ t_require "three hosts on the control bridge" quiet in_ns "$H3" ping -q -c 1 -W 
 veth_create u1 "$H1" u2 "$H2" && addr_add "$H1" u1 10.9.0.1/24 && addr_add "$H2" u2 10.9.0.2/24
 t_require "an uplink H1 -> H2" quiet in_ns "$H1" ping -q -c 1 -W 2 10.9.0.2
 
-printf 'listener 1883 10.8.0.254\nallow_anonymous true\npersistence false\n' > "$W/mosq.conf"
+# log_type all: the log says when a subscription is in place (SUBACK).
+printf 'listener 1883 10.8.0.254\nallow_anonymous true\npersistence false\nlog_type all\n' > "$W/mosq.conf"
 start_broker() {
-	ip netns exec "$BR" mosquitto -c "$W/mosq.conf" > "$W/mosq.log" 2>&1 &
+	ip netns exec "$BR" mosquitto -c "$W/mosq.conf" >> "$W/mosq.log" 2>&1 &
 	BP=$!
 	t_defer "kill \$BP"
-	for _ in $(seq 50); do in_ns "$H1" bash -c 'exec 3<>/dev/tcp/10.8.0.254/1883' 2>/dev/null && return 0; sleep 0.1; done
-	return 1
+	wait_until 10 in_ns "$H1" bash -c 'exec 3<>/dev/tcp/10.8.0.254/1883'
 }
 t_require "mosquitto in the broker namespace" start_broker
 URL=mqtt://10.8.0.254:1883
@@ -41,9 +41,9 @@ for i in 1 2 3; do
 	t_defer "kill -CONT \$AP$i; kill \$AP$i"
 done
 coord() { ip netns exec "$H3" "$STASIS" coord "$@" --broker $URL --experiment $EXP; }
-sleep 1
-t_run "$O" "$E" coord status
-t_eq "status: three agents online and answering" 3 "$(grep -c ' online  *ok' "$O")"
+# online N: N agents (or more) online and answering.
+online() { coord status > "$W/online" 2>&1; [ "$(grep -c ' online  *ok' "$W/online")" -ge "$1" ]; }
+t_check "status: three agents online and answering" wait_until 30 online 3
 
 # A numbered flow H1 -> H2 across the held uplink, over snapshot and restore.
 in_ns "$H2" "$SG" udp-recv 5000 --count 20000 --idle-ms 15000 > "$W/recv" &
@@ -51,7 +51,7 @@ rp=$!
 wait_line "$W/recv" ready 5
 in_ns "$H1" "$SG" udp-send 10.9.0.2 5000 20000 --rate 4000 > /dev/null &
 sp=$!
-sleep 1.5
+t_require "the flow reaches h2" wait_until 30 at_least 2000 dev_stat "$H2" u2 rx_packets
 t_run "$O" "$E" coord snapshot --epoch 100
 cat "$O" | sed 's/^/# /'
 t_eq "snapshot 100 reported by all three" 0 "$T_RC"
@@ -60,8 +60,9 @@ t_check "h1 held frames in flight toward h2 ($held)" test "$held" -gt 0
 for i in 1 2 3; do
 	t_eq "h$i's part is complete" complete "$(jq -r .state "$W/snaps$i/snap-100/h$i/manifest.json")"
 done
+# No wait for the frames: TC egress runs in the sender's own send, so once
+# it has exited every datagram is on the wire or held.
 wait $sp
-sleep 1
 t_run "$O" "$E" coord restore snap-100
 cat "$O" | sed 's/^/# /'
 t_eq "restore reported by all three" 0 "$T_RC"
@@ -95,7 +96,9 @@ wait_line "$W/recv2" ready 5
 ip netns exec "$H3" "$STASIS" coord trigger --packet --offset 50 --hex "$(printf '%016x' 2500)" \
 	--epoch 400 --broker $URL --experiment $EXP --timeout 60 > "$W/ptrig" 2>&1 &
 tp=$!
-sleep 1.5
+# Armed when h1's packet trigger is in its BPF map (the followers need
+# nothing: they act on h1's event).
+t_require "h1 is armed" wait_until 30 at_least 1 sh -c "ip netns exec $H1 $STASIS -j net trigger list | jq length"
 in_ns "$H1" "$SG" udp-send 10.9.0.2 5000 6000 --rate 3000 > /dev/null
 wait $tp
 t_eq "packet trigger: all three snapshotted epoch 400" 0 $?
@@ -104,7 +107,11 @@ t_eq "h1's manifest names the packet trigger" "packet h1" \
 	"$(jq -r '"\(.trigger.kind) \(.trigger.host)"' "$W/snaps1/snap-400/h1/manifest.json")"
 t_eq "h2 and h3 followed h1's event" "packet h1 packet h1" \
 	"$(jq -r '"\(.trigger.kind) \(.trigger.host)"' "$W/snaps2/snap-400/h2/manifest.json" "$W/snaps3/snap-400/h3/manifest.json" | tr '\n' ' ' | sed 's/ $//')"
-sleep 1
+# h2 has every datagram before the trigger, and a progress line printed
+# after that one (200 ms later) shows no more.
+progress_n() { grep -c progress "$W/recv2"; }
+t_check "h2 got the datagrams before the trigger" wait_until 30 sh -c "grep progress '$W/recv2' | tail -1 | grep -q 'unique=2500 '"
+t_check "  and a progress line after that" wait_until 30 at_least $(( $(progress_n) + 1 )) progress_n
 p=$(grep progress "$W/recv2" | tail -1)
 t_eq "h2 received exactly the datagrams before the trigger frame" "2500 2499" "$(kv unique "$p") $(kv max "$p")"
 t_eq "the trigger frame is the first held on h1" 2500 "$(sg_numbers "$W/snaps1/snap-400/h1/net.sp" '> 10.9.0.2:5000 ' | head -1)"
@@ -113,7 +120,9 @@ t_eq "the trigger frame is the first held on h1" 2500 "$(sg_numbers "$W/snaps1/s
 m2=$(md5sum < "$W/snaps2/snap-400/h2/manifest.json")
 in_ns "$H3" mosquitto_pub -h 10.8.0.254 -q 1 -t "stasis/$EXP/event/h1" \
 	-m '{"v":1,"experiment":"'$EXP'","epoch":400,"op":"event","from":"h1","sent_ns":1,"trigger":0}'
-sleep 1
+# An agent handles its messages one after the other: once all three have
+# answered a status request sent after the event, they have handled it.
+t_check "the agents handled the event" wait_until 30 online 3
 t_eq "a duplicate trigger event changes no part of the snapshot" "$m2" "$(md5sum < "$W/snaps2/snap-400/h2/manifest.json")"
 t_run "$O" "$E" coord restore 400
 t_eq "restore 400" 0 "$T_RC"
@@ -122,9 +131,9 @@ r=$(grep done "$W/recv2")
 t_eq "after restore h2 has all 6000, in order" "6000 0 0" "$(kv unique "$r") $(kv dup "$r") $(kv reordered "$r")"
 
 # A malformed payload: an error published back, the agents carry on.
-in_ns "$H3" mosquitto_sub -h 10.8.0.254 -t "stasis/$EXP/error/+" -C 3 -W 10 > "$W/errors" &
+in_ns "$H3" mosquitto_sub -h 10.8.0.254 -i errwatch -t "stasis/$EXP/error/+" -C 3 -W 10 > "$W/errors" &
 mp=$!
-sleep 0.5
+t_require "the error watcher is subscribed" wait_line "$W/mosq.log" "Sending SUBACK to errwatch" 10
 in_ns "$H3" mosquitto_pub -h 10.8.0.254 -t "stasis/$EXP/cmd" -m '{"v":1,"experiment":'
 wait $mp
 t_eq "each agent published an error for the malformed payload" 3 "$(grep -c 'not JSON' "$W/errors")"
@@ -137,7 +146,9 @@ t_run "$O" "$E" coord snapshot --epoch 300 --timeout 3
 t_eq "snapshot with a silent agent fails" 1 "$T_RC"
 t_check "  and names it" grep -q "h3 .*NO REPLY" "$O"
 kill -CONT $AP3
-sleep 1
+# h3 goes on with the requests it missed; once it answers a newer one it
+# has handled them all.
+t_check "h3 answers again" wait_until 30 online 3
 for i in 1 2 3; do
 	st=$(jq -r .state "$W/snaps$i/snap-300/h$i/manifest.json" 2>/dev/null || echo none)
 	t_check "h$i's part of 300 is not complete ($st)" test "$st" != complete
@@ -151,13 +162,9 @@ t_check "list: h1 has 100 and 200 complete, 300 failed ($l1)" sh -c "echo '$l1' 
 # The broker restarted: the agents come back by themselves.
 kill $BP; wait $BP 2>/dev/null
 t_require "broker restarted" start_broker
-sleep 3
-t_run "$O" "$E" coord status
-t_eq "after the restart all three agents are online again" 3 "$(grep -c ' online  *ok' "$O")"
+t_check "after the restart all three agents are online again" wait_until 60 online 3
 
 # An agent killed: its last will says offline.
 kill -9 $AP2
-sleep 1
-t_run "$O" "$E" coord status
-t_check "a killed agent shows offline" grep -q "h2 *offline" "$O"
+t_check "a killed agent shows offline (its will)" wait_until 30 sh -c "ip netns exec $H3 $STASIS coord status --broker $URL --experiment $EXP 2>&1 | grep -q 'h2 *offline'"
 t_done

@@ -11,7 +11,7 @@ port=$(( 20000 + RANDOM % 20000 ))
 printf 'listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n' $port > "$W/m.conf"
 mosquitto -c "$W/m.conf" > /dev/null 2>&1 &
 t_defer "kill $!"
-sleep 0.5
+t_require "mosquitto listens" wait_until 10 tcp_listening 127.0.0.1 $port
 URL=mqtt://127.0.0.1:$port
 agent() {	# EXPERIMENT HOST [ENV...]; $AP is its PID
 	local exp=$1 host=$2
@@ -20,7 +20,8 @@ agent() {	# EXPERIMENT HOST [ENV...]; $AP is its PID
 		--actions "$W/actions" > "$W/agent-$exp-$host.log" 2>&1 &
 	AP=$!
 	t_defer "kill $AP 2>/dev/null"
-	sleep 0.7
+	wait_until 30 sh -c "'$STASIS' coord status --broker $URL --experiment '$exp' 2>&1 | grep -q '^ *$host  *online  *ok'" ||
+		t_fail "agent $host of $exp online"
 }
 agent ok h1
 t_run "$O" "$E" "$STASIS" coord snapshot --epoch 5 --broker $URL --experiment ok
@@ -51,11 +52,7 @@ agent mid h2 STASIS_TEST_ACTION_SLEEP_MS=3000
 victim=$AP
 "$STASIS" coord snapshot --epoch 7 --broker $URL --experiment mid --timeout 8 > "$O" 2> "$E" &
 sp=$!
-for _ in $(seq 50); do
-	grep -q 'log-late run' "$W/s-mid-h2/snap-7/actions.log" 2>/dev/null && break
-	sleep 0.1
-done
-t_check "h2 is inside its snapshot" grep -q 'log-late run' "$W/s-mid-h2/snap-7/actions.log"
+t_check "h2 is inside its snapshot" wait_until 5 grep -q 'log-late run' "$W/s-mid-h2/snap-7/actions.log"
 kill -9 $victim
 wait $victim 2>/dev/null
 wait $sp

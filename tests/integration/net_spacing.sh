@@ -18,22 +18,23 @@ wait_line "$W/recv" ready 5
 t_require "hold" quiet net "$M" hold --epoch 1
 t_require "send $COUNT datagrams, $((1000 / RATE)) ms apart" quiet in_ns "$S" "$SG" udp-send 10.7.0.2 5000 $COUNT --rate $RATE
 t_require "drain" quiet net "$M" drain -o "$W/held.sp"
-# (IPv6 and IGMP chatter of the new links is held too: only the datagrams count.)
+# (Only the datagrams count: IGMP or ARP of the new links may be held too.)
 "$STASIS" -j sp cat "$W/held.sp" | jq '[.[] | select(.summary | test("> 10.7.0.2:5000"))]' > "$W/dg.json"
 span_ns=$(jq '.[-1].ts_ns - .[0].ts_ns' "$W/dg.json")
 t_eq "all held" $COUNT "$(jq length "$W/dg.json")"
 echo "# held over $((span_ns / 1000000)) ms"
 # Arrival times at the receiver, by an independent tool.
-in_ns "$R" tcpdump -i r1 -n -w "$W/rx.pcap" -U udp dst port 5000 2> "$W/tcpdump.err" &
+# -c: it ends by itself once it has every datagram.
+ip netns exec "$R" tcpdump -i r1 -n -c $COUNT -w "$W/rx.pcap" -U udp dst port 5000 2> "$W/tcpdump.err" &
 tp=$!
 t_defer "kill $tp 2>/dev/null"
-sleep 1
+t_require "a capture at R" wait_line "$W/tcpdump.err" "listening on" 10
 t0=$(date +%s%N)
 t_require "replay --spacing" quiet net "$M" replay "$W/held.sp" --spacing
 t1=$(date +%s%N)
 wait $rp
-sleep 0.5
-kill $tp; wait $tp 2>/dev/null
+wait $tp
+t_eq "the capture has them all" 0 $?
 echo "# replay took $(( (t1 - t0) / 1000000 )) ms"
 t_check "the replay took at least the held span" test $((t1 - t0)) -ge $((span_ns * 9 / 10))
 rx_span=$(tshark -r "$W/rx.pcap" -T fields -e frame.time_epoch 2>/dev/null |

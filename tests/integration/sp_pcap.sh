@@ -51,13 +51,16 @@ ip netns exec "$N" tcpdump -i lo -w "$W/cap.pcap" -U -s 0 2> "$W/tcpdump.err" &
 tp=$!
 t_defer "kill $tp"
 wait_line "$W/tcpdump.err" "listening on" 10
-in_ns "$N" "$SG" udp-recv 5000 --count 300 --timeout-ms 5000 > /dev/null &
-sleep 0.2
+in_ns "$N" "$SG" udp-recv 5000 --count 300 --timeout-ms 5000 > "$W/urecv" &
+wait_line "$W/urecv" ready 5
 in_ns "$N" "$SG" udp-send 127.0.0.1 5000 300 --size 1200 > /dev/null
-in_ns "$N" "$SG" tcp-sink 6000 > /dev/null &
-sleep 0.2
+in_ns "$N" "$SG" tcp-sink 6000 > "$W/tsink" &
+wait_line "$W/tsink" ready 5
 in_ns "$N" "$SG" tcp-send 127.0.0.1 6000 2000000 > /dev/null
-sleep 1
+# A last datagram marks the end: once tcpdump has written it (-U: packet by
+# packet), every frame before it is in the file.
+in_ns "$N" "$SG" udp-send 127.0.0.1 5999 1 > /dev/null
+t_check "the capture has everything up to the marker" wait_until 10 sh -c "tcpdump -r '$W/cap.pcap' -n udp port 5999 2>/dev/null | grep -q ."
 kill -INT $tp
 wait $tp 2>/dev/null
 n=$(tcpdump -r "$W/cap.pcap" -n 2>/dev/null | wc -l)

@@ -105,6 +105,9 @@ at_least() {
 	[ -n "$_av" ] && [ "$_av" -ge "$_al" ] 2> /dev/null
 }
 
+# tcp_listening HOST PORT: something accepts TCP connections there.
+tcp_listening() { bash -c "exec 3<>/dev/tcp/$1/$2" 2> /dev/null; }
+
 # observe S: a window of S seconds in which the test checks that something
 # does NOT happen (no tick while a VM is stopped). Nothing is awaited: a
 # slow machine cannot make such a check fail, only see less.
