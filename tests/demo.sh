@@ -19,7 +19,8 @@ COUNT=4000 RATE=1000 MARK=2000 SNAPS=$T_WORK/snapshots
 say "checking the kernel and loading the BPF object"
 "$STASIS" net probe | head -2 | sed 's/^/  /' || die "stasis net probe failed"
 ns_create NS || die "cannot create a namespace"
-bridge_create "$NS" br0 && tap_create "$NS" tapa br0 && tap_create "$NS" tapb br0 ||
+bridge_create "$NS" br0 && tap_create "$NS" tapa br0 && tap_create "$NS" tapb br0 &&
+	addr_add "$NS" br0 10.0.0.254/24 ||
 	die "cannot create the bridge and taps"
 net "$NS" attach tapa tapb | sed 's/^/  /' || die "attach failed"
 t_defer "ip netns exec $NS $STASIS net detach --force"
@@ -27,9 +28,10 @@ t_defer "'$STASIS' vm quit --all"
 
 say "booting guests a (10.0.0.1) and b (10.0.0.2) under ${STASIS_ACCEL:-tcg} in namespace $NS"
 echo "udp-recv 5000 --count $COUNT --idle-ms 60000 --progress-ms 500" > "$T_WORK/b.run"
+# a waits for a start datagram from the host, sent once the trigger is armed.
 cat > "$T_WORK/a.run" <<RUN
 until ping -c 1 -W 1 10.0.0.2 > /dev/null; do :; done
-sleep 3
+udp-recv 6000 --count 1 --timeout-ms 600000
 udp-send 10.0.0.2 5000 $COUNT --rate $RATE
 RUN
 for g in b a; do
@@ -46,12 +48,22 @@ ip netns exec "$NS" "$STASIS" agent --host host1 --snapshots "$SNAPS" --instance
 	> "$T_WORK/agent.log" 2>&1 &
 ap=$!
 t_defer "kill $ap; wait $ap"
-wait_line "$T_WORK/agent.log" 'agent: host host1' 10 || die "the agent did not start"
-sleep 1
+agent_up() { ip netns exec "$NS" "$STASIS" coord status 2>/dev/null | grep -q 'host1 *online *ok'; }
+wait_until 30 agent_up || die "the agent did not start: $(tail -1 "$T_WORK/agent.log")"
 hex=$(printf '%016x' $MARK)
 say "arming a packet trigger: bytes $hex at offset 50 (datagram number $MARK); guest a starts sending"
 ip netns exec "$NS" "$STASIS" coord trigger --packet --offset 50 --hex "$hex" --epoch 1 --timeout 180 \
-	2> "$T_WORK/trigger.err" | sed 's/^/  /' || die "the snapshot failed: $(tail -1 "$T_WORK/trigger.err")"
+	> "$T_WORK/trigger.out" 2> "$T_WORK/trigger.err" &
+tp=$!
+wait_until 30 at_least 1 triggers "$NS" || die "the trigger was not armed: $(tail -1 "$T_WORK/trigger.err")"
+# The start datagram, again until a says it has it (it may still be booting).
+a_started() {
+	in_ns "$NS" "$SG" udp-send 10.0.0.1 6000 1 > /dev/null 2>&1
+	grep -q 'udp-recv: done' "$STASIS_VM_ROOT/a/console.log"
+}
+wait_until 120 a_started || die "guest a never got the start datagram"
+wait $tp || die "the snapshot failed: $(tail -1 "$T_WORK/trigger.err")"
+sed 's/^/  /' "$T_WORK/trigger.out"
 M=$SNAPS/snap-1/host1/manifest.json
 say "snapshot 1: $(jq -r '"state \(.state), \(.frames_held) frames held, trigger \(.trigger.kind) on \(.trigger.host)"' "$M")"
 jq -r '.vms[] | "  vm \(.name): stop acknowledged \((.stop_ack_ns - .stop_sent_ns) / 1000) µs after it was sent, \(.bytes) bytes of state"' "$M"

@@ -89,9 +89,9 @@ wait_line() {
 wait_until() {
 	_wt=$1; shift
 	_end=$(( $(date +%s) + _wt ))
-	until "$@" > /dev/null 2>&1; do
+	until "$@" > /dev/null 2> "$T_WORK/.wait_until.err"; do
 		if [ "$(date +%s)" -gt "$_end" ]; then
-			echo "# timeout after $_wt s waiting for: $*" >&2
+			echo "# timeout after $_wt s waiting for: $*$(tail -1 "$T_WORK/.wait_until.err" | sed 's/^./ (&/; s/.$/&)/')" >&2
 			return 1
 		fi
 		sleep 0.05
@@ -101,7 +101,7 @@ wait_until() {
 # at_least N CMD...: CMD prints a number, and it is N or more (for wait_until).
 at_least() {
 	_al=$1; shift
-	_av=$("$@" 2> /dev/null) || return 1
+	_av=$("$@") || return 1
 	[ -n "$_av" ] && [ "$_av" -ge "$_al" ] 2> /dev/null
 }
 

@@ -18,3 +18,7 @@ net() { _n=$1; shift; ip netns exec "$_n" "$STASIS" net "$@"; }
 
 # held NS: how many frames the host in NS has held so far (all epochs).
 held() { net "$1" -j status | jq .counters.held; }
+
+# triggers NS: how many packet triggers are armed in NS (coord trigger
+# --packet has armed its host once its trigger is there).
+triggers() { ip netns exec "$1" "$STASIS" -j net trigger list | jq length; }

@@ -48,7 +48,7 @@ target_snapshot() {
 	ip netns exec "$NS" "$STASIS" -j coord trigger --packet --offset 42 --hex $TARGET_TRIG --epoch 1 \
 		--timeout 180 > "$T_WORK/trigger.json" 2> "$T_WORK/trigger.err" &
 	tp=$!
-	sleep 1
+	wait_until 30 at_least 1 triggers "$NS" || { echo "target: the trigger was not armed" >&2; return 1; }
 	target_vm cli || return 1
 	wait $tp
 	rc=$?

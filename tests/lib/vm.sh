@@ -8,3 +8,29 @@ vm_test_init() {
 	ns_create NS || { t_fail "namespace"; t_done; }
 	t_defer "'$STASIS' vm quit --all"
 }
+
+# log_has LOG FROM REGEX: a line of LOG from line FROM on matches (grep -E).
+log_has() { tail -n +"$2" "$1" | tr -d '\r' | grep -qE "$3"; }
+
+# console_ask SOCKET LOG CMD REGEX: CMD typed on a guest's serial console,
+# until a line matching REGEX shows in LOG after it; prints that line. The
+# connection stays open until the answer shows: closed at once, input the
+# guest's UART has not taken yet is lost. Input just after a resume can be
+# lost on the serial line too, so up to three tries (the commands given
+# here are idempotent).
+console_ask() {
+	for _try in 1 2 3; do
+		_l=$(($(wc -l < "$2") + 1))
+		{ printf '%s\n' "$3"; wait_until 10 log_has "$2" "$_l" "$4"; } |
+			timeout 15 socat -u - "UNIX-CONNECT:$1"
+		if log_has "$2" "$_l" "$4"; then
+			tail -n +"$_l" "$2" | tr -d '\r' | grep -E "$4" | tail -1
+			return 0
+		fi
+	done
+	echo "# no /$4/ on $2 after 3 tries" >&2
+	return 1
+}
+
+# tick_lines LOG FROM: at_least's count of "tick N" lines of LOG from line FROM.
+tick_lines() { tail -n +"$2" "$1" | tr -d '\r' | grep -c '^tick [0-9]*$'; }

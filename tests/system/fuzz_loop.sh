@@ -30,10 +30,8 @@ RUN_ARGS=(--snapshot "$SNAPS/snap-1" --range 58:58 --cases $CASES --seed $SEED -
 # First part: stopped (SIGINT) after 3 cases.
 ip netns exec "$NS" "$STASIS" fuzz run "${RUN_ARGS[@]}" > "$W/run1.out" 2> "$W/run1.err" &
 fp=$!
-for _ in $(seq 600); do
-	[ -f "$R/results.jsonl" ] && [ "$(wc -l < "$R/results.jsonl")" -ge 3 ] && break
-	sleep 0.1
-done
+results_n() { wc -l < "$R/results.jsonl"; }
+wait_until 60 at_least 3 results_n
 kill -INT $fp
 wait $fp
 rc=$?

@@ -32,7 +32,11 @@ wait $wp
 t_eq "wait-trigger reports it: tapa, from the guest, hold" "tapa from-guest true" "$(jq -r '"\(.dev) \(.dir) \(.held)"' "$W/event")"
 t_eq "host in hold" hold "$(net "$NS" -j status | jq -r .state)"
 t_require "guest a finished sending" guest_wait a 'udp-send: done' 60
-sleep 1.5
+# b has every datagram before the trigger, and a progress line printed
+# after that (500 ms later) shows no more.
+progress_n() { grep -c 'udp-recv: progress' "$T_WORK/b.log"; }
+t_check "b got the datagrams before the trigger" wait_until 60 sh -c "grep 'udp-recv: progress' '$T_WORK/b.log' | tail -1 | grep -q 'unique=$MARK '"
+t_check "  and a progress line after that" wait_until 30 at_least $(( $(progress_n) + 1 )) progress_n
 p=$(guest_line b 'udp-recv: progress')
 echo "# b while held: $p"
 t_eq "b has exactly the datagrams before the trigger frame" "$MARK $((MARK - 1))" "$(kv unique "$p") $(kv max "$p")"

@@ -10,41 +10,17 @@ vm_test_init
 tap_create "$NS" tapa
 
 log() { echo "$STASIS_VM_ROOT/$1/console.log"; }
-lines() { wc -l < "$(log "$1")"; }
-# vm_exec NAME CMD: a command line on the guest's console (held open a
-# moment so the guest's UART takes it all).
-vm_exec() { { printf '%s\n' "$2"; sleep 1; } | timeout 15 socat -u - "UNIX-CONNECT:$STASIS_VM_ROOT/$1/console.sock"; }
-# run_wait NAME CMD REGEX: run CMD until its answer shows (input sent just
-# after a VM resumed can be lost on the serial line, so up to 3 tries; the
-# commands here are idempotent).
-run_wait() {
-	for _try in 1 2 3; do
-		_l=$(($(lines "$1") + 1))
-		vm_exec "$1" "$2"
-		wait_from "$1" "$_l" "$3" 10 2>/dev/null && return 0
-	done
-	echo "# no /$3/ from $1 after 3 tries" >&2
-	return 1
-}
-# wait_from NAME FROM REGEX SECONDS
-wait_from() {
-	_end=$(( $(date +%s) + $4 ))
-	while [ "$(date +%s)" -le "$_end" ]; do
-		tail -n +"$2" "$(log "$1")" | tr -d '\r' | grep -qE "$3" && return 0
-		sleep 0.1
-	done
-	echo "# timeout waiting for /$3/ on $1's console" >&2
-	return 1
-}
+# run_wait NAME CMD REGEX: CMD on NAME's console until its answer shows;
+# prints the answer.
+run_wait() { console_ask "$STASIS_VM_ROOT/$1/console.sock" "$(log "$1")" "$2" "$3"; }
 # mark NAME WORD: both markers := WORD
 mark() {
-	run_wait "$1" "echo MEM-$2 > /tmp/mem; printf DISK-$2 | dd of=/dev/vda bs=512 count=1 conv=sync 2>/dev/null; sync; echo mark=$2" "^mark=$2\$"
+	run_wait "$1" "echo MEM-$2 > /tmp/mem; printf DISK-$2 | dd of=/dev/vda bs=512 count=1 conv=sync 2>/dev/null; sync; echo mark=$2" "^mark=$2\$" > /dev/null
 }
 # markers NAME: "mem=... disk=..." as the guest reads them (page cache dropped,
 # so the disk is read from the disk)
 markers() {
-	run_wait "$1" 'echo 3 > /proc/sys/vm/drop_caches; echo "got mem=$(cat /tmp/mem) disk=$(dd if=/dev/vda bs=16 count=1 2>/dev/null | tr -d "\\000")"' '^got ' || return 1
-	tail -n +"$_l" "$(log "$1")" | tr -d '\r' | grep '^got ' | tail -1 | cut -c5-
+	run_wait "$1" 'echo 3 > /proc/sys/vm/drop_caches; echo "got mem=$(cat /tmp/mem) disk=$(dd if=/dev/vda bs=16 count=1 2>/dev/null | tr -d "\\000")"' '^got ' | cut -c5-
 }
 
 t_run "$T_WORK/out" "$T_WORK/err" "$STASIS" vm start a --kernel "$K" --initrd "$I" \

@@ -5,6 +5,7 @@
 # bad command lines exit 2.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/net.sh"
+. "$(dirname "$0")/../lib/vm.sh"
 t_need_root
 export STASIS_VM_ROOT=$T_WORK/vms
 K=$BUILD/guest/vmlinuz I=$BUILD/guest/initrd.img
@@ -38,7 +39,7 @@ t_eq "stop of nothing: exit 2" 2 "$T_RC"
 socat "UNIX-LISTEN:$T_WORK/mute.sock,fork" EXEC:cat 2>/dev/null &
 MUTE=$!
 t_defer "kill $MUTE"
-for _ in $(seq 1 50); do [ -S "$T_WORK/mute.sock" ] && break; sleep 0.1; done
+wait_until 5 test -S "$T_WORK/mute.sock"
 t_run "$O" "$E" "$STASIS" vm adopt x --qmp "$T_WORK/mute.sock"
 t_eq "adopt of a socket that is not QMP: exit 1" 1 "$T_RC"
 t_check "... one line about the missing greeting" sh -c "test \$(wc -l < $E) = 1 && grep -q 'no QMP greeting' $E"
@@ -69,22 +70,19 @@ t_eq "restore of the incomplete snapshot: exit 1" 1 "$T_RC"
 t_check "... says it is not complete" grep -q "not a complete snapshot" "$E"
 "$STASIS" vm cont a > /dev/null
 L=$(($(wc -l < "$LOG") + 1))
-sleep 1
-t_check "the guest runs on after the failed save" test "$(tail -n +"$L" "$LOG" | grep -c '^tick')" -gt 0
+t_check "the guest runs on after the failed save" wait_until 30 at_least 1 tick_lines "$LOG" "$L"
 
 # QEMU killed in the middle of a (slowed down) save.
 PID=$(jq -r .pid "$STASIS_VM_ROOT/a/vm.json")
 "$STASIS" -j vm save "$T_WORK/snapk" a --max-bandwidth 4M > "$O" 2> "$E" &
 SAVE=$!
-for _ in $(seq 1 100); do
-	[ "$(stat -c %s "$T_WORK/snapk/a/state.tmp" 2>/dev/null || echo 0)" -gt 1000000 ] && break
-	sleep 0.1
-done
+wait_until 30 at_least 1000001 stat -c %s "$T_WORK/snapk/a/state.tmp"
 t_check "the save is under way when QEMU is killed" test -e "$T_WORK/snapk/a/state.tmp"
 # 4 MB/s for ~94 MB: progress lines every half second meanwhile, on stderr
 # (stdout is for the JSON of -j).
 progress() { grep -E '^save: a active [0-9]+ MB of [0-9]+ MB RAM$' "$E" | awk '{ print $4 }'; }
-for _ in $(seq 1 100); do [ "$(progress | wc -l)" -ge 3 ] && break; sleep 0.1; done
+progress_lines() { progress | wc -l; }
+wait_until 30 at_least 3 progress_lines
 echo "# progress: $(progress | tr '\n' ' ')MB"
 t_check "the slowed save reports progress on stderr (-j)" test "$(progress | wc -l)" -ge 3
 t_check "... the MB sent grow" test "$(progress | head -1)" -lt "$(progress | tail -1)"

@@ -21,7 +21,7 @@ t_require "the guest ticks" wait_line "$LOG" '^tick 10' 90
 # Started just after a tick, so the 100 ms ticker shows whether the guest ran
 # through the snapshot (~0.5 s here for ~94 MB, fsync included).
 N=$(ticks_from 1 | wc -l)
-for _ in $(seq 1 50); do [ "$(ticks_from 1 | wc -l)" -gt "$N" ] && break; sleep 0.02; done
+wait_until 5 at_least $((N + 1)) tick_lines "$LOG" 1
 B=$(ticks_from 1 | tail -1)
 t_run "$T_WORK/out" "$T_WORK/err" "$STASIS" -j vm snapshot --live "$T_WORK/snap" a
 t_require "vm snapshot --live exits 0" test "$T_RC" = 0
@@ -47,10 +47,7 @@ t_require "the guest keeps ticking after the snapshot" wait_line "$LOG" "^tick $
 L=$(($(wc -l < "$LOG") + 1))
 t_run "$T_WORK/out" "$T_WORK/err" "$STASIS" vm restore "$T_WORK/snap"
 t_require "vm restore of the live snapshot" test "$T_RC" = 0
-for _ in $(seq 1 100); do
-	[ "$(ticks_from "$L" | wc -l)" -ge 2 ] && break
-	sleep 0.1
-done
+t_check "the restored guest ticks" wait_until 30 at_least 2 tick_lines "$LOG" "$L"
 R=$(ticks_from "$L" | head -1)
 echo "# first tick after restore: $R"
 t_check "the restore continues from the snapshot moment ($((B + 1))..$((A + 1)))" \
@@ -59,19 +56,8 @@ t_check "the restore continues from the snapshot moment ($((B + 1))..$((A + 1)))
 
 # With a disk: memory and disk of the same moment, the guest running on.
 DLOG=$STASIS_VM_ROOT/d/console.log
-# ask CMD REGEX: a command on d's console until its answer shows (input sent
-# just after a resume can be lost on the serial line; idempotent commands)
-ask() {
-	for _ in 1 2 3; do
-		_l=$(($(wc -l < "$DLOG") + 1))
-		{ printf '%s\n' "$1"; sleep 1; } | timeout 15 socat -u - "UNIX-CONNECT:$STASIS_VM_ROOT/d/console.sock"
-		for _ in $(seq 1 100); do
-			tail -n +"$_l" "$DLOG" | tr -d '\r' | grep -E "$2" && return 0
-			sleep 0.1
-		done
-	done
-	return 1
-}
+# ask CMD REGEX: a command on d's console until its answer shows.
+ask() { console_ask "$STASIS_VM_ROOT/d/console.sock" "$DLOG" "$1" "$2"; }
 mark() { ask "echo MEM-$1 > /tmp/mem; printf DISK-$1 | dd of=/dev/vda bs=512 count=1 conv=sync 2>/dev/null; sync; echo mark=$1" "^mark=$1\$" > /dev/null; }
 markers() { ask 'echo 3 > /proc/sys/vm/drop_caches; echo "got mem=$(cat /tmp/mem) disk=$(dd if=/dev/vda bs=16 count=1 2>/dev/null | tr -d "\\000")"' '^got ' | tail -1 | cut -c5-; }
 t_run "$T_WORK/out" "$T_WORK/err" "$STASIS" vm start d --kernel "$K" --initrd "$I" \
