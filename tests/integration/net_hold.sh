@@ -39,7 +39,7 @@ echo "# $(cat "$W/replay.out")"
 wait $sp
 wait $rp
 r=$(grep done "$W/recv")
-echo "# $r"
+echo "# $r; R's sockets overflowed $(udp_overflows "$R") times"
 t_eq "every datagram arrived" $COUNT "$(kv unique "$r")"
 t_eq "no gaps" 0 "$(kv gaps "$r")"
 t_eq "no duplicates" 0 "$(kv dup "$r")"

@@ -40,7 +40,7 @@ wait $sp
 sent=$(kv sent "$(grep done "$W/send")")
 wait $rp
 r=$(grep done "$W/recv")
-echo "# sent $sent; $r"
+echo "# sent $sent; $r; R's sockets overflowed $(udp_overflows "$R") times"
 t_eq "every datagram arrived" "$sent" "$(kv unique "$r")"
 t_eq "no duplicates" 0 "$(kv dup "$r")"
 t_eq "none overtook a held one" 0 "$(kv reordered "$r")"

@@ -44,3 +44,10 @@ dev_stat() { ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3"; }
 
 # in_ns NS CMD...: run CMD inside NS.
 in_ns() { _n=$1; shift; ip netns exec "$_n" "$@"; }
+
+# udp_overflows NS: datagrams the sockets of NS dropped for want of room
+# (RcvbufErrors): where a receiver's count falls short of the sender's,
+# this says whether the receiving program, not the network, lost them.
+udp_overflows() {
+	ip netns exec "$1" awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 } else print $c["RcvbufErrors"] }' /proc/net/snmp
+}
