@@ -2,9 +2,10 @@
 /*
  * The per-host agent: listens for the sender's commands over MQTT and runs
  * them as staged actions on this host's network hold (loader/) and VMs
- * (vmctl/). Each (command, epoch) runs once: duplicates and late messages
- * are answered as such and change nothing. A payload that does not parse
- * gets an error published back, never a crash.
+ * (vmctl/). Each request runs once: it carries its own id, and a duplicate
+ * or late copy of it is answered as such and changes nothing, so the same
+ * snapshot can be restored any number of times. A payload that does not
+ * parse gets an error published back, never a crash.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 #include <dlfcn.h>
 #include "coordinator/agent.h"
+#include "coordinator/part.h"
 #include "coordinator/stasis_action.h"
 #include "loader/loader.h"
 #include "sp-format/sp.h"
@@ -37,9 +39,19 @@ struct agent {
 	char t_reply[256], t_error[256], t_event[256], t_cmd[256], t_events_all[256];
 	struct { char op[COORD_NAME_MAX]; uint64_t epoch; } seen[SEEN_MAX];
 	int n_seen;
-	/* armed triggers */
+	char seen_ids[SEEN_MAX][COORD_NAME_MAX];
+	int n_seen_ids;
+	char re[COORD_NAME_MAX];	/* the request being answered */
+	/* Frozen by a snapshot or a paused restore (kept in memory: an agent
+	 * started again knows of no freeze, and a resume is refused), and the
+	 * frames a resume puts back then: that snapshot's net.sp, or "". */
+	bool frozen;
+	char pending[1100];
+	uint64_t pending_epoch;
+	/* armed triggers, and the requests that armed them */
 	uint64_t time_at, time_epoch;
 	bool time_armed;
+	char time_re[COORD_NAME_MAX], packet_re[COORD_NAME_MAX];
 	uint64_t packet_epoch;
 	bool packet_armed;
 	int packet_trigger;
@@ -175,11 +187,22 @@ static bool seen_before(struct agent *a, const char *op, uint64_t epoch)
 	return false;
 }
 
+/* Whether request @id was seen (and remember it). */
+static bool seen_id(struct agent *a, const char *id)
+{
+	for (int i = 0; i < a->n_seen_ids && i < SEEN_MAX; i++)
+		if (!strcmp(a->seen_ids[i], id))
+			return true;
+	snprintf(a->seen_ids[a->n_seen_ids++ % SEEN_MAX], COORD_NAME_MAX, "%s", id);
+	return false;
+}
+
 static void publish(struct agent *a, const char *t, const char *op, uint64_t epoch, json_t *extra)
 {
 	struct coord_msg m = { .epoch = epoch, .sent_ns = coord_now_ns() };
 	char *s;
 
+	snprintf(m.re, sizeof(m.re), "%s", a->re);
 	snprintf(m.experiment, sizeof(m.experiment), "%s", a->o->experiment);
 	snprintf(m.op, sizeof(m.op), "%s", op);
 	snprintf(m.from, sizeof(m.from), "%s", a->o->host);
@@ -352,6 +375,17 @@ static void do_snapshot(struct agent *a, uint64_t epoch, json_t *trigger)
 	n_acts += add_plugins(a, STASIS_ACTION_SNAPSHOT, epoch, c.dir, false, false, acts + n_acts, pa);
 	acts[n_acts++] = (struct coord_action){ .name = "manifest", .critical = false,
 						.run = act_manifest, .ctx = &c };
+	char mpath[1100];
+
+	snprintf(mpath, sizeof(mpath), "%s/manifest.json", c.dir);
+	if (access(mpath, F_OK) == 0) {
+		/* Another request's part: never overwritten, nor marked by
+		 * this request's verdict. */
+		reply(a, "snapshot", epoch, -EEXIST, "this host has a part of that epoch already "
+		      "(a new snapshot takes a new epoch)", NULL);
+		json_decref(trigger);
+		return;
+	}
 	if ((ret = mkdirs(c.dir))) {
 		reply(a, "snapshot", epoch, ret, "cannot create the snapshot folder", NULL);
 		json_decref(trigger);
@@ -370,10 +404,18 @@ static void do_snapshot(struct agent *a, uint64_t epoch, json_t *trigger)
 		c.g = NULL;
 	}
 	c.res = calloc(c.n_vms ? c.n_vms : 1, sizeof(*c.res));
-	c.m = json_pack("{s:i,s:s,s:I,s:s,s:o,s:I}", "v", COORD_PROTO_VERSION,
+	c.m = json_pack("{s:i,s:s,s:I,s:s,s:s,s:o,s:I}", "v", COORD_PROTO_VERSION,
 			"experiment", a->o->experiment, "epoch", (json_int_t)epoch, "host", a->o->host,
-			"trigger", trigger ? trigger : json_null(), "started_ns", (json_int_t)coord_now_ns());
+			"request", a->re, "trigger", trigger ? trigger : json_null(),
+			"started_ns", (json_int_t)coord_now_ns());
 	ret = coord_actions__execute(acts, (size_t)n_acts, COORD_SNAPSHOT);
+	if (!ret) {	/* frozen at this snapshot: what a resume puts back */
+		snprintf(a->pending, sizeof(a->pending), "%s/net.sp", c.dir);
+		if (access(a->pending, F_OK))
+			a->pending[0] = 0;	/* no hold here: only VMs go on */
+		a->pending_epoch = epoch;
+		a->frozen = true;
+	}
 	json_t *r = json_pack("{s:O,s:I}", "manifest", c.m, "frames_held",
 			      (json_int_t)(c.frames > 0 ? c.frames : 0));
 	json_t *times = json_object();
@@ -399,8 +441,11 @@ static void do_snapshot(struct agent *a, uint64_t epoch, json_t *trigger)
 }
 
 /* commit / abort: the sender's verdict once every host reported. */
-static void do_verdict(struct agent *a, uint64_t epoch, bool commit)
+/* commit / abort: the sender's verdict on the snapshot request @of, once
+ * every host reported. Only the part that request made is marked. */
+static void do_verdict(struct agent *a, uint64_t epoch, bool commit, const char *of)
 {
+	const char *op = commit ? "commit" : "abort";
 	char dir[1024], path[1100];
 	json_error_t je;
 	json_t *m;
@@ -409,22 +454,83 @@ static void do_verdict(struct agent *a, uint64_t epoch, bool commit)
 	snprintf(path, sizeof(path), "%s/manifest.json", dir);
 	m = json_load_file(path, 0, &je);
 	if (!m) {
-		reply(a, commit ? "commit" : "abort", epoch, -ENOENT, "no manifest for this epoch", NULL);
+		/* Nothing to abort is no failure; nothing to commit is. */
+		reply(a, op, epoch, commit ? -ENOENT : 0, "no part of this epoch here", NULL);
+		return;
+	}
+	const char *made_by = json_string_value(json_object_get(m, "request"));
+
+	if (!of || !made_by || strcmp(of, made_by)) {
+		reply(a, op, epoch, commit ? -EPERM : 0, "the part of this epoch here is another request's", NULL);
+		json_decref(m);
 		return;
 	}
 	json_object_set_new(m, "state", json_string(commit ? "complete" : "failed"));
 	int ret = write_json(dir, "manifest.json", m);
 
 	json_decref(m);
-	reply(a, commit ? "commit" : "abort", epoch, ret, NULL, NULL);
+	reply(a, op, epoch, ret, NULL, NULL);
 }
 
-static void do_restore(struct agent *a, uint64_t epoch, bool paused)
+/* The frames to put back: this host's entry of the request's "frames"
+ * (a .sp the user edited, used for this request only), else @dflt. */
+static const char *frames_for(struct agent *a, json_t *frames, const char *dflt)
 {
-	char dir[1024], vdir[1100], sp[1100], err[LOADER_ERR_MAX];
+	json_t *f = json_object_get(frames, a->o->host);
+
+	return json_is_string(f) ? json_string_value(f) : dflt;
+}
+
+/* Continue this host's part (restored, or as it stands) and put its held
+ * frames back: the one sequence of part.h, then the critical user actions. */
+static int go_on(struct coord_part *p, uint64_t epoch, const char *sp, json_t *r,
+		 char *err, size_t errlen)
+{
 	struct loader *l = NULL;
-	char **names = NULL;
-	int n = 0, ret = 0;
+	char lerr[LOADER_ERR_MAX];
+	int ret;
+
+	if (loader__open(&l, lerr))
+		l = NULL;	/* no network hold on this host */
+	if (sp && !l) {
+		snprintf(err, errlen, "frames to replay (%s) but no network hold is attached here", sp);
+		return -ENODEV;
+	}
+	if (l && !sp) {
+		struct stasis_host h;
+
+		if (!loader__host(l, &h) && h.state != STASIS_PASS) {
+			snprintf(err, errlen, "the network here is in %s with no frames to put back "
+				 "(no snapshot or paused restore to go on from; give the frames)",
+				 loader__state_name(h.state));
+			ret = -ENOENT;
+			goto out;
+		}
+		loader__close(l);	/* nothing to hold for: the VMs just go on */
+		l = NULL;
+	}
+	if ((ret = coord_part__resume(p, l, epoch, err, errlen)))
+		goto out;
+	json_object_set_new(r, "cont_spread_us", json_integer((json_int_t)(coord_part__cont_spread_ns(p) / 1000)));
+	if (l && sp) {
+		struct loader_replay_opts ro = { .rate_pps = 5000 };
+		struct loader_replay_result res;
+
+		ret = loader__replay(l, sp, &ro, &res, lerr);
+		if (ret)
+			snprintf(err, errlen, "replaying %s: %s", sp, lerr);
+		json_object_set_new(r, "replayed", json_integer((json_int_t)(res.file_frames + res.ring_frames)));
+	}
+out:
+	loader__close(l);
+	return ret;
+}
+
+static void do_restore(struct agent *a, uint64_t epoch, bool paused, json_t *frames)
+{
+	char dir[1024], vdir[1100], sp[1100], err[LOADER_ERR_MAX + 128] = "";
+	struct coord_part *part = NULL;
+	int ret = 0;
 	json_t *r = json_object();
 
 	struct coord_action pre[PLUGIN_MAX], post[PLUGIN_MAX];
@@ -439,46 +545,73 @@ static void do_restore(struct agent *a, uint64_t epoch, bool paused)
 	/* Non-critical first: user actions, then every VM loaded, paused. */
 	if (n_pre && (ret = coord_actions__execute(pre, (size_t)n_pre, COORD_RESTORE)))
 		snprintf(err, sizeof(err), "a user action before the restore failed: %s", strerror(-ret));
-	if (!ret && access(vdir, F_OK) == 0) {
-		struct restore_opts ro = { .sz = sizeof(ro), .paused = true };
+	if (!ret) {
+		struct coord_part_opts po = { .sz = sizeof(po), .vdir = access(vdir, F_OK) ? NULL : vdir };
 
-		ret = snap__open(vdir, &names, &n);
-		if (!ret)
-			ret = snap__restore_all(vdir, names, n, &ro);
-		if (ret)
-			snprintf(err, sizeof(err), "restoring the VMs: %s", vmctl__errmsg());
+		ret = coord_part__load(&part, &po, err, sizeof(err));
 	}
-	/* Critical: cont every VM, then put the held frames back. */
-	for (int i = 0; !ret && !paused && i < n; i++) {
-		struct vm *vm;
-		struct qmp *q;
+	const char *frames_sp = frames_for(a, frames, access(sp, F_OK) ? NULL : sp);
 
-		if (!(ret = vm__load(names[i], &vm))) {
-			if (!(ret = vm__connect(vm, 5000, &q))) {
-				ret = qmp__call(q, "cont", NULL, NULL);
-				qmp__close(q);
-			}
-			vm__free(vm);
-		}
-		if (ret)
-			snprintf(err, sizeof(err), "cont %s: %s", names[i], strerror(-ret));
+	if (!ret && paused) {
+		/* Frozen at the snapshot's moment: a resume goes on from here. */
+		snprintf(a->pending, sizeof(a->pending), "%s", frames_sp ? frames_sp : "");
+		a->pending_epoch = epoch;
+		a->frozen = true;
 	}
-	if (!ret && !paused && access(sp, F_OK) == 0 && !loader__open(&l, err)) {
-		struct loader_replay_opts ro = { .rate_pps = 5000 };
-		struct loader_replay_result res;
-
-		ret = loader__replay(l, sp, &ro, &res, err);
-		json_object_set_new(r, "replayed", json_integer((json_int_t)(res.file_frames + res.ring_frames)));
-		loader__close(l);
+	/* Critical: hold, cont every VM at once, then the held frames back. */
+	if (!ret && !paused) {
+		ret = go_on(part, epoch, frames_sp, r, err, sizeof(err));
+		a->frozen = false;
+		a->pending[0] = 0;
 	}
 	/* Critical user actions last, after cont and replay. */
-	if (!ret && n_post && (ret = coord_actions__execute(post, (size_t)n_post, COORD_RESTORE)))
+	if (!ret && !paused && n_post && (ret = coord_actions__execute(post, (size_t)n_post, COORD_RESTORE)))
 		snprintf(err, sizeof(err), "a user action after the restore failed: %s", strerror(-ret));
+	json_object_set_new(r, "vms", json_integer(part ? vm_group__size(coord_part__vms(part)) : 0));
+	if (frames_sp)
+		json_object_set_new(r, "frames", json_string(frames_sp));
+	coord_part__close(part);
+	reply(a, "restore", epoch, ret, ret ? err : NULL, r);
+}
+
+/* resume: a frozen experiment goes on without a restore. Every VM here
+ * continued at once, then the frames held at the freeze put back (those of
+ * the last snapshot or paused restore, or the request's own for this host). */
+static void do_resume(struct agent *a, uint64_t epoch, json_t *frames)
+{
+	char err[LOADER_ERR_MAX + 128] = "";
+	struct coord_part *part = NULL;
+	char **names = NULL;
+	int n = 0, ret;
+	json_t *r = json_object();
+	const char *sp = frames_for(a, frames, a->pending[0] ? a->pending : NULL);
+
+	if (!a->frozen) {
+		ret = -ENOENT;
+		snprintf(err, sizeof(err), "nothing is frozen here (no snapshot or paused restore since "
+			 "this agent's last restore or resume)");
+	} else if ((ret = vm__list(&names, &n))) {
+		snprintf(err, sizeof(err), "listing the VMs: %s", vmctl__errmsg());
+	}
+	if (!ret) {
+		struct coord_part_opts po = { .sz = sizeof(po), .vms = names, .n_vms = n };
+
+		ret = coord_part__load(&part, &po, err, sizeof(err));
+	}
+	if (!ret)
+		ret = go_on(part, a->pending_epoch ? a->pending_epoch : epoch, sp, r, err, sizeof(err));
+	if (!ret) {
+		a->frozen = false;
+		a->pending[0] = 0;
+	}
+	json_object_set_new(r, "vms", json_integer(n));
+	if (sp)
+		json_object_set_new(r, "frames", json_string(sp));
 	for (int i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
-	json_object_set_new(r, "vms", json_integer(n));
-	reply(a, "restore", epoch, ret, ret ? err : NULL, r);
+	coord_part__close(part);
+	reply(a, "resume", epoch, ret, ret ? err : NULL, r);
 }
 
 /* This host's parts of snapshots: epoch -> state (saved, complete, failed). */
@@ -524,6 +657,9 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 		json_decref(j);
 		return;		/* another experiment on the same broker */
 	}
+	/* Replies name the request they answer; an event names the one that
+	 * armed its trigger. */
+	snprintf(a->re, sizeof(a->re), "%s", m.id[0] ? m.id : m.re);
 	bool event = strncmp(t, a->t_events_all, strlen(a->t_events_all) - 1) == 0;
 
 	if (event) {
@@ -546,16 +682,18 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 		reply(a, "ping", m.epoch, 0, NULL, r);
 	} else if (!strcmp(m.op, "list")) {
 		reply(a, "list", m.epoch, 0, NULL, json_pack("{s:o}", "snapshots", list_snapshots(a)));
-	} else if (seen_before(a, m.op, m.epoch)) {
+	} else if (m.id[0] ? seen_id(a, m.id) : seen_before(a, m.op, m.epoch)) {
 		json_t *r = json_pack("{s:b}", "duplicate", 1);
 
 		reply(a, m.op, m.epoch, 0, NULL, r);	/* harmless: nothing done twice */
 	} else if (!strcmp(m.op, "snapshot")) {
 		do_snapshot(a, m.epoch, json_pack("{s:s}", "kind", "now"));
 	} else if (!strcmp(m.op, "commit") || !strcmp(m.op, "abort")) {
-		do_verdict(a, m.epoch, !strcmp(m.op, "commit"));
+		do_verdict(a, m.epoch, !strcmp(m.op, "commit"), json_string_value(json_object_get(j, "of")));
 	} else if (!strcmp(m.op, "restore")) {
-		do_restore(a, m.epoch, json_is_true(json_object_get(j, "paused")));
+		do_restore(a, m.epoch, json_is_true(json_object_get(j, "paused")), json_object_get(j, "frames"));
+	} else if (!strcmp(m.op, "resume")) {
+		do_resume(a, m.epoch, json_object_get(j, "frames"));
 	} else if (!strcmp(m.op, "arm-time")) {
 		json_t *at = json_object_get(j, "at_ns");
 
@@ -565,6 +703,7 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 			a->time_at = (uint64_t)json_integer_value(at);
 			a->time_epoch = m.epoch;
 			a->time_armed = true;
+			snprintf(a->time_re, sizeof(a->time_re), "%s", a->re);
 			arm_vms(a);
 			reply(a, m.op, m.epoch, 0, NULL, NULL);
 		}
@@ -594,6 +733,7 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 			loader__close(l);
 			a->packet_armed = a->packet_trigger >= 0;
 			a->packet_epoch = m.epoch;
+			snprintf(a->packet_re, sizeof(a->packet_re), "%s", a->re);
 			a->packet_offset = tr.offset;
 			for (int i = 0; i < n; i++)
 				sprintf(a->packet_hex + 2 * i, "%02x", tr.bytes[i]);
@@ -614,6 +754,7 @@ static void check_triggers(struct agent *a)
 
 		coord_timer__wait_until(a->time_at, NULL, &late);
 		a->time_armed = false;
+		snprintf(a->re, sizeof(a->re), "%s", a->time_re);
 		if (!seen_before(a, "snapshot", a->time_epoch))
 			do_snapshot(a, a->time_epoch, json_pack("{s:s,s:I,s:I}", "kind", "time",
 				    "at_ns", (json_int_t)a->time_at, "late_ns", (json_int_t)late));
@@ -630,6 +771,7 @@ static void check_triggers(struct agent *a)
 			a->packet_armed = false;
 			loader__close(a->armed);
 			a->armed = NULL;
+			snprintf(a->re, sizeof(a->re), "%s", a->packet_re);
 			uint64_t real = loader__ktime_to_real(ev.ts_ns);
 
 			/* Tell every other agent first: they stop while this one does. */

@@ -29,16 +29,20 @@ int coord_agent__run(const struct coord_agent_opts *o, char *err, size_t errlen)
 struct coord_sender;
 int coord_sender__open(struct coord_sender **out, const struct coord_mqtt_opts *mo,
 		       const char *experiment, char *err, size_t errlen);
-/* Agents and their last status ("online"/"offline"), after @settle_ms of
- * retained messages: a JSON object host -> status (borrowed). */
-json_t *coord_sender__agents(struct coord_sender *s, int settle_ms);
-/* Publish @op for @epoch (+ @extra, stolen) and collect the replies of every
- * online agent, or what came within @timeout_ms: host -> reply (new ref). */
+/* Agents and their last status ("online"/"offline"), once the broker has
+ * sent every retained status (at most @timeout_ms): a JSON object host ->
+ * status (borrowed). */
+json_t *coord_sender__agents(struct coord_sender *s, int timeout_ms);
+/* Publish @op for @epoch (+ @extra, stolen) as a new request and collect
+ * the replies to it of every online agent, or what came within
+ * @timeout_ms: host -> reply (new ref). */
 json_t *coord_sender__call(struct coord_sender *s, const char *op, uint64_t epoch, json_t *extra,
 			   int timeout_ms);
-/* Only collect replies to (@op, @epoch), publishing nothing (a trigger's
- * snapshots come without a command). */
-json_t *coord_sender__collect(struct coord_sender *s, const char *op, uint64_t epoch, int timeout_ms);
+/* Only collect more replies to the last request, now for @op (a trigger's
+ * snapshots answer the arm request when it fires). */
+json_t *coord_sender__collect(struct coord_sender *s, const char *op, int timeout_ms);
+/* The id of the last request. */
+const char *coord_sender__request(const struct coord_sender *s);
 /* The hosts the last command was sent to (online then): host -> true. */
 json_t *coord_sender__expected(struct coord_sender *s);
 /* Errors agents published (rejected payloads) since open: array (borrowed). */

@@ -140,7 +140,7 @@ static int do_coord_status(int argc, char **argv)
 		return p_usage("usage: stasis coord status [--broker URL] [--experiment NAME]");
 	if ((ret = connect_sender(&k)))
 		return ret;
-	coord_sender__agents(k.s, 500);
+	coord_sender__agents(k.s, 3000);
 	json_t *replies = coord_sender__call(k.s, "ping", k.epoch, NULL, k.cm.timeout_ms ? k.cm.timeout_ms : 3000);
 
 	ret = report("status", k.s, replies, k.epoch);
@@ -149,30 +149,60 @@ static int do_coord_status(int argc, char **argv)
 	return ret;
 }
 
+/* Whether every host the last request went to answered it with ok. */
+static bool all_ok(struct coord_sender *s, json_t *replies)
+{
+	json_t *expected = coord_sender__expected(s), *st;
+	const char *host;
+
+	if (!json_object_size(expected))
+		return false;
+	json_object_foreach(expected, host, st)
+		if (!json_is_true(json_object_get(json_object_get(replies, host), "ok")))
+			return false;
+	return true;
+}
+
 /* A snapshot: every agent saves its part; if all succeeded, commit (each
- * marks its part complete), otherwise abort (each marks it failed). */
+ * marks its part complete), otherwise abort (each marks it failed). The
+ * verdict names the snapshot's request: an agent marks only the part that
+ * request made. Complete is said only when every host committed. */
 static int snapshot_round(struct call *k, const char *op, json_t *extra, int timeout_ms)
 {
 	json_t *replies;
+	char req[COORD_NAME_MAX];
 	int ret;
 
-	coord_sender__agents(k->s, 500);
+	coord_sender__agents(k->s, 3000);
 
 	if (!strcmp(op, "snapshot")) {
 		replies = coord_sender__call(k->s, op, k->epoch, extra, timeout_ms);
 	} else {
-		/* A trigger: the arming replies, then the snapshots as they come. */
+		/* A trigger: the arming replies first; a host that cannot arm
+		 * fails the round now, not after the whole timeout. */
 		json_t *armed = coord_sender__call(k->s, op, k->epoch, extra, 10000);
 
+		if (!all_ok(k->s, armed)) {
+			report("arm", k->s, armed, k->epoch);
+			json_decref(armed);
+			json_decref(coord_sender__call(k->s, "abort", k->epoch, NULL, 10000));
+			return p_err("not every host armed the trigger: nothing was snapshotted");
+		}
 		json_decref(armed);
-		/* The snapshots' replies come when the trigger fires. */
-		replies = coord_sender__collect(k->s, "snapshot", k->epoch, timeout_ms);
+		/* The snapshots answer the arm request when the trigger fires. */
+		replies = coord_sender__collect(k->s, "snapshot", timeout_ms);
 	}
+	snprintf(req, sizeof(req), "%s", coord_sender__request(k->s));
 	ret = report("snapshot", k->s, replies, k->epoch);
-	json_t *verdict = coord_sender__call(k->s, ret ? "abort" : "commit", k->epoch, NULL, 10000);
+	json_t *verdict = coord_sender__call(k->s, ret ? "abort" : "commit", k->epoch,
+					     json_pack("{s:s}", "of", req), 10000);
 
-	if (!json_output && !ret)
+	if (!ret && !all_ok(k->s, verdict)) {
+		report("commit", k->s, verdict, k->epoch);
+		ret = p_err("snapshot %llu: not every host marked its part complete", (unsigned long long)k->epoch);
+	} else if (!json_output && !ret) {
 		printf("snapshot %llu complete on every host\n", (unsigned long long)k->epoch);
+	}
 	json_decref(verdict);
 	json_decref(replies);
 	return ret;
@@ -281,45 +311,88 @@ static int do_coord_trigger(int argc, char **argv)
 	return ret;
 }
 
-static int paused_opt(int c, const char *arg, void *ctx)
+struct go_on {
+	bool paused;
+	json_t *frames;		/* host -> .sp path on that host */
+};
+
+/* --frames HOST=FILE: that host puts back FILE (an edited copy of its
+ * net.sp) instead of the frames held at the freeze, for this request only. */
+static int go_on_opt(int c, const char *arg, void *ctx)
 {
-	(void)arg;
-	if (c != 'P')
+	struct go_on *g = ctx;
+	const char *eq = strchr(arg ? arg : "", '=');
+	char host[COORD_NAME_MAX];
+
+	if (c == 'P') {
+		g->paused = true;
+		return 1;
+	}
+	if (c != 'F')
 		return 0;
-	*(bool *)ctx = true;
+	if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(host) || !eq[1] || eq[1] != '/')
+		return p_usage("bad --frames '%s' (HOST=/ABSOLUTE/PATH.sp, the path on that host)", arg), -1;
+	snprintf(host, sizeof(host), "%.*s", (int)(eq - arg), arg);
+	json_object_set_new(g->frames, host, json_string(eq + 1));
 	return 1;
 }
 
+/* restore and resume: one request, every host's reply. */
+static int go_on_round(struct call *k, const char *op, struct go_on *g)
+{
+	int ret;
+
+	if ((ret = connect_sender(k)))
+		return ret;
+	coord_sender__agents(k->s, 3000);
+	json_t *r = coord_sender__call(k->s, op, k->epoch,
+				       json_pack("{s:b,s:O}", "paused", g->paused, "frames", g->frames),
+				       k->cm.timeout_ms ? k->cm.timeout_ms : 600000);
+
+	ret = report(op, k->s, r, k->epoch);
+	json_decref(r);
+	coord_sender__close(k->s);
+	return ret;
+}
+
+static const struct option go_on_opts[] = {
+	CLI_MQTT_OPTS, { "paused", no_argument, 0, 'P' }, { "frames", required_argument, 0, 'F' }, { 0 },
+};
+
 static int do_coord_restore(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLI_MQTT_OPTS, { "paused", no_argument, 0, 'P' }, { 0 },
-	};
 	struct call k = { 0 };
-	bool paused = false;
+	struct go_on g = { .frames = json_object() };
 	uint64_t id;
-	int ret = parse(argc, argv, &k, opts, paused_opt, &paused);
+	int ret = parse(argc, argv, &k, go_on_opts, go_on_opt, &g);
 
-	if (ret)
-		return ret;
-	if (argc - optind != 1)
-		return p_usage("usage: stasis coord restore SNAPID [--paused]");
-	const char *s = argv[optind];
+	if (!ret && argc - optind != 1)
+		ret = p_usage("usage: stasis coord restore SNAPID [--paused] [--frames HOST=FILE]...");
+	const char *s = ret ? "" : argv[optind];
 
-	if (!strncmp(s, "snap-", 5))
+	if (!ret && !strncmp(s, "snap-", 5))
 		s += 5;
-	if (cli_u64(s, &id) || !id)
-		return p_usage("bad snapshot id '%s' (the epoch, or snap-EPOCH)", argv[optind]);
-	k.epoch = id;
-	if ((ret = connect_sender(&k)))
-		return ret;
-	coord_sender__agents(k.s, 500);
-	json_t *r = coord_sender__call(k.s, "restore", k.epoch, json_pack("{s:b}", "paused", paused),
-				       k.cm.timeout_ms ? k.cm.timeout_ms : 600000);
+	if (!ret && (cli_u64(s, &id) || !id))
+		ret = p_usage("bad snapshot id '%s' (the epoch, or snap-EPOCH)", argv[optind]);
+	if (!ret) {
+		k.epoch = id;
+		ret = go_on_round(&k, "restore", &g);
+	}
+	json_decref(g.frames);
+	return ret;
+}
 
-	ret = report("restore", k.s, r, k.epoch);
-	json_decref(r);
-	coord_sender__close(k.s);
+static int do_coord_resume(int argc, char **argv)
+{
+	struct call k = { 0 };
+	struct go_on g = { .frames = json_object() };
+	int ret = parse(argc, argv, &k, go_on_opts, go_on_opt, &g);
+
+	if (!ret && (optind != argc || g.paused))
+		ret = p_usage("usage: stasis coord resume [--frames HOST=FILE]...");
+	if (!ret)
+		ret = go_on_round(&k, "resume", &g);
+	json_decref(g.frames);
 	return ret;
 }
 
@@ -334,7 +407,7 @@ static int do_coord_list(int argc, char **argv)
 		return p_usage("usage: stasis coord list [--broker URL] [--experiment NAME]");
 	if ((ret = connect_sender(&k)))
 		return ret;
-	coord_sender__agents(k.s, 500);
+	coord_sender__agents(k.s, 3000);
 	json_t *r = coord_sender__call(k.s, "list", k.epoch, NULL, k.cm.timeout_ms ? k.cm.timeout_ms : 3000);
 
 	if (!json_output) {
@@ -360,7 +433,8 @@ static const struct cmd coord_cmds[] = {
 	{ "status",   do_coord_status,   "[--broker URL] [--experiment NAME]: every agent, online or not, and its answer" },
 	{ "snapshot", do_coord_snapshot, "[--epoch E]: snapshot every host now" },
 	{ "trigger",  do_coord_trigger,  "--at TIME | --in DURATION | --packet --offset N --hex BYTES" },
-	{ "restore",  do_coord_restore,  "SNAPID [--paused]" },
+	{ "restore",  do_coord_restore,  "SNAPID [--paused] [--frames HOST=FILE]...: every host restored, then on at once" },
+	{ "resume",   do_coord_resume,   "[--frames HOST=FILE]...: a frozen experiment goes on, without a restore" },
 	{ "list",     do_coord_list,     "[--broker URL]: every agent's snapshots and their state" },
 	{ 0 },
 };

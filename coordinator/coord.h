@@ -98,6 +98,11 @@ struct coord_msg {
 	char op[COORD_NAME_MAX];
 	char from[COORD_NAME_MAX];
 	uint64_t sent_ns;
+	/* Optional names: @id, the request's own (every command the sender
+	 * publishes has a new one: duplicates are recognised by it, never by
+	 * the epoch); @re, the request a reply or event belongs to. */
+	char id[COORD_NAME_MAX];
+	char re[COORD_NAME_MAX];
 };
 /* Parse and validate; -EBADMSG with a one-line reason in @err. With @obj
  * (may be NULL), the whole parsed object is handed over (a json_t *, the

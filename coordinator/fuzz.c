@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "coordinator/fuzz.h"
+#include "coordinator/part.h"
 #include "loader/loader.h"
 #include "sp-format/sp.h"
 #include "vmctl/vmctl.h"
@@ -284,9 +285,9 @@ static json_t *read_jsonl(const char *path)
 
 /* ---- one case -------------------------------------------------------------- */
 
+/* The watchdogs' view of a case's VMs: their connections (the part's own)
+ * and where each console log stood before the case began. */
 struct case_vms {
-	struct vm **vm;
-	struct qmp **q;
 	struct fuzz_vm *fv;
 	char (*console)[PATH_MAX];
 	int n;
@@ -294,37 +295,24 @@ struct case_vms {
 
 static void case_vms_close(struct case_vms *c)
 {
-	for (int i = 0; i < c->n; i++) {
-		if (c->q && c->q[i])
-			qmp__close(c->q[i]);
-		if (c->vm && c->vm[i])
-			vm__free(c->vm[i]);
-	}
-	free(c->vm);
-	free(c->q);
 	free(c->fv);
 	free(c->console);
 }
 
-static int case_vms_open(struct fuzz_env *e, struct case_vms *c, char *msg, size_t len)
+static int case_vms_open(struct fuzz_env *e, struct coord_part *p, struct case_vms *c)
 {
+	struct vm_group *g = coord_part__vms(p);
 	struct stat st;
-	int ret;
 
-	c->n = e->n_vms;
-	c->vm = calloc((size_t)c->n, sizeof(*c->vm));
-	c->q = calloc((size_t)c->n, sizeof(*c->q));
+	c->n = vm_group__size(g);
 	c->fv = calloc((size_t)c->n, sizeof(*c->fv));
 	c->console = calloc((size_t)c->n, sizeof(*c->console));
-	if (!c->vm || !c->q || !c->fv || !c->console)
+	if (!c->fv || !c->console)
 		return -ENOMEM;
 	for (int i = 0; i < c->n; i++) {
-		if ((ret = vm__load(e->vms[i], &c->vm[i])) || (ret = vm__connect(c->vm[i], 5000, &c->q[i]))) {
-			snprintf(msg, len, "%s: %s", e->vms[i], vmctl__errmsg());
-			return ret;
-		}
-		snprintf(c->console[i], sizeof(c->console[i]), "%s/console.log", vm__dir(c->vm[i]));
-		c->fv[i] = (struct fuzz_vm){ .name = e->vms[i], .qmp = c->q[i], .console = c->console[i],
+		snprintf(c->console[i], sizeof(c->console[i]), "%s/console.log", vm__dir(vm_group__vm(g, i)));
+		c->fv[i] = (struct fuzz_vm){ .name = e->vms[i], .qmp = vm_group__qmp(g, i),
+					     .console = c->console[i],
 					     .offset = stat(c->console[i], &st) ? 0 : (long long)st.st_size };
 	}
 	return 0;
@@ -341,6 +329,7 @@ static int run_case(struct fuzz_env *e, const struct fuzz_case *fc, const char *
 		    char *err, size_t errlen)
 {
 	struct case_vms cv = { 0 };
+	struct coord_part *part = NULL;
 	struct fuzz_watch_result wr = { .verdict = FUZZ_ERROR };
 	char lerr[LOADER_ERR_MAX], env_case[64], env_out[PATH_MAX + 32];
 	char *env[] = { env_case, env_out, NULL };
@@ -351,29 +340,14 @@ static int run_case(struct fuzz_env *e, const struct fuzz_case *fc, const char *
 	int ret;
 
 	*rec = NULL;
-	struct restore_opts rop = { .sz = sizeof(rop), .paused = true };
+	struct coord_part_opts po = { .sz = sizeof(po), .vdir = e->vdir, .vms = e->vms, .n_vms = e->n_vms };
 
-	if ((ret = snap__restore_all(e->vdir, e->vms, e->n_vms, &rop))) {
-		snprintf(err, errlen, "%s", vmctl__errmsg());
+	if ((ret = coord_part__load(&part, &po, err, errlen)))
 		goto out;
-	}
 	t_restored = vmctl__now_ns();
-	if ((ret = case_vms_open(e, &cv, err, errlen)))
+	if ((ret = case_vms_open(e, part, &cv)))
 		goto out;
-	/* Frames the VMs send from the moment they run wait behind the case's. */
-	if ((ret = loader__set_state(e->l, STASIS_HOLD, e->epoch))) {
-		snprintf(err, errlen, "holding the network: %s", strerror(-ret));
-		goto out;
-	}
-	for (int i = 0; i < cv.n && !ret; i++)
-		ret = qmp__prepare(cv.q[i], "cont", NULL);
-	if (!ret && qmp__fire_all(cv.q, cv.n, 5000)) {
-		ret = -EIO;
-		for (int i = 0; i < cv.n; i++)
-			if (qmp__fire_result(cv.q[i]))
-				snprintf(err, errlen, "cont %s: %s", e->vms[i], qmp__errmsg(cv.q[i]));
-	}
-	if (ret)
+	if ((ret = coord_part__resume(part, e->l, e->epoch, err, errlen)))
 		goto out;
 	t_resumed = vmctl__now_ns();
 	/* From here on what happens is the case's: a frame the replay cannot
@@ -416,6 +390,7 @@ static int run_case(struct fuzz_env *e, const struct fuzz_case *fc, const char *
 		ret = -ENOMEM;
 out:
 	case_vms_close(&cv);
+	coord_part__close(part);
 	return ret;
 }
 

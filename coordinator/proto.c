@@ -78,6 +78,20 @@ int coord_msg__parse(const char *payload, size_t len, struct coord_msg *m, void 
 		goto bad;
 	}
 	m->sent_ns = f ? (uint64_t)json_integer_value(f) : 0;
+	const char *opt[] = { "id", "re" };
+	char *odst[] = { m->id, m->re };
+
+	for (size_t i = 0; i < 2; i++) {
+		f = json_object_get(j, opt[i]);
+		if (!f)
+			continue;
+		if (!json_is_string(f) || !name_ok(json_string_value(f))) {
+			snprintf(err, errlen, "field \"%s\" is not a name of 1-%d characters [A-Za-z0-9._-]",
+				 opt[i], COORD_NAME_MAX - 1);
+			goto bad;
+		}
+		strcpy(odst[i], json_string_value(f));
+	}
 	if (obj)
 		*obj = j;
 	else
@@ -97,6 +111,10 @@ char *coord_msg__encode(const struct coord_msg *m, const void *extra_json_t)
 
 	if (!j)
 		return NULL;
+	if (m->id[0])
+		json_object_set_new(j, "id", json_string(m->id));
+	if (m->re[0])
+		json_object_set_new(j, "re", json_string(m->re));
 	if (extra_json_t)
 		json_object_update_missing(j, (json_t *)extra_json_t);
 	s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* The sender: one MQTT connection that knows the agents (from their retained
- * status), publishes commands and gathers the replies. */
+ * status), publishes commands and gathers the replies. Every command is a
+ * new request with its own id; a reply counts only for the request it
+ * names (`re`), so a late reply to an earlier round is never taken for
+ * this one's. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +18,11 @@ struct coord_sender {
 	json_t *agents, *replies, *errors;
 	json_t *expected;	/* hosts online when the command went out */
 	char want_op[COORD_NAME_MAX];
-	uint64_t want_epoch;
+	char want_id[COORD_NAME_MAX];	/* the request replies must name */
+	char sync[256];		/* our own topic: its message marks the retained ones all in */
+	char sync_id[COORD_NAME_MAX];
+	bool synced;
+	unsigned n_req;
 };
 
 static void on_msg(const char *t, const char *payload, int len, void *ctx)
@@ -31,16 +38,41 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 		json_decref(j);
 		return;
 	}
-	if (strstr(t, "/agents/")) {
+	if (!strcmp(t, s->sync)) {
+		s->synced = s->synced || !strcmp(m.id, s->sync_id);
+	} else if (strstr(t, "/agents/")) {
 		json_object_set_new(s->agents, m.from, json_string(m.op));
 	} else if (strstr(t, "/error/")) {
 		json_array_append(s->errors, j);
-	} else if (strstr(t, "/reply/") && m.epoch == s->want_epoch &&
+	} else if (strstr(t, "/reply/") && s->want_id[0] && !strcmp(m.re, s->want_id) &&
 		   json_is_string(json_object_get(j, "for")) &&
 		   !strcmp(json_string_value(json_object_get(j, "for")), s->want_op)) {
 		json_object_set(s->replies, m.from, j);
 	}
 	json_decref(j);
+}
+
+/* A request id no other sender makes: pid, wall clock, a counter. */
+static void new_id(struct coord_sender *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "r%x-%llx-%u", (unsigned)getpid(), (unsigned long long)coord_now_ns(), s->n_req++);
+}
+
+static void publish(struct coord_sender *s, const char *topic, const char *op, uint64_t epoch,
+		    const char *id, json_t *extra)
+{
+	struct coord_msg m = { .epoch = epoch, .sent_ns = coord_now_ns() };
+	char *p;
+
+	snprintf(m.experiment, sizeof(m.experiment), "%s", s->experiment);
+	snprintf(m.op, sizeof(m.op), "%s", op);
+	snprintf(m.from, sizeof(m.from), "sender");
+	snprintf(m.id, sizeof(m.id), "%s", id);
+	p = coord_msg__encode(&m, extra);
+	json_decref(extra);
+	if (p)
+		coord_mqtt__publish(s->mq, topic, p, false);
+	free(p);
 }
 
 int coord_sender__open(struct coord_sender **out, const struct coord_mqtt_opts *mo,
@@ -68,13 +100,22 @@ int coord_sender__open(struct coord_sender **out, const struct coord_mqtt_opts *
 		snprintf(t, sizeof(t), "stasis/%s/%s", experiment, subs[i]);
 		coord_mqtt__subscribe(s->mq, t);
 	}
+	/* The broker handles one client's packets in order: the retained
+	 * statuses of agents/+ are queued to us when that subscription is
+	 * taken, before a message we publish after it. Its arrival marks
+	 * them all in, with no fixed wait. */
+	new_id(s, s->sync_id, sizeof(s->sync_id));
+	snprintf(s->sync, sizeof(s->sync), "stasis/%s/sync/%s", experiment, s->sync_id);
+	coord_mqtt__subscribe(s->mq, s->sync);
+	publish(s, s->sync, "sync", 0, s->sync_id, NULL);
 	*out = s;
 	return 0;
 }
 
-json_t *coord_sender__agents(struct coord_sender *s, int settle_ms)
+json_t *coord_sender__agents(struct coord_sender *s, int timeout_ms)
 {
-	coord_mqtt__run(s->mq, settle_ms);
+	for (int waited = 0; !s->synced && waited < timeout_ms; waited += 5)
+		coord_mqtt__run(s->mq, 5);
 	return s->agents;
 }
 
@@ -110,39 +151,33 @@ json_t *coord_sender__expected(struct coord_sender *s)
 	return s->expected;
 }
 
-json_t *coord_sender__collect(struct coord_sender *s, const char *op, uint64_t epoch, int timeout_ms)
+json_t *coord_sender__collect(struct coord_sender *s, const char *op, int timeout_ms)
 {
-	if (strcmp(s->want_op, op) || s->want_epoch != epoch) {
+	if (strcmp(s->want_op, op)) {
 		snprintf(s->want_op, sizeof(s->want_op), "%s", op);
-		s->want_epoch = epoch;
 		json_object_clear(s->replies);
 	}
 	if (!json_object_size(s->expected))
 		expect_online(s);
-	for (int waited = 0; waited < timeout_ms && !all_replied(s); waited += 20)
-		coord_mqtt__run(s->mq, 20);
+	for (int waited = 0; waited < timeout_ms && !all_replied(s); waited += 5)
+		coord_mqtt__run(s->mq, 5);
 	return json_deep_copy(s->replies);
 }
 
 json_t *coord_sender__call(struct coord_sender *s, const char *op, uint64_t epoch, json_t *extra,
 			   int timeout_ms)
 {
-	struct coord_msg m = { .epoch = epoch, .sent_ns = coord_now_ns() };
-	char *p;
-
-	snprintf(m.experiment, sizeof(m.experiment), "%s", s->experiment);
-	snprintf(m.op, sizeof(m.op), "%s", op);
-	snprintf(m.from, sizeof(m.from), "sender");
 	snprintf(s->want_op, sizeof(s->want_op), "%s", op);
-	s->want_epoch = epoch;
+	new_id(s, s->want_id, sizeof(s->want_id));
 	json_object_clear(s->replies);
 	expect_online(s);
-	p = coord_msg__encode(&m, extra);
-	json_decref(extra);
-	if (p)
-		coord_mqtt__publish(s->mq, s->cmd, p, false);
-	free(p);
-	return coord_sender__collect(s, op, epoch, timeout_ms);
+	publish(s, s->cmd, op, epoch, s->want_id, extra);
+	return coord_sender__collect(s, op, timeout_ms);
+}
+
+const char *coord_sender__request(const struct coord_sender *s)
+{
+	return s->want_id;
 }
 
 json_t *coord_sender__errors(struct coord_sender *s)

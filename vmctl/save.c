@@ -294,6 +294,7 @@ struct vm_group {
 	struct vm **vms;
 	struct qmp **qs;
 	bool stopped;
+	bool cont_prepared;	/* the prepared command is cont, not stop */
 };
 
 int vm_group__open(char **names, int n, int timeout_ms, struct vm_group **out)
@@ -333,18 +334,68 @@ int vm_group__open(char **names, int n, int timeout_ms, struct vm_group **out)
 	return 0;
 }
 
-int vm_group__stop(struct vm_group *g)
+/* Encode @cmd on every connection (before any is written: the writes that
+ * follow are back to back), then write them all and collect the replies
+ * with one poll. Returns how many failed; the first failure's message. */
+static int group_fire(struct vm_group *g, const char *cmd)
 {
-	int failed = qmp__fire_all(g->qs, g->n, 5000);
+	int failed;
 
-	g->stopped = true;
+	for (int i = 0; i < g->n; i++) {
+		int r = qmp__prepare(g->qs[i], cmd, NULL);
+
+		if (r)
+			return vm_seterr(r, "VM %s: %s", vm__name(g->vms[i]), qmp__errmsg(g->qs[i])), g->n;
+	}
+	failed = qmp__fire_all(g->qs, g->n, 5000);
 	for (int i = 0; i < g->n; i++)
 		if (qmp__fire_result(g->qs[i])) {
-			vm_seterr(qmp__fire_result(g->qs[i]), "VM %s: %s", vm__name(g->vms[i]),
+			vm_seterr(qmp__fire_result(g->qs[i]), "VM %s: %s %s", vm__name(g->vms[i]), cmd,
 				  qmp__errmsg(g->qs[i]));
 			break;
 		}
 	return failed;
+}
+
+int vm_group__stop(struct vm_group *g)
+{
+	int failed;
+
+	if (!g->cont_prepared) {	/* stop was encoded at open */
+		failed = qmp__fire_all(g->qs, g->n, 5000);
+		for (int i = 0; i < g->n; i++)
+			if (qmp__fire_result(g->qs[i])) {
+				vm_seterr(qmp__fire_result(g->qs[i]), "VM %s: %s", vm__name(g->vms[i]),
+					  qmp__errmsg(g->qs[i]));
+				break;
+			}
+	} else {
+		failed = group_fire(g, "stop");
+		g->cont_prepared = false;
+	}
+	g->stopped = true;
+	return failed;
+}
+
+int vm_group__cont(struct vm_group *g)
+{
+	g->cont_prepared = true;
+	g->stopped = false;
+	return group_fire(g, "cont");
+}
+
+uint64_t vm_group__spread_ns(const struct vm_group *g)
+{
+	uint64_t lo = UINT64_MAX, hi = 0, sent, ack;
+
+	for (int i = 0; i < g->n; i++) {
+		qmp__fire_times(g->qs[i], &sent, &ack);
+		if (!ack)
+			continue;
+		lo = ack < lo ? ack : lo;
+		hi = ack > hi ? ack : hi;
+	}
+	return hi >= lo ? hi - lo : 0;
 }
 
 int vm_group__size(const struct vm_group *g) { return g->n; }

@@ -181,6 +181,12 @@ int vm_group__open(char **names, int n, int timeout_ms, struct vm_group **out);
 int vm_group__stop(struct vm_group *g);
 int vm_group__save(struct vm_group *g, const char *snapdir, const struct snap_opts *opts,
 		   struct snap_vm_result *res);
+/* Continue every VM of the group at once, as vm_group__stop stops them:
+ * the command encoded on every connection first, then one write each, the
+ * replies collected with one poll. Returns how many failed. */
+int vm_group__cont(struct vm_group *g);
+/* How far apart the group's last stop or cont was acknowledged (ns). */
+uint64_t vm_group__spread_ns(const struct vm_group *g);
 int vm_group__size(const struct vm_group *g);
 struct qmp *vm_group__qmp(const struct vm_group *g, int i);
 struct vm *vm_group__vm(const struct vm_group *g, int i);

@@ -73,9 +73,21 @@ t_eq "the flow lost nothing across snapshot and restore" "20000 0 0 0" \
 	"$(kv unique "$r") $(kv gaps "$r") $(kv dup "$r") $(kv reordered "$r")"
 t_eq "h1's network is back to pass" pass "$(ip netns exec "$H1" "$STASIS" -j net status | jq -r .state)"
 
-# The same snapshot again: harmless.
+# A second snapshot of the same epoch is refused, and the first stays.
 t_run "$O" "$E" coord snapshot --epoch 100
-t_eq "a duplicate snapshot is answered as such by all" 3 "$(grep -c 'duplicate' "$O")"
+t_eq "a second snapshot of epoch 100 fails" 1 "$T_RC"
+t_eq "  every host says it has a part of that epoch" 3 "$(grep -c 'part of that epoch already' "$O")"
+for i in 1 2 3; do
+	t_eq "  h$i's part of 100 is still complete" complete "$(jq -r .state "$W/snaps$i/snap-100/h$i/manifest.json")"
+done
+
+# The same snapshot restored again: done again, not taken for a duplicate.
+t_run "$O" "$E" coord restore snap-100
+sed 's/^/# /' "$O"
+t_eq "a second restore of 100 succeeds" 0 "$T_RC"
+t_eq "  nobody calls it a duplicate" 0 "$(grep -c duplicate "$O")"
+t_check "  h1 replayed its held frames again" grep -qE "^ *h1 .* replayed=[1-9]" "$O"
+t_eq "  h1's network is back to pass" pass "$(ip netns exec "$H1" "$STASIS" -j net status | jq -r .state)"
 
 # A time trigger 2 s ahead: every agent fires and says how late it was.
 t_run "$O" "$E" coord trigger --in 2s --epoch 200
@@ -124,11 +136,42 @@ in_ns "$H3" mosquitto_pub -h 10.8.0.254 -q 1 -t "stasis/$EXP/event/h1" \
 # answered a status request sent after the event, they have handled it.
 t_check "the agents handled the event" wait_until 30 online 3
 t_eq "a duplicate trigger event changes no part of the snapshot" "$m2" "$(md5sum < "$W/snaps2/snap-400/h2/manifest.json")"
-t_run "$O" "$E" coord restore 400
-t_eq "restore 400" 0 "$T_RC"
+# Resume: the frozen experiment goes on, nothing restored.
+t_run "$O" "$E" coord resume
+sed 's/^/# /' "$O"
+t_eq "resume from the packet trigger's freeze" 0 "$T_RC"
 wait $rp
 r=$(grep done "$W/recv2")
-t_eq "after restore h2 has all 6000, in order" "6000 0 0" "$(kv unique "$r") $(kv dup "$r") $(kv reordered "$r")"
+t_eq "after the resume h2 has all 6000, in order" "6000 0 0" "$(kv unique "$r") $(kv dup "$r") $(kv reordered "$r")"
+t_eq "h1's network is back to pass" pass "$(ip netns exec "$H1" "$STASIS" -j net status | jq -r .state)"
+t_run "$O" "$E" coord resume
+t_eq "a second resume is refused: nothing is frozen any more" "1 3" "$T_RC $(grep -c 'nothing is frozen here' "$O")"
+
+# Edit, then go on: h1's held frames with the trigger datagram renumbered
+# (payload bytes 8-15, frame offset 50) given for one restore; the next
+# plain restore puts back the original.
+SP400=$W/snaps1/snap-400/h1/net.sp
+idx=$("$STASIS" -j sp cat "$SP400" | jq '[.[].summary | test("> 10.9.0.2:5000$")] | index(true)')
+ndg=$(sg_numbers "$SP400" '> 10.9.0.2:5000 ' | wc -l)
+t_require "an edited copy of h1's held frames" quiet "$STASIS" sp edit "$SP400" -o "$W/edited.sp" \
+	--set "$idx:50:$(printf '%016x' 1000000)" --fix-checksums
+restore_into() {	# FILE ARGS...: restore 400 with h2 counting what comes
+	_f=$1; shift
+	in_ns "$H2" "$SG" udp-recv 5000 --count "$ndg" --idle-ms 10000 --verbose > "$_f" &
+	_rp=$!
+	wait_line "$_f" ready 5
+	t_run "$O" "$E" coord restore 400 "$@"
+	wait $_rp
+}
+restore_into "$W/recv-edited" --frames "h1=$W/edited.sp"
+t_eq "the restore with edited frames succeeds" 0 "$T_RC"
+t_eq "h2 got the edited datagram in place of 2500" "1 0" \
+	"$(grep -c '^udp-recv: seq=1000000$' "$W/recv-edited") $(grep -c '^udp-recv: seq=2500$' "$W/recv-edited")"
+t_eq "the snapshot itself is unchanged" 2500 "$(sg_numbers "$SP400" '> 10.9.0.2:5000 ' | head -1)"
+restore_into "$W/recv-plain"
+t_eq "the next plain restore succeeds" 0 "$T_RC"
+t_eq "and puts back the original" "0 1" \
+	"$(grep -c '^udp-recv: seq=1000000$' "$W/recv-plain") $(grep -c '^udp-recv: seq=2500$' "$W/recv-plain")"
 
 # A malformed payload: an error published back, the agents carry on.
 in_ns "$H3" mosquitto_sub -h 10.8.0.254 -i errwatch -t "stasis/$EXP/error/+" -C 3 -W 10 > "$W/errors" &
