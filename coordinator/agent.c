@@ -315,8 +315,10 @@ static int act_drain(void *ctx)
 
 	if (!c->l)
 		return 0;
+	struct loader_drain_opts o = { .host = c->a->o->host, .epoch = c->epoch };
+
 	snprintf(path, sizeof(path), "%s/net.sp", c->dir);
-	c->frames = loader__drain(c->l, path, NULL, err);
+	c->frames = loader__drain(c->l, path, &o, err);
 	if (c->frames < 0) {
 		snprintf(c->err, sizeof(c->err), "draining the held frames: %s", err);
 		return (int)c->frames;

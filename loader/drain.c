@@ -112,9 +112,12 @@ int64_t loader__drain(struct loader *l, const char *path, const struct loader_dr
 		snprintf(ifs[i].name, sizeof(ifs[i].name), "%s", devs[i].name);
 	}
 	c->n_if = (uint32_t)n;
-	h.epoch = host.epoch;
+	h.epoch = o && o->epoch ? o->epoch : host.epoch;
 	h.created_ns = loader__ktime_to_real(host.hold_ns);
-	gethostname(h.host, sizeof(h.host) - 1);
+	if (o && o->host)
+		snprintf(h.host, sizeof(h.host), "%s", o->host);
+	else
+		gethostname(h.host, sizeof(h.host) - 1);
 	snprintf(h.tool, sizeof(h.tool), "stasis %s", STASIS_VERSION);
 	if ((ret = sp_writer__open(&c->w, path, &h, ifs, c->n_if))) {
 		snprintf(err, LOADER_ERR_MAX, "%s: %s", path, strerror((int)-ret));

@@ -97,6 +97,11 @@ struct loader_drain_opts {
 	volatile int *stop;		/* set by a signal handler */
 	void (*progress)(uint64_t frames, uint64_t bytes, void *ctx);
 	void *ctx;
+	/* What the file's header says: the host (NULL: the machine's
+	 * hostname) and the epoch (0: the hold's), so that an agent's net.sp
+	 * names its experiment host and snapshot, as its manifest does. */
+	const char *host;
+	uint64_t epoch;
 };
 /* Empties the ring (release --force): the frames it let go, counted as
  * discarded, or a negative errno. */

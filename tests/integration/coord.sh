@@ -126,6 +126,8 @@ t_check "h2 got the datagrams before the trigger" wait_until 30 sh -c "grep prog
 t_check "  and a progress line after that" wait_until 30 at_least $(( $(progress_n) + 1 )) progress_n
 p=$(grep progress "$W/recv2" | tail -1)
 t_eq "h2 received exactly the datagrams before the trigger frame" "2500 2499" "$(kv unique "$p") $(kv max "$p")"
+t_eq "h1's net.sp names its host and the snapshot's epoch, as the manifest does" "h1 400" \
+	"$("$STASIS" -j sp info "$W/snaps1/snap-400/h1/net.sp" | jq -r '"\(.host) \(.epoch)"')"
 t_eq "the trigger frame is the first held on h1" 2500 "$(sg_numbers "$W/snaps1/snap-400/h1/net.sp" '> 10.9.0.2:5000 ' | head -1)"
 # The same trigger event again (a duplicate, or a second host that saw the
 # frame too): nothing is snapshotted twice.
