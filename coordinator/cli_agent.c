@@ -24,7 +24,7 @@ int do_agent(int argc, char **argv)
 	struct cli_mqtt cm = { 0 };
 	struct coord_agent_opts o = { .stop = &stop };
 	struct coord_broker *b = NULL;
-	char url[128], err[512], host[64] = "";
+	char url[128], err[512], host[64] = "", url_file[256] = "", tmp[300];
 	int c, ret;
 
 	if (argc > 1 && !strcmp(argv[1], "help")) {
@@ -32,7 +32,7 @@ int do_agent(int argc, char **argv)
 		       "       [--broker mqtt[s]://[USER[:PASS]@]HOST[:PORT]] [--username U] [--password P]\n"
 		       "       [--cafile F] [--cert F] [--key F]\n"
 		       "Without --broker, a private mosquitto is started on 127.0.0.1 for this host\n"
-		       "(its URL in " BROKER_URL_FILE ").\n", bin_name);
+		       "(its URL in " BROKER_URL_HELP ").\n", bin_name);
 		return EXIT_OK;
 	}
 	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
@@ -66,11 +66,20 @@ int do_agent(int argc, char **argv)
 
 		if (coord_broker__start(&b, url, sizeof(url), err, sizeof(err)))
 			return p_err("%s", err);
-		mkdir("/run/stasis", 0755);
-		f = fopen(BROKER_URL_FILE, "w");
-		if (f) {
-			fprintf(f, "%s\n", url);
-			fclose(f);
+		mkdir(BROKER_URL_DIR, 0755);
+		if (!cli_mqtt_url_file(o.experiment, url_file, sizeof(url_file))) {
+			snprintf(tmp, sizeof(tmp), "%s.%d", url_file, (int)getpid());
+			/* Written whole, then renamed: a reader never sees half. */
+			f = fopen(tmp, "w");
+			bool ok = f && fprintf(f, "%s\n", url) > 0;
+
+			if (f)
+				ok = !fclose(f) && ok;
+			if (!ok || rename(tmp, url_file)) {
+				unlink(tmp);
+				url_file[0] = 0;
+				p_info("agent: cannot write %s: coord commands here need --broker", tmp);
+			}
 		}
 		o.mqtt.url = url;
 		p_info("agent: private broker at %s", url);
@@ -80,7 +89,14 @@ int do_agent(int argc, char **argv)
 	p_info("agent: host %s, experiment %s, broker %s", o.host, o.experiment, o.mqtt.url);
 	ret = coord_agent__run(&o, err, sizeof(err));
 	if (b) {
-		unlink(BROKER_URL_FILE);
+		/* Only our own URL: another agent may have taken the file since. */
+		char cur[300] = "";
+		FILE *g = url_file[0] ? fopen(url_file, "r") : NULL;
+
+		if (g && fgets(cur, sizeof(cur), g) && !strncmp(cur, url, strlen(url)) && cur[strlen(url)] == '\n')
+			unlink(url_file);
+		if (g)
+			fclose(g);
 		coord_broker__stop(b);
 	}
 	if (ret)

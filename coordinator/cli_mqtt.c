@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "cli/cli.h"
 #include "coordinator/cli_mqtt.h"
 
@@ -27,19 +29,32 @@ int cli_mqtt_opt(int c, const char *arg, struct cli_mqtt *m)
 	return 0;
 }
 
+int cli_mqtt_url_file(const char *experiment, char *buf, size_t len)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/net", &st))
+		return -errno;
+	snprintf(buf, len, "%s/broker-%llu-%s.url", BROKER_URL_DIR, (unsigned long long)st.st_ino, experiment);
+	return 0;
+}
+
 int cli_mqtt_default(struct cli_mqtt *m, char *buf, size_t len)
 {
-	FILE *f;
+	char path[256] = "";
+	FILE *f = NULL;
 
 	if (!m->experiment)
 		m->experiment = "default";
 	if (m->mo.url)
 		return 0;
-	f = fopen(BROKER_URL_FILE, "r");
+	if (!cli_mqtt_url_file(m->experiment, path, sizeof(path)))
+		f = fopen(path, "r");
 	if (!f || !fgets(buf, (int)len, f)) {
 		if (f)
 			fclose(f);
-		return p_usage("no --broker, and no local agent's private broker (%s)", BROKER_URL_FILE);
+		return p_usage("no --broker, and no private broker of a local agent of experiment %s "
+			       "in this network namespace (%s)", m->experiment, path);
 	}
 	fclose(f);
 	buf[strcspn(buf, "\n")] = 0;

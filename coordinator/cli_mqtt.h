@@ -6,7 +6,13 @@
 #include <getopt.h>
 #include "coordinator/coord.h"
 
-#define BROKER_URL_FILE "/run/stasis/broker.url"
+/* Where an agent's private broker leaves its URL: one file per network
+ * namespace and experiment (the broker listens on that namespace's
+ * loopback), so agents in two namespaces never overwrite each other's. */
+#define BROKER_URL_DIR "/run/stasis"
+#define BROKER_URL_HELP BROKER_URL_DIR "/broker-NETNS-EXPERIMENT.url"
+/* The file's path for @experiment in this network namespace. */
+int cli_mqtt_url_file(const char *experiment, char *buf, size_t len);
 
 /* Options 1000-1007: --broker --username --password --cafile --cert --key
  * --experiment --timeout */
@@ -23,7 +29,8 @@ struct cli_mqtt {
 };
 /* Takes option @c if it is one of CLI_MQTT_OPTS: 1 taken, 0 not, -2 bad. */
 int cli_mqtt_opt(int c, const char *arg, struct cli_mqtt *m);
-/* No --broker: the URL the local agent's private broker left, if any. */
+/* No --broker: the URL the local agent's private broker left, if any (for
+ * the experiment of --experiment, in this network namespace). */
 int cli_mqtt_default(struct cli_mqtt *m, char *buf, size_t len);
 
 #endif
