@@ -806,6 +806,11 @@ int coord_agent__run(const struct coord_agent_opts *o, char *err, size_t errlen)
 	}
 	if (o->instances)
 		setenv("STASIS_VM_ROOT", o->instances, 1);
+	/* What this host is responsible for is known from the start: its
+	 * pins, found now and for as long as the agent runs. */
+	if ((ret = loader__pin_root_keep()))
+		fprintf(stderr, "agent: no bpffs for the network hold (%s): this host holds no frames\n",
+			strerror(-ret));
 	topic(a->t_reply, sizeof(a->t_reply), a, "reply");
 	topic(a->t_error, sizeof(a->t_error), a, "error");
 	topic(a->t_event, sizeof(a->t_event), a, "event");

@@ -183,3 +183,25 @@ int loader__pin_dir(char *buf, size_t len)
 		 (unsigned long long)cookie);
 	return 0;
 }
+
+int loader__pin_root_keep(void)
+{
+	char dir[512], path[64];
+	const char *root;
+	int fd, err;
+
+	if (getenv("STASIS_BPFFS"))
+		return 0;	/* chosen already (by the user, or a call before) */
+	if ((err = loader__pin_dir(dir, sizeof(dir))))
+		return err;
+	root = getenv("LIBXDP_BPFFS");	/* what loader__pin_dir found */
+	if (!root)
+		return -ENOENT;
+	fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	setenv("STASIS_BPFFS", path, 1);
+	setenv("LIBXDP_BPFFS", path, 1);
+	return 0;
+}

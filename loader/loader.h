@@ -32,6 +32,12 @@ int loader__kernel_check(char *release, size_t len);
 int loader__ensure_bpffs(const char *dir);
 /* The pin folder of this network namespace (the bpffs mounted if needed). */
 int loader__pin_dir(char *buf, size_t len);
+/* For a long-lived process (the agent): the bpffs the pins live in is found
+ * once, now, and held open, so this process finds its pins for as long as
+ * it runs. The bpffs is found through our ancestors' mount namespaces
+ * (loader__pin_dir), and those can go: an agent whose starting shell
+ * exited found none. Sets STASIS_BPFFS to the open folder. */
+int loader__pin_root_keep(void);
 
 /* ---- attach / detach ------------------------------------------------------ */
 struct loader_attach_opts {
