@@ -16,6 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <dlfcn.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
 #include "coordinator/agent.h"
 #include "coordinator/part.h"
 #include "coordinator/stasis_action.h"
@@ -25,6 +28,22 @@
 
 #define SEEN_MAX 256
 #define PLUGIN_MAX 64
+
+/* The request the running code answers: main's message, or the worker's job. */
+static __thread char cur_re[COORD_NAME_MAX];
+
+enum job_kind { JOB_SNAPSHOT, JOB_TIME_SNAPSHOT, JOB_VERDICT, JOB_RESTORE, JOB_RESUME, JOB_ARM_VMS };
+struct job {
+	struct job *next;
+	enum job_kind kind;
+	char re[COORD_NAME_MAX];
+	uint64_t epoch, at_ns;
+	json_t *j;		/* the message (its fields), or a snapshot's trigger */
+};
+struct post {
+	struct post *next;
+	char *topic, *payload;
+};
 
 /* A user action staged with the built-in ones. */
 struct plugin_action {
@@ -41,7 +60,16 @@ struct agent {
 	int n_seen;
 	char seen_ids[SEEN_MAX][COORD_NAME_MAX];
 	int n_seen_ids;
-	char re[COORD_NAME_MAX];	/* the request being answered */
+	/* Long work runs on a worker thread, one job after the other; the
+	 * main thread serves the broker, the trigger events and the time
+	 * trigger in one poll() (see coord_agent__run). */
+	pthread_t main_thread, worker;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct job *jobs, **jobs_tail;
+	struct post *posts, **posts_tail;	/* the worker's messages, for main to publish */
+	int wake_fd;			/* eventfd: main has posts to publish */
+	bool stopping;
 	/* Frozen by a snapshot or a paused restore (kept in memory: an agent
 	 * started again knows of no freeze, and a resume is refused), and the
 	 * frames a resume puts back then: that snapshot's net.sp, or "". */
@@ -202,15 +230,36 @@ static void publish(struct agent *a, const char *t, const char *op, uint64_t epo
 	struct coord_msg m = { .epoch = epoch, .sent_ns = coord_now_ns() };
 	char *s;
 
-	snprintf(m.re, sizeof(m.re), "%s", a->re);
+	snprintf(m.re, sizeof(m.re), "%s", cur_re);
 	snprintf(m.experiment, sizeof(m.experiment), "%s", a->o->experiment);
 	snprintf(m.op, sizeof(m.op), "%s", op);
 	snprintf(m.from, sizeof(m.from), "%s", a->o->host);
 	s = coord_msg__encode(&m, extra);
-	if (s)
-		coord_mqtt__publish(a->mq, t, s, false);
-	free(s);
 	json_decref(extra);
+	if (!s)
+		return;
+	if (pthread_equal(pthread_self(), a->main_thread)) {
+		coord_mqtt__publish(a->mq, t, s, false);
+		free(s);
+		return;
+	}
+	/* The worker: libmosquitto is served by main alone. */
+	struct post *p = calloc(1, sizeof(*p));
+	uint64_t one = 1;
+
+	if (!p || !(p->topic = strdup(t))) {
+		free(p);
+		free(s);
+		return;
+	}
+	p->payload = s;
+	pthread_mutex_lock(&a->lock);
+	*a->posts_tail = p;
+	a->posts_tail = &p->next;
+	pthread_mutex_unlock(&a->lock);
+	if (write(a->wake_fd, &one, sizeof(one)) < 0) {
+		/* the counter is full: main is woken already */
+	}
 }
 
 static void reply(struct agent *a, const char *for_op, uint64_t epoch, int err, const char *msg,
@@ -408,7 +457,7 @@ static void do_snapshot(struct agent *a, uint64_t epoch, json_t *trigger)
 	c.res = calloc(c.n_vms ? c.n_vms : 1, sizeof(*c.res));
 	c.m = json_pack("{s:i,s:s,s:I,s:s,s:s,s:o,s:I}", "v", COORD_PROTO_VERSION,
 			"experiment", a->o->experiment, "epoch", (json_int_t)epoch, "host", a->o->host,
-			"request", a->re, "trigger", trigger ? trigger : json_null(),
+			"request", cur_re, "trigger", trigger ? trigger : json_null(),
 			"started_ns", (json_int_t)coord_now_ns());
 	ret = coord_actions__execute(acts, (size_t)n_acts, COORD_SNAPSHOT);
 	if (!ret) {	/* frozen at this snapshot: what a resume puts back */
@@ -641,6 +690,130 @@ static json_t *list_snapshots(struct agent *a)
 	return out;
 }
 
+/* ---- the worker: long work, one job after the other ------------------------ */
+
+/* Queue a job (main thread); @j is stolen. */
+static void enqueue(struct agent *a, enum job_kind kind, uint64_t epoch, json_t *j)
+{
+	struct job *jb = calloc(1, sizeof(*jb));
+
+	if (!jb) {
+		reply(a, "job", epoch, -ENOMEM, "out of memory", NULL);
+		json_decref(j);
+		return;
+	}
+	jb->kind = kind;
+	jb->epoch = epoch;
+	jb->j = j;
+	snprintf(jb->re, sizeof(jb->re), "%s", cur_re);
+	pthread_mutex_lock(&a->lock);
+	*a->jobs_tail = jb;
+	a->jobs_tail = &jb->next;
+	pthread_cond_signal(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+}
+
+/* The time trigger's job carries its moment. */
+static void enqueue_at(struct agent *a, uint64_t epoch, uint64_t at_ns)
+{
+	struct job *jb = calloc(1, sizeof(*jb));
+
+	if (!jb)
+		return;
+	jb->kind = JOB_TIME_SNAPSHOT;
+	jb->epoch = epoch;
+	jb->at_ns = at_ns;
+	snprintf(jb->re, sizeof(jb->re), "%s", cur_re);
+	pthread_mutex_lock(&a->lock);
+	*a->jobs_tail = jb;
+	a->jobs_tail = &jb->next;
+	pthread_cond_signal(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+}
+
+static void run_job(struct agent *a, struct job *jb)
+{
+	snprintf(cur_re, sizeof(cur_re), "%s", jb->re);
+	switch (jb->kind) {
+	case JOB_SNAPSHOT:
+		do_snapshot(a, jb->epoch, json_incref(jb->j));
+		break;
+	case JOB_TIME_SNAPSHOT: {
+		int64_t late = 0;
+
+		/* The precise wait is here: main only says it is near. */
+		coord_timer__wait_until(jb->at_ns, NULL, &late);
+		do_snapshot(a, jb->epoch, json_pack("{s:s,s:I,s:I}", "kind", "time",
+			    "at_ns", (json_int_t)jb->at_ns, "late_ns", (json_int_t)late));
+		break;
+	}
+	case JOB_VERDICT:
+		do_verdict(a, jb->epoch, !strcmp(json_string_value(json_object_get(jb->j, "op")) ?: "", "commit"),
+			   json_string_value(json_object_get(jb->j, "of")));
+		break;
+	case JOB_RESTORE:
+		do_restore(a, jb->epoch, json_is_true(json_object_get(jb->j, "paused")),
+			   json_object_get(jb->j, "frames"));
+		break;
+	case JOB_RESUME:
+		do_resume(a, jb->epoch, json_object_get(jb->j, "frames"));
+		break;
+	case JOB_ARM_VMS:
+		arm_vms(a);
+		break;
+	}
+}
+
+static void *worker(void *arg)
+{
+	struct agent *a = arg;
+
+	for (;;) {
+		struct job *jb;
+
+		pthread_mutex_lock(&a->lock);
+		while (!a->jobs && !a->stopping)
+			pthread_cond_wait(&a->cond, &a->lock);
+		jb = a->jobs;
+		if (jb) {
+			a->jobs = jb->next;
+			if (!a->jobs)
+				a->jobs_tail = &a->jobs;
+		}
+		pthread_mutex_unlock(&a->lock);
+		if (!jb)
+			return NULL;	/* stopping, and nothing left */
+		run_job(a, jb);
+		json_decref(jb->j);
+		free(jb);
+	}
+}
+
+/* Main: publish what the worker posted. */
+static void flush_posts(struct agent *a)
+{
+	struct post *p;
+	uint64_t n;
+
+	if (read(a->wake_fd, &n, sizeof(n)) < 0) {
+		/* nothing signalled: the list may still hold posts */
+	}
+	pthread_mutex_lock(&a->lock);
+	p = a->posts;
+	a->posts = NULL;
+	a->posts_tail = &a->posts;
+	pthread_mutex_unlock(&a->lock);
+	while (p) {
+		struct post *next = p->next;
+
+		coord_mqtt__publish(a->mq, p->topic, p->payload, false);
+		free(p->topic);
+		free(p->payload);
+		free(p);
+		p = next;
+	}
+}
+
 static void on_msg(const char *t, const char *payload, int len, void *ctx)
 {
 	struct agent *a = ctx;
@@ -661,14 +834,14 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 	}
 	/* Replies name the request they answer; an event names the one that
 	 * armed its trigger. */
-	snprintf(a->re, sizeof(a->re), "%s", m.id[0] ? m.id : m.re);
+	snprintf(cur_re, sizeof(cur_re), "%s", m.id[0] ? m.id : m.re);
 	bool event = strncmp(t, a->t_events_all, strlen(a->t_events_all) - 1) == 0;
 
 	if (event) {
 		/* Another host's packet trigger fired: snapshot the same epoch. */
 		if (strcmp(m.from, a->o->host) && !seen_before(a, "snapshot", m.epoch))
-			do_snapshot(a, m.epoch, json_pack("{s:s,s:s,s:O?}", "kind", "packet", "host", m.from,
-				    "event_real_ns", json_object_get(j, "event_real_ns")));
+			enqueue(a, JOB_SNAPSHOT, m.epoch, json_pack("{s:s,s:s,s:O?}", "kind", "packet", "host", m.from,
+				"event_real_ns", json_object_get(j, "event_real_ns")));
 	} else if (!strcmp(m.op, "ping")) {
 		struct loader *l;
 		struct stasis_host h;
@@ -689,13 +862,13 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 
 		reply(a, m.op, m.epoch, 0, NULL, r);	/* harmless: nothing done twice */
 	} else if (!strcmp(m.op, "snapshot")) {
-		do_snapshot(a, m.epoch, json_pack("{s:s}", "kind", "now"));
+		enqueue(a, JOB_SNAPSHOT, m.epoch, json_pack("{s:s}", "kind", "now"));
 	} else if (!strcmp(m.op, "commit") || !strcmp(m.op, "abort")) {
-		do_verdict(a, m.epoch, !strcmp(m.op, "commit"), json_string_value(json_object_get(j, "of")));
+		enqueue(a, JOB_VERDICT, m.epoch, json_incref(j));
 	} else if (!strcmp(m.op, "restore")) {
-		do_restore(a, m.epoch, json_is_true(json_object_get(j, "paused")), json_object_get(j, "frames"));
+		enqueue(a, JOB_RESTORE, m.epoch, json_incref(j));
 	} else if (!strcmp(m.op, "resume")) {
-		do_resume(a, m.epoch, json_object_get(j, "frames"));
+		enqueue(a, JOB_RESUME, m.epoch, json_incref(j));
 	} else if (!strcmp(m.op, "arm-time")) {
 		json_t *at = json_object_get(j, "at_ns");
 
@@ -705,8 +878,8 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 			a->time_at = (uint64_t)json_integer_value(at);
 			a->time_epoch = m.epoch;
 			a->time_armed = true;
-			snprintf(a->time_re, sizeof(a->time_re), "%s", a->re);
-			arm_vms(a);
+			snprintf(a->time_re, sizeof(a->time_re), "%s", cur_re);
+			enqueue(a, JOB_ARM_VMS, m.epoch, NULL);
 			reply(a, m.op, m.epoch, 0, NULL, NULL);
 		}
 	} else if (!strcmp(m.op, "arm-packet")) {
@@ -725,7 +898,7 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 		} else if (loader__open(&l, e2)) {
 			json_t *r = json_pack("{s:b}", "no_net", 1);
 
-			arm_vms(a);	/* it follows: its VMs stop on the event */
+			enqueue(a, JOB_ARM_VMS, m.epoch, NULL);	/* it follows: its VMs stop on the event */
 			reply(a, m.op, m.epoch, 0, NULL, r);	/* this host only follows */
 		} else {
 			tr.len = (uint32_t)n;
@@ -735,12 +908,12 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 			loader__close(l);
 			a->packet_armed = a->packet_trigger >= 0;
 			a->packet_epoch = m.epoch;
-			snprintf(a->packet_re, sizeof(a->packet_re), "%s", a->re);
+			snprintf(a->packet_re, sizeof(a->packet_re), "%s", cur_re);
 			a->packet_offset = tr.offset;
 			for (int i = 0; i < n; i++)
 				sprintf(a->packet_hex + 2 * i, "%02x", tr.bytes[i]);
 			if (a->packet_armed)
-				arm_vms(a);
+				enqueue(a, JOB_ARM_VMS, m.epoch, NULL);
 			reply(a, m.op, m.epoch, a->packet_armed ? 0 : a->packet_trigger, NULL, NULL);
 		}
 	} else {
@@ -749,44 +922,65 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 	json_decref(j);
 }
 
-static void check_triggers(struct agent *a)
+/* The time trigger: near its moment, the snapshot goes to the worker, which
+ * waits the last stretch precisely (sleep, then spin). */
+static void check_time(struct agent *a)
 {
-	if (a->time_armed && coord_now_ns() + 50000000ull >= a->time_at) {
-		int64_t late = 0;
+	if (!a->time_armed || coord_now_ns() + 50000000ull < a->time_at)
+		return;
+	a->time_armed = false;
+	snprintf(cur_re, sizeof(cur_re), "%s", a->time_re);
+	if (!seen_before(a, "snapshot", a->time_epoch))
+		enqueue_at(a, a->time_epoch, a->time_at);
+}
 
-		coord_timer__wait_until(a->time_at, NULL, &late);
-		a->time_armed = false;
-		snprintf(a->re, sizeof(a->re), "%s", a->time_re);
-		if (!seen_before(a, "snapshot", a->time_epoch))
-			do_snapshot(a, a->time_epoch, json_pack("{s:s,s:I,s:I}", "kind", "time",
-				    "at_ns", (json_int_t)a->time_at, "late_ns", (json_int_t)late));
+/* The packet trigger fired (its event fd polled readable). */
+static void check_packet(struct agent *a)
+{
+	struct stasis_event ev;
+
+	if (!a->packet_armed || !a->armed || loader__wait_event(a->armed, 0, &ev) != 1)
+		return;
+	a->packet_armed = false;
+	loader__close(a->armed);
+	a->armed = NULL;
+	snprintf(cur_re, sizeof(cur_re), "%s", a->packet_re);
+	uint64_t real = loader__ktime_to_real(ev.ts_ns);
+
+	/* Tell every other agent first: they stop while this one does. */
+	publish(a, a->t_event, "event", a->packet_epoch,
+		json_pack("{s:i,s:i,s:I}", "trigger", ev.trigger, "ifindex", ev.ifindex,
+			  "event_real_ns", (json_int_t)real));
+	if (!seen_before(a, "snapshot", a->packet_epoch))
+		enqueue(a, JOB_SNAPSHOT, a->packet_epoch, json_pack("{s:s,s:s,s:i,s:i,s:s,s:I}", "kind", "packet",
+			"host", a->o->host, "trigger", ev.trigger, "offset", (int)a->packet_offset,
+			"hex", a->packet_hex, "event_real_ns", (json_int_t)real));
+}
+
+/* How long main may sleep in poll(): until the time trigger is near, and
+ * at most a second (libmosquitto's keepalive and retries), or 200 ms while
+ * the broker is away (reconnect attempts). */
+static int poll_timeout(struct agent *a, bool connected)
+{
+	int ms = connected ? 1000 : 200;
+
+	if (a->time_armed) {
+		uint64_t now = coord_now_ns(), near = a->time_at - 50000000ull;
+		int64_t left = near > now ? (int64_t)((near - now) / 1000000) : 0;
+
+		if (left < ms)
+			ms = (int)left;
 	}
-	if (a->packet_armed) {
-		struct stasis_event ev;
-		char err[LOADER_ERR_MAX];
+	return ms;
+}
 
-		if (!a->armed && loader__open(&a->armed, err))
-			return;
-		/* Sleeps on the event ring's fd: wakes the moment the trigger
-		 * fires (the MQTT side is served between two of these). */
-		if (loader__wait_event(a->armed, 18, &ev) == 1) {
-			a->packet_armed = false;
-			loader__close(a->armed);
-			a->armed = NULL;
-			snprintf(a->re, sizeof(a->re), "%s", a->packet_re);
-			uint64_t real = loader__ktime_to_real(ev.ts_ns);
-
-			/* Tell every other agent first: they stop while this one does. */
-			publish(a, a->t_event, "event", a->packet_epoch,
-				json_pack("{s:i,s:i,s:I}", "trigger", ev.trigger, "ifindex", ev.ifindex,
-					  "event_real_ns", (json_int_t)real));
-			if (!seen_before(a, "snapshot", a->packet_epoch))
-				do_snapshot(a, a->packet_epoch, json_pack("{s:s,s:s,s:i,s:i,s:s,s:I}", "kind", "packet",
-					    "host", a->o->host, "trigger", ev.trigger, "offset", (int)a->packet_offset,
-					    "hex", a->packet_hex,
-					    "event_real_ns", (json_int_t)real));
-		}
-	}
+static void agent_free(struct agent *a)
+{
+	if (a->wake_fd >= 0)
+		close(a->wake_fd);
+	pthread_mutex_destroy(&a->lock);
+	pthread_cond_destroy(&a->cond);
+	free(a);
 }
 
 int coord_agent__run(const struct coord_agent_opts *o, char *err, size_t errlen)
@@ -800,8 +994,20 @@ int coord_agent__run(const struct coord_agent_opts *o, char *err, size_t errlen)
 	if (!a)
 		return -ENOMEM;
 	a->o = o;
+	a->main_thread = pthread_self();
+	pthread_mutex_init(&a->lock, NULL);
+	pthread_cond_init(&a->cond, NULL);
+	a->jobs_tail = &a->jobs;
+	a->posts_tail = &a->posts;
+	a->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (a->wake_fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		agent_free(a);
+		return ret;
+	}
 	if (o->actions && (ret = load_plugins(a, o->actions, err, errlen))) {
-		free(a);
+		agent_free(a);
 		return ret;
 	}
 	if (o->instances)
@@ -827,7 +1033,13 @@ int coord_agent__run(const struct coord_agent_opts *o, char *err, size_t errlen)
 	mo.will_topic = t_status;
 	mo.will_payload = will;
 	if ((ret = coord_mqtt__connect(&a->mq, &mo, on_msg, a, err, errlen))) {
-		free(a);
+		agent_free(a);
+		return ret;
+	}
+	if ((ret = -pthread_create(&a->worker, NULL, worker, a))) {
+		snprintf(err, errlen, "starting the worker thread: %s", strerror(-ret));
+		coord_mqtt__close(a->mq);
+		agent_free(a);
 		return ret;
 	}
 	coord_mqtt__subscribe(a->mq, a->t_cmd);
@@ -835,7 +1047,12 @@ int coord_agent__run(const struct coord_agent_opts *o, char *err, size_t errlen)
 	snprintf(m.op, sizeof(m.op), "online");
 	unsigned gen = 0;
 
+	/* One poll over the broker's socket, the worker's posts and the
+	 * trigger event ring; the time trigger sets the timeout. */
 	while (!o->stop || !*o->stop) {
+		struct pollfd pf[3] = { { .fd = -1 }, { .fd = a->wake_fd, .events = POLLIN }, { .fd = -1 } };
+		char lerr[LOADER_ERR_MAX];
+
 		if (gen != coord_mqtt__generation(a->mq)) {
 			/* (Re)connected: say online again (a restarted broker
 			 * without persistence has forgotten it). */
@@ -846,15 +1063,35 @@ int coord_agent__run(const struct coord_agent_opts *o, char *err, size_t errlen)
 				coord_mqtt__publish(a->mq, t_status, w, true);
 			free(w);
 		}
-		coord_mqtt__run(a->mq, a->packet_armed ? 2 : 20);
-		check_triggers(a);
+		if (a->packet_armed && !a->armed && loader__open(&a->armed, lerr))
+			a->armed = NULL;
+		if (a->packet_armed && a->armed) {
+			pf[2].fd = loader__event_fd(a->armed);
+			pf[2].events = POLLIN;
+		}
+		pf[0].fd = coord_mqtt__poll_fd(a->mq, &pf[0].events);
+		if (poll(pf, 3, poll_timeout(a, pf[0].fd >= 0)) < 0 && errno != EINTR)
+			break;
+		coord_mqtt__serve(a->mq, pf[0].revents);
+		if (pf[1].revents & POLLIN)
+			flush_posts(a);
+		if (pf[2].fd >= 0 && (pf[2].revents & POLLIN))
+			check_packet(a);
+		check_time(a);
 	}
+	/* The job under way finishes (its reply goes out), the rest too. */
+	pthread_mutex_lock(&a->lock);
+	a->stopping = true;
+	pthread_cond_signal(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+	pthread_join(a->worker, NULL);
+	flush_posts(a);
 	/* A clean stop says offline itself (the will is for crashes). */
 	coord_mqtt__publish(a->mq, t_status, will, true);
 	coord_mqtt__run(a->mq, 200);
 	coord_mqtt__close(a->mq);
 	loader__close(a->armed);
 	vm_group__close(a->armed_vms);
-	free(a);
+	agent_free(a);
 	return 0;
 }

@@ -74,6 +74,11 @@ int coord_mqtt__subscribe(struct coord_mqtt *m, const char *topic);
 int coord_mqtt__publish(struct coord_mqtt *m, const char *topic, const char *payload, bool retain);
 /* Serve the connection for up to @timeout_ms (reconnecting when it drops). */
 int coord_mqtt__run(struct coord_mqtt *m, int timeout_ms);
+/* The same from a caller's own poll(): the socket and the events to wait
+ * for (-1 while disconnected: poll with a timeout of at most 200 ms and
+ * serve anyway, which reconnects); then serve with what poll() said. */
+int coord_mqtt__poll_fd(struct coord_mqtt *m, short *events);
+void coord_mqtt__serve(struct coord_mqtt *m, short revents);
 /* Counts successful connections: a change means the broker was lost and
  * found again (retained messages of a broker without persistence are gone). */
 unsigned coord_mqtt__generation(const struct coord_mqtt *m);

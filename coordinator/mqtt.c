@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <poll.h>
 #include <unistd.h>
 #include <mosquitto.h>
 #include "coordinator/coord.h"
@@ -19,6 +20,7 @@ struct coord_mqtt {
 	int n_subs;
 	bool connected;
 	unsigned generation;	/* successful connections so far */
+	uint64_t last_try_ns;	/* the last reconnect attempt (monotonic) */
 };
 
 static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
@@ -210,6 +212,51 @@ int coord_mqtt__run(struct coord_mqtt *m, int timeout_ms)
 			 * the connection; on_connect subscribes again. */
 			m->connected = false;
 			usleep(200000);
+			mosquitto_reconnect(m->m);
+		}
+	}
+}
+
+/* ---- for a caller with its own poll() ------------------------------------ */
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int coord_mqtt__poll_fd(struct coord_mqtt *m, short *events)
+{
+	int fd = mosquitto_socket(m->m);
+
+	*events = POLLIN;
+	if (fd >= 0 && mosquitto_want_write(m->m))
+		*events |= POLLOUT;
+	return fd;
+}
+
+void coord_mqtt__serve(struct coord_mqtt *m, short revents)
+{
+	int rc = MOSQ_ERR_SUCCESS;
+
+	if (mosquitto_socket(m->m) < 0) {
+		rc = MOSQ_ERR_NO_CONN;
+	} else {
+		if (revents & (POLLIN | POLLHUP | POLLERR))
+			rc = mosquitto_loop_read(m->m, 1);
+		if (rc == MOSQ_ERR_SUCCESS && mosquitto_want_write(m->m))
+			rc = mosquitto_loop_write(m->m, 1);
+		if (rc == MOSQ_ERR_SUCCESS)
+			rc = mosquitto_loop_misc(m->m);	/* keepalive pings, retries */
+	}
+	if (rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_LOST || rc == MOSQ_ERR_ERRNO) {
+		/* A new attempt every 200 ms while the broker is away;
+		 * on_connect subscribes again. */
+		m->connected = false;
+		if (mono_ns() - m->last_try_ns >= 200000000ull) {
+			m->last_try_ns = mono_ns();
 			mosquitto_reconnect(m->m);
 		}
 	}

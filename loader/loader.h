@@ -93,6 +93,9 @@ int loader__trigger_del(struct loader *l, uint32_t id);
  * 0: timeout; negative errno. Events that fired while nobody waited are
  * returned first. */
 int loader__wait_event(struct loader *l, int timeout_ms, struct stasis_event *ev);
+/* A file descriptor that polls readable when a trigger fires (for a
+ * caller's own poll(); then loader__wait_event(l, 0, ...)). */
+int loader__event_fd(struct loader *l);
 
 /* ---- drain and replay ------------------------------------------------------------ */
 /* Host time of a BPF ktime (CLOCK_MONOTONIC ns) as ns since the Unix epoch. */

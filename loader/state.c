@@ -302,6 +302,13 @@ static int ev_cb(void *ctx, void *data, size_t size)
 	return 0;	/* only a wake-up: the event itself is in the queue */
 }
 
+int loader__event_fd(struct loader *l)
+{
+	if (!l->evrb && !(l->evrb = ring_buffer__new(l->evring, ev_cb, NULL, NULL)))
+		return -errno;
+	return ring_buffer__epoll_fd(l->evrb);
+}
+
 int loader__wait_event(struct loader *l, int timeout_ms, struct stasis_event *ev)
 {
 	struct timespec t0, t1;

@@ -64,6 +64,26 @@ t_check "  h2 left no complete part" test "$(jq -r .state "$W/s-mid-h2/snap-7/h2
 t_run "$O" "$E" "$STASIS" coord status --broker $URL --experiment mid
 t_check "  h1 still answers, h2 shows offline" sh -c "grep -q 'h1 *online' '$O' && grep -q 'h2 *offline' '$O'"
 
+# A snapshot that takes longer than 30 s (its non-critical action sleeps
+# 32 s): the agent's broker connection stays alive meanwhile (the work runs
+# off its event loop), it answers a status request mid-snapshot, and its
+# last will is never published.
+agent long h1 STASIS_TEST_ACTION_SLEEP_MS=32000
+mosquitto_sub -h 127.0.0.1 -p $port -v -t 'stasis/long/agents/+' > "$W/long-status" 2>&1 &
+msp=$!
+t_defer "kill $msp 2>/dev/null"
+"$STASIS" coord snapshot --epoch 8 --broker $URL --experiment long --timeout 120 > "$W/long.out" 2> "$W/long.err" &
+lsp=$!
+t_check "the long snapshot is under way" wait_until 10 grep -q 'log-late run' "$W/s-long-h1/snap-8/actions.log"
+observe 20
+t_run "$O" "$E" "$STASIS" coord status --broker $URL --experiment long --timeout 2
+t_check "  20 s into it the agent answers a status request" grep -q 'h1 *online *ok' "$O"
+wait $lsp
+t_eq "  the snapshot of over 30 s succeeds" 0 $?
+t_eq "  its part is complete" complete "$(jq -r .state "$W/s-long-h1/snap-8/h1/manifest.json")"
+kill $msp
+t_eq "  and the agent never went offline meanwhile" 0 "$(grep -c '"op":"offline"' "$W/long-status")"
+
 printf 'int not_a_plugin;\n' > "$W/bad/x.c"
 cc -shared -fPIC -o "$W/bad/x.so" "$W/bad/x.c"
 t_run "$O" "$E" "$STASIS" agent --broker $URL --host h9 --snapshots "$W/s9" --actions "$W/bad"
