@@ -692,8 +692,8 @@ static json_t *list_snapshots(struct agent *a)
 
 /* ---- the worker: long work, one job after the other ------------------------ */
 
-/* Queue a job (main thread); @j is stolen. */
-static void enqueue(struct agent *a, enum job_kind kind, uint64_t epoch, json_t *j)
+/* Queue a job (main thread); @j is stolen. @at_ns: a time trigger's moment. */
+static void enqueue_job(struct agent *a, enum job_kind kind, uint64_t epoch, uint64_t at_ns, json_t *j)
 {
 	struct job *jb = calloc(1, sizeof(*jb));
 
@@ -704,25 +704,8 @@ static void enqueue(struct agent *a, enum job_kind kind, uint64_t epoch, json_t 
 	}
 	jb->kind = kind;
 	jb->epoch = epoch;
-	jb->j = j;
-	snprintf(jb->re, sizeof(jb->re), "%s", cur_re);
-	pthread_mutex_lock(&a->lock);
-	*a->jobs_tail = jb;
-	a->jobs_tail = &jb->next;
-	pthread_cond_signal(&a->cond);
-	pthread_mutex_unlock(&a->lock);
-}
-
-/* The time trigger's job carries its moment. */
-static void enqueue_at(struct agent *a, uint64_t epoch, uint64_t at_ns)
-{
-	struct job *jb = calloc(1, sizeof(*jb));
-
-	if (!jb)
-		return;
-	jb->kind = JOB_TIME_SNAPSHOT;
-	jb->epoch = epoch;
 	jb->at_ns = at_ns;
+	jb->j = j;
 	snprintf(jb->re, sizeof(jb->re), "%s", cur_re);
 	pthread_mutex_lock(&a->lock);
 	*a->jobs_tail = jb;
@@ -840,7 +823,7 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 	if (event) {
 		/* Another host's packet trigger fired: snapshot the same epoch. */
 		if (strcmp(m.from, a->o->host) && !seen_before(a, "snapshot", m.epoch))
-			enqueue(a, JOB_SNAPSHOT, m.epoch, json_pack("{s:s,s:s,s:O?}", "kind", "packet", "host", m.from,
+			enqueue_job(a, JOB_SNAPSHOT, m.epoch, 0, json_pack("{s:s,s:s,s:O?}", "kind", "packet", "host", m.from,
 				"event_real_ns", json_object_get(j, "event_real_ns")));
 	} else if (!strcmp(m.op, "ping")) {
 		struct loader *l;
@@ -862,13 +845,13 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 
 		reply(a, m.op, m.epoch, 0, NULL, r);	/* harmless: nothing done twice */
 	} else if (!strcmp(m.op, "snapshot")) {
-		enqueue(a, JOB_SNAPSHOT, m.epoch, json_pack("{s:s}", "kind", "now"));
+		enqueue_job(a, JOB_SNAPSHOT, m.epoch, 0, json_pack("{s:s}", "kind", "now"));
 	} else if (!strcmp(m.op, "commit") || !strcmp(m.op, "abort")) {
-		enqueue(a, JOB_VERDICT, m.epoch, json_incref(j));
+		enqueue_job(a, JOB_VERDICT, m.epoch, 0, json_incref(j));
 	} else if (!strcmp(m.op, "restore")) {
-		enqueue(a, JOB_RESTORE, m.epoch, json_incref(j));
+		enqueue_job(a, JOB_RESTORE, m.epoch, 0, json_incref(j));
 	} else if (!strcmp(m.op, "resume")) {
-		enqueue(a, JOB_RESUME, m.epoch, json_incref(j));
+		enqueue_job(a, JOB_RESUME, m.epoch, 0, json_incref(j));
 	} else if (!strcmp(m.op, "arm-time")) {
 		json_t *at = json_object_get(j, "at_ns");
 
@@ -879,7 +862,7 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 			a->time_epoch = m.epoch;
 			a->time_armed = true;
 			snprintf(a->time_re, sizeof(a->time_re), "%s", cur_re);
-			enqueue(a, JOB_ARM_VMS, m.epoch, NULL);
+			enqueue_job(a, JOB_ARM_VMS, m.epoch, 0, NULL);
 			reply(a, m.op, m.epoch, 0, NULL, NULL);
 		}
 	} else if (!strcmp(m.op, "arm-packet")) {
@@ -898,7 +881,7 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 		} else if (loader__open(&l, e2)) {
 			json_t *r = json_pack("{s:b}", "no_net", 1);
 
-			enqueue(a, JOB_ARM_VMS, m.epoch, NULL);	/* it follows: its VMs stop on the event */
+			enqueue_job(a, JOB_ARM_VMS, m.epoch, 0, NULL);	/* it follows: its VMs stop on the event */
 			reply(a, m.op, m.epoch, 0, NULL, r);	/* this host only follows */
 		} else {
 			tr.len = (uint32_t)n;
@@ -913,7 +896,7 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 			for (int i = 0; i < n; i++)
 				sprintf(a->packet_hex + 2 * i, "%02x", tr.bytes[i]);
 			if (a->packet_armed)
-				enqueue(a, JOB_ARM_VMS, m.epoch, NULL);
+				enqueue_job(a, JOB_ARM_VMS, m.epoch, 0, NULL);
 			reply(a, m.op, m.epoch, a->packet_armed ? 0 : a->packet_trigger, NULL, NULL);
 		}
 	} else {
@@ -931,7 +914,7 @@ static void check_time(struct agent *a)
 	a->time_armed = false;
 	snprintf(cur_re, sizeof(cur_re), "%s", a->time_re);
 	if (!seen_before(a, "snapshot", a->time_epoch))
-		enqueue_at(a, a->time_epoch, a->time_at);
+		enqueue_job(a, JOB_TIME_SNAPSHOT, a->time_epoch, a->time_at, NULL);
 }
 
 /* The packet trigger fired (its event fd polled readable). */
@@ -952,7 +935,7 @@ static void check_packet(struct agent *a)
 		json_pack("{s:i,s:i,s:I}", "trigger", ev.trigger, "ifindex", ev.ifindex,
 			  "event_real_ns", (json_int_t)real));
 	if (!seen_before(a, "snapshot", a->packet_epoch))
-		enqueue(a, JOB_SNAPSHOT, a->packet_epoch, json_pack("{s:s,s:s,s:i,s:i,s:s,s:I}", "kind", "packet",
+		enqueue_job(a, JOB_SNAPSHOT, a->packet_epoch, 0, json_pack("{s:s,s:s,s:i,s:i,s:s,s:I}", "kind", "packet",
 			"host", a->o->host, "trigger", ev.trigger, "offset", (int)a->packet_offset,
 			"hex", a->packet_hex, "event_real_ns", (json_int_t)real));
 }
