@@ -17,17 +17,21 @@ t_defer "kill $bp"
 wait_until 10 tcp_listening 127.0.0.1 $port || { echo "bench: mosquitto did not start" >&2; exit 1; }
 URL=mqtt://127.0.0.1:$port
 rows="" srows=""
+# start_agents N EXPERIMENT: N agents (PIDs in $pids), once all answer.
+start_agents() {
+	pids=""
+	for i in $(seq "$1"); do
+		"$STASIS" agent --broker $URL --experiment "$2" --host a$i --snapshots "$W/s" > /dev/null 2>&1 &
+		pids="$pids $!"
+	done
+	online() { [ "$("$STASIS" -j coord status --broker $URL --experiment "$2" 2>/dev/null | jq '[.replies[] | select(.ok)] | length')" = "$1" ]; }
+	wait_until 60 online "$1" "$2" || echo "bench: not all $1 agents of $2 came online" >&2
+}
 # median_us FILE: the median of a column of ns, in µs.
 median_us() { sort -n "$1" | awk '{ a[NR] = $1 } END { printf "%.0f", a[int((NR + 1) / 2)] / 1000 }'; }
 for n in 1 3 10; do
 	# The agents: per round, publish to the last agent's receipt.
-	pids=""
-	for i in $(seq $n); do
-		"$STASIS" agent --broker $URL --experiment bench$n --host a$i --snapshots "$W/s" > /dev/null 2>&1 &
-		pids="$pids $!"
-	done
-	online() { [ "$("$STASIS" -j coord status --broker $URL --experiment bench$n 2>/dev/null | jq '[.replies[] | select(.ok)] | length')" = "$n" ]; }
-	wait_until 30 online || echo "bench: not all $n agents came online" >&2
+	start_agents $n bench$n
 	for r in $(seq $ROUNDS); do
 		"$STASIS" -j coord status --broker $URL --experiment bench$n --epoch $r 2>/dev/null |
 			jq '[.replies[] | .received_ns - .req_sent_ns] | max'
@@ -53,13 +57,7 @@ done
 # coord status, start to end, with 1, 10 and 50 agents (its discovery
 # waits for the broker's retained statuses, not a fixed time).
 for n in 1 10 50; do
-	pids=""
-	for i in $(seq $n); do
-		"$STASIS" agent --broker $URL --experiment st$n --host a$i --snapshots "$W/s" > /dev/null 2>&1 &
-		pids="$pids $!"
-	done
-	online() { [ "$("$STASIS" -j coord status --broker $URL --experiment st$n 2>/dev/null | jq '[.replies[] | select(.ok)] | length')" = "$n" ]; }
-	wait_until 60 online || echo "bench: not all $n agents came online" >&2
+	start_agents $n st$n
 	t=$(time_median 11 "$STASIS" coord status --broker $URL --experiment st$n)
 	srows="$srows| $n | $(awk -v t="$t" 'BEGIN { printf "%.0f", t * 1000 }') |
 "
