@@ -48,4 +48,28 @@ json_t *coord_sender__expected(struct coord_sender *s);
 /* Errors agents published (rejected payloads) since open: array (borrowed). */
 json_t *coord_sender__errors(struct coord_sender *s);
 void coord_sender__close(struct coord_sender *s);
+
+/* The sender's rounds, every reply checked. 0 when every host the request
+ * went to answered ok; else a negative errno and @r->error, one line. */
+struct coord_round {
+	const char *op;		/* "status", "snapshot", "restore", ... */
+	const char *stage;	/* the stage it ended in: "arm", "snapshot", "commit", or op */
+	uint64_t epoch;
+	json_t *agents;		/* host -> "online"/"offline" */
+	json_t *expected;	/* the hosts that stage's request went to */
+	json_t *replies;	/* host -> reply, of that stage ("commit": the snapshot's) */
+	json_t *verdict;	/* a snapshot's commit or abort replies, or NULL */
+	int n, bad;		/* hosts expected, and those without an ok */
+	char error[256];
+};
+/* One request (ping, list, restore, resume...) to every online agent. */
+int coord_round__call(struct coord_sender *s, const char *op, uint64_t epoch, json_t *extra, int timeout_ms,
+		      struct coord_round *r);
+/* A snapshot (@op "snapshot") or a trigger's (@op "arm-time", "arm-packet"):
+ * arm (a host that cannot fails the round at once), the snapshots, then
+ * commit if every host saved its part (each marks it complete) or abort
+ * (each marks it failed); complete only when every host committed. */
+int coord_round__snapshot(struct coord_sender *s, const char *op, uint64_t epoch, json_t *extra,
+			  int timeout_ms, struct coord_round *r);
+void coord_round__clear(struct coord_round *r);
 #endif

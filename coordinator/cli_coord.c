@@ -88,43 +88,42 @@ static void summary(json_t *r, char *buf, size_t len)
 		snprintf(buf + n, len - n, " replayed=%lld", (long long)json_integer_value(json_object_get(r, "replayed")));
 }
 
-/* Print what every agent said; the exit status says whether every host
- * the command went to reported success. */
-static int report(const char *what, struct coord_sender *s, json_t *replies, uint64_t epoch)
+/* One stage's table: every agent, its status, what it said. */
+static void print_stage(const char *what, uint64_t epoch, json_t *agents, json_t *expected, json_t *replies)
 {
-	json_t *agents = coord_sender__agents(s, 0), *expected = coord_sender__expected(s), *st;
 	const char *host;
 	char line[512];
-	int bad = 0, n = 0;
+	json_t *st;
 
-	json_object_foreach(expected, host, st) {
+	printf("%s, epoch %llu:\n", what, (unsigned long long)epoch);
+	json_object_foreach(agents, host, st) {
 		json_t *r = json_object_get(replies, host);
 
-		n++;
-		if (!r || !json_is_true(json_object_get(r, "ok")))
-			bad++;
+		if (r)
+			summary(r, line, sizeof(line));
+		else
+			snprintf(line, sizeof(line), "%s", json_object_get(expected, host) ? "NO REPLY" : "");
+		printf("  %-16s %-8s %s\n", host, json_string_value(st), line);
 	}
-	if (json_output) {
-		jw_value(json_pack("{s:s,s:I,s:O,s:O,s:b}", "op", what, "epoch", (json_int_t)epoch,
-				   "agents", agents, "replies", replies, "ok", n > 0 && !bad));
-	} else {
-		printf("%s, epoch %llu:\n", what, (unsigned long long)epoch);
-		json_object_foreach(agents, host, st) {
-			json_t *r = json_object_get(replies, host);
+}
 
-			if (r)
-				summary(r, line, sizeof(line));
-			else
-				snprintf(line, sizeof(line), "%s", json_object_get(expected, host) ?
-					 "NO REPLY" : "");
-			printf("  %-16s %-8s %s\n", host, json_string_value(st), line);
-		}
+/* Format a round (the library did the work and the judging); the exit
+ * status says whether every host the request went to reported success. */
+static int report(struct coord_round *r, int ret)
+{
+	if (json_output) {
+		jw_value(json_pack("{s:s,s:s,s:I,s:O,s:O,s:O?,s:b,s:s?}", "op", r->op, "stage", r->stage ? r->stage : r->op,
+				   "epoch", (json_int_t)r->epoch, "agents", r->agents, "replies", r->replies,
+				   "verdict", r->verdict, "ok", !ret, "error", ret ? r->error : NULL));
+	} else {
+		print_stage(r->stage && !strcmp(r->stage, "arm") ? "arm" : r->op, r->epoch, r->agents,
+			    r->expected, r->replies);
+		if (r->stage && !strcmp(r->stage, "commit"))
+			print_stage("commit", r->epoch, r->agents, r->expected, r->verdict);
+		if (!ret && !strcmp(r->op, "snapshot"))
+			printf("snapshot %llu complete on every host\n", (unsigned long long)r->epoch);
 	}
-	if (!n)
-		return p_err("no agent is online");
-	if (bad)
-		return p_err("%d of %d agents did not report success for %s", bad, n, what);
-	return EXIT_OK;
+	return ret ? p_err("%s", r->error) : EXIT_OK;
 }
 
 static const struct option common_opts[] = { CLI_MQTT_OPTS, { "epoch", required_argument, 0, 2000 }, { 0 } };
@@ -140,71 +139,26 @@ static int do_coord_status(int argc, char **argv)
 		return p_usage("usage: stasis coord status [--broker URL] [--experiment NAME]");
 	if ((ret = connect_sender(&k)))
 		return ret;
-	coord_sender__agents(k.s, 3000);
-	json_t *replies = coord_sender__call(k.s, "ping", k.epoch, NULL, k.cm.timeout_ms ? k.cm.timeout_ms : 3000);
+	struct coord_round r;
 
-	ret = report("status", k.s, replies, k.epoch);
-	json_decref(replies);
+	ret = coord_round__call(k.s, "ping", k.epoch, NULL, k.cm.timeout_ms ? k.cm.timeout_ms : 3000, &r);
+	r.op = "status";
+	if (r.stage && !strcmp(r.stage, "ping"))
+		r.stage = "status";
+	ret = report(&r, ret);
+	coord_round__clear(&r);
 	coord_sender__close(k.s);
 	return ret;
 }
 
-/* Whether every host the last request went to answered it with ok. */
-static bool all_ok(struct coord_sender *s, json_t *replies)
-{
-	json_t *expected = coord_sender__expected(s), *st;
-	const char *host;
-
-	if (!json_object_size(expected))
-		return false;
-	json_object_foreach(expected, host, st)
-		if (!json_is_true(json_object_get(json_object_get(replies, host), "ok")))
-			return false;
-	return true;
-}
-
-/* A snapshot: every agent saves its part; if all succeeded, commit (each
- * marks its part complete), otherwise abort (each marks it failed). The
- * verdict names the snapshot's request: an agent marks only the part that
- * request made. Complete is said only when every host committed. */
+/* A snapshot round (the library's), formatted. */
 static int snapshot_round(struct call *k, const char *op, json_t *extra, int timeout_ms)
 {
-	json_t *replies;
-	char req[COORD_NAME_MAX];
-	int ret;
+	struct coord_round r;
+	int ret = coord_round__snapshot(k->s, op, k->epoch, extra, timeout_ms, &r);
 
-	coord_sender__agents(k->s, 3000);
-
-	if (!strcmp(op, "snapshot")) {
-		replies = coord_sender__call(k->s, op, k->epoch, extra, timeout_ms);
-	} else {
-		/* A trigger: the arming replies first; a host that cannot arm
-		 * fails the round now, not after the whole timeout. */
-		json_t *armed = coord_sender__call(k->s, op, k->epoch, extra, 10000);
-
-		if (!all_ok(k->s, armed)) {
-			report("arm", k->s, armed, k->epoch);
-			json_decref(armed);
-			json_decref(coord_sender__call(k->s, "abort", k->epoch, NULL, 10000));
-			return p_err("not every host armed the trigger: nothing was snapshotted");
-		}
-		json_decref(armed);
-		/* The snapshots answer the arm request when the trigger fires. */
-		replies = coord_sender__collect(k->s, "snapshot", timeout_ms);
-	}
-	snprintf(req, sizeof(req), "%s", coord_sender__request(k->s));
-	ret = report("snapshot", k->s, replies, k->epoch);
-	json_t *verdict = coord_sender__call(k->s, ret ? "abort" : "commit", k->epoch,
-					     json_pack("{s:s}", "of", req), 10000);
-
-	if (!ret && !all_ok(k->s, verdict)) {
-		report("commit", k->s, verdict, k->epoch);
-		ret = p_err("snapshot %llu: not every host marked its part complete", (unsigned long long)k->epoch);
-	} else if (!json_output && !ret) {
-		printf("snapshot %llu complete on every host\n", (unsigned long long)k->epoch);
-	}
-	json_decref(verdict);
-	json_decref(replies);
+	ret = report(&r, ret);
+	coord_round__clear(&r);
 	return ret;
 }
 
@@ -344,13 +298,12 @@ static int go_on_round(struct call *k, const char *op, struct go_on *g)
 
 	if ((ret = connect_sender(k)))
 		return ret;
-	coord_sender__agents(k->s, 3000);
-	json_t *r = coord_sender__call(k->s, op, k->epoch,
-				       json_pack("{s:b,s:O}", "paused", g->paused, "frames", g->frames),
-				       k->cm.timeout_ms ? k->cm.timeout_ms : 600000);
+	struct coord_round r;
 
-	ret = report(op, k->s, r, k->epoch);
-	json_decref(r);
+	ret = coord_round__call(k->s, op, k->epoch, json_pack("{s:b,s:O}", "paused", g->paused, "frames", g->frames),
+				k->cm.timeout_ms ? k->cm.timeout_ms : 600000, &r);
+	ret = report(&r, ret);
+	coord_round__clear(&r);
 	coord_sender__close(k->s);
 	return ret;
 }
@@ -407,24 +360,24 @@ static int do_coord_list(int argc, char **argv)
 		return p_usage("usage: stasis coord list [--broker URL] [--experiment NAME]");
 	if ((ret = connect_sender(&k)))
 		return ret;
-	coord_sender__agents(k.s, 3000);
-	json_t *r = coord_sender__call(k.s, "list", k.epoch, NULL, k.cm.timeout_ms ? k.cm.timeout_ms : 3000);
+	struct coord_round r;
 
+	ret = coord_round__call(k.s, "list", k.epoch, NULL, k.cm.timeout_ms ? k.cm.timeout_ms : 3000, &r);
 	if (!json_output) {
 		const char *host, *ep;
 		json_t *v, *st;
 
-		json_object_foreach(r, host, v) {
+		json_object_foreach(r.replies, host, v) {
 			printf("%s:", host);
 			json_object_foreach(json_object_get(v, "snapshots"), ep, st)
 				printf(" %s=%s", ep, json_string_value(st));
 			printf("\n");
 		}
-		ret = json_object_size(r) ? EXIT_OK : p_err("no agent answered");
+		ret = json_object_size(r.replies) ? EXIT_OK : p_err("no agent answered");
 	} else {
-		ret = report("list", k.s, r, k.epoch);
+		ret = report(&r, ret);
 	}
-	json_decref(r);
+	coord_round__clear(&r);
 	coord_sender__close(k.s);
 	return ret;
 }
