@@ -76,6 +76,7 @@ struct agent {
 	bool frozen;
 	char pending[1100];
 	uint64_t pending_epoch;
+	uint64_t restored_epoch;	/* a paused restore's: its critical actions run on the resume */
 	/* armed triggers, and the requests that armed them */
 	uint64_t time_at, time_epoch;
 	bool time_armed;
@@ -106,6 +107,16 @@ static void arm_vms(struct agent *a)
 	for (int i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
+}
+
+/* Close the connections a trigger armed (the worker's); whether there were. */
+static bool disarm_vms(struct agent *a)
+{
+	bool had = a->armed_vms != NULL;
+
+	vm_group__close(a->armed_vms);
+	a->armed_vms = NULL;
+	return had;
 }
 
 static int p_init(void *x)
@@ -593,6 +604,9 @@ static void do_restore(struct agent *a, uint64_t epoch, bool paused, json_t *fra
 	snprintf(sp, sizeof(sp), "%s/net.sp", dir);
 	n_pre = add_plugins(a, STASIS_ACTION_RESTORE, epoch, dir, false, true, pre, ppre);
 	n_post = add_plugins(a, STASIS_ACTION_RESTORE, epoch, dir, true, false, post, ppost);
+	/* QEMU's monitor takes one QMP client at a time: the connections an
+	 * armed trigger holds would keep the restore from reaching the VMs. */
+	bool rearm = disarm_vms(a);
 	/* Non-critical first: user actions, then every VM loaded, paused. */
 	if (n_pre && (ret = coord_actions__execute(pre, (size_t)n_pre, COORD_RESTORE)))
 		snprintf(err, sizeof(err), "a user action before the restore failed: %s", strerror(-ret));
@@ -604,9 +618,23 @@ static void do_restore(struct agent *a, uint64_t epoch, bool paused, json_t *fra
 	const char *frames_sp = frames_for(a, frames, access(sp, F_OK) ? NULL : sp);
 
 	if (!ret && paused) {
-		/* Frozen at the snapshot's moment: a resume goes on from here. */
+		/* Frozen at the snapshot's moment: a resume goes on from here.
+		 * The network is held now, not at the resume: across hosts the
+		 * sender resumes only once every host is loaded and held, so a
+		 * frame another host's replay sends here waits behind this
+		 * host's own held frames. (Nothing to replay: nothing to wait
+		 * behind, no hold.) */
+		struct loader *l = NULL;
+		char lerr[LOADER_ERR_MAX];
+
+		if (frames_sp && !loader__open(&l, lerr)) {
+			if ((ret = loader__set_state(l, STASIS_HOLD, epoch)))
+				snprintf(err, sizeof(err), "holding the network: %s", strerror(-ret));
+			loader__close(l);
+		}
 		snprintf(a->pending, sizeof(a->pending), "%s", frames_sp ? frames_sp : "");
 		a->pending_epoch = epoch;
+		a->restored_epoch = epoch;
 		a->frozen = true;
 	}
 	/* Critical: hold, cont every VM at once, then the held frames back. */
@@ -614,6 +642,7 @@ static void do_restore(struct agent *a, uint64_t epoch, bool paused, json_t *fra
 		ret = go_on(part, epoch, frames_sp, r, err, sizeof(err));
 		a->frozen = false;
 		a->pending[0] = 0;
+		a->restored_epoch = 0;
 	}
 	/* Critical user actions last, after cont and replay. */
 	if (!ret && !paused && n_post && (ret = coord_actions__execute(post, (size_t)n_post, COORD_RESTORE)))
@@ -622,6 +651,9 @@ static void do_restore(struct agent *a, uint64_t epoch, bool paused, json_t *fra
 	if (frames_sp)
 		json_object_set_new(r, "frames", json_string(frames_sp));
 	coord_part__close(part);
+	/* The VMs a trigger armed on were replaced: arm on the new ones. */
+	if (rearm)
+		arm_vms(a);
 	reply(a, "restore", epoch, ret, ret ? err : NULL, r);
 }
 
@@ -644,6 +676,8 @@ static void do_resume(struct agent *a, uint64_t epoch, json_t *frames)
 	} else if ((ret = vm__list(&names, &n))) {
 		snprintf(err, sizeof(err), "listing the VMs: %s", vmctl__errmsg());
 	}
+	bool rearm = disarm_vms(a);	/* one QMP client at a time (do_restore) */
+
 	if (!ret) {
 		struct coord_part_opts po = { .sz = sizeof(po), .vms = names, .n_vms = n };
 
@@ -651,9 +685,23 @@ static void do_resume(struct agent *a, uint64_t epoch, json_t *frames)
 	}
 	if (!ret)
 		ret = go_on(part, a->pending_epoch ? a->pending_epoch : epoch, sp, r, err, sizeof(err));
+	if (!ret && a->restored_epoch) {
+		/* The end of a restore in two rounds: its critical user
+		 * actions, after cont and replay. */
+		struct coord_action post[PLUGIN_MAX];
+		struct plugin_action ppost[PLUGIN_MAX];
+		char dir[1024];
+
+		snap_dir(a, a->restored_epoch, dir, sizeof(dir));
+		int n_post = add_plugins(a, STASIS_ACTION_RESTORE, a->restored_epoch, dir, true, false, post, ppost);
+
+		if (n_post && (ret = coord_actions__execute(post, (size_t)n_post, COORD_RESTORE)))
+			snprintf(err, sizeof(err), "a user action after the restore failed: %s", strerror(-ret));
+	}
 	if (!ret) {
 		a->frozen = false;
 		a->pending[0] = 0;
+		a->restored_epoch = 0;
 	}
 	json_object_set_new(r, "vms", json_integer(n));
 	if (sp)
@@ -662,6 +710,8 @@ static void do_resume(struct agent *a, uint64_t epoch, json_t *frames)
 		free(names[i]);
 	free(names);
 	coord_part__close(part);
+	if (rearm)
+		arm_vms(a);
 	reply(a, "resume", epoch, ret, ret ? err : NULL, r);
 }
 
@@ -688,6 +738,22 @@ static json_t *list_snapshots(struct agent *a)
 	if (d)
 		closedir(d);
 	return out;
+}
+
+/* Take back this host's packet trigger (main thread). */
+static void disarm_packet(struct agent *a)
+{
+	struct loader *l = a->armed;
+	char err[LOADER_ERR_MAX];
+
+	if (l || !loader__open(&l, err)) {
+		loader__trigger_del(l, (uint32_t)a->packet_trigger);
+		if (l != a->armed)
+			loader__close(l);
+	}
+	loader__close(a->armed);
+	a->armed = NULL;
+	a->packet_armed = false;
 }
 
 /* ---- the worker: long work, one job after the other ------------------------ */
@@ -821,7 +887,12 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 	bool event = strncmp(t, a->t_events_all, strlen(a->t_events_all) - 1) == 0;
 
 	if (event) {
-		/* Another host's packet trigger fired: snapshot the same epoch. */
+		/* Another host's packet trigger fired: this one's, armed by the
+		 * same request, must not fire later on (a frame that reached
+		 * here too after a resume would hold this host for good). */
+		if (a->packet_armed && m.epoch == a->packet_epoch && strcmp(m.from, a->o->host))
+			disarm_packet(a);
+		/* Snapshot the same epoch. */
 		if (strcmp(m.from, a->o->host) && !seen_before(a, "snapshot", m.epoch))
 			enqueue_job(a, JOB_SNAPSHOT, m.epoch, 0, json_pack("{s:s,s:s,s:O?}", "kind", "packet", "host", m.from,
 				"event_real_ns", json_object_get(j, "event_real_ns")));

@@ -109,12 +109,21 @@ static void print_stage(const char *what, uint64_t epoch, json_t *agents, json_t
 
 /* Format a round (the library did the work and the judging); the exit
  * status says whether every host the request went to reported success. */
-static int report(struct coord_round *r, int ret)
+static json_t *round_json(struct coord_round *r, int ret)
 {
-	if (json_output) {
-		jw_value(json_pack("{s:s,s:s,s:I,s:O,s:O,s:O?,s:b,s:s?}", "op", r->op, "stage", r->stage ? r->stage : r->op,
-				   "epoch", (json_int_t)r->epoch, "agents", r->agents, "replies", r->replies,
-				   "verdict", r->verdict, "ok", !ret, "error", ret ? r->error : NULL));
+	return json_pack("{s:s,s:s,s:I,s:O,s:O,s:O?,s:b,s:s?}", "op", r->op, "stage", r->stage ? r->stage : r->op,
+			 "epoch", (json_int_t)r->epoch, "agents", r->agents, "replies", r->replies,
+			 "verdict", r->verdict, "ok", !ret, "error", ret ? r->error : NULL);
+}
+
+/* @rounds (may be NULL): with -j, the round is added there instead of
+ * printed (a command of several rounds prints one document). */
+static int report_into(struct coord_round *r, int ret, json_t *rounds)
+{
+	if (json_output && rounds) {
+		json_array_append_new(rounds, round_json(r, ret));
+	} else if (json_output) {
+		jw_value(round_json(r, ret));
 	} else {
 		print_stage(r->stage && !strcmp(r->stage, "arm") ? "arm" : r->op, r->epoch, r->agents,
 			    r->expected, r->replies);
@@ -123,7 +132,16 @@ static int report(struct coord_round *r, int ret)
 		if (!ret && !strcmp(r->op, "snapshot"))
 			printf("snapshot %llu complete on every host\n", (unsigned long long)r->epoch);
 	}
-	return ret ? p_err("%s", r->error) : EXIT_OK;
+	if (!ret)
+		return EXIT_OK;
+	if (json_output && rounds)
+		return p_info("stasis: %s", r->error), EXIT_FAIL;
+	return p_err("%s", r->error);
+}
+
+static int report(struct coord_round *r, int ret)
+{
+	return report_into(r, ret, NULL);
 }
 
 static const struct option common_opts[] = { CLI_MQTT_OPTS, { "epoch", required_argument, 0, 2000 }, { 0 } };
@@ -291,19 +309,33 @@ static int go_on_opt(int c, const char *arg, void *ctx)
 	return 1;
 }
 
-/* restore and resume: one request, every host's reply. */
+/* restore and resume. A restore is two rounds: every host loads its part
+ * paused and holds its network; only once every host has, every host
+ * continues (a resume): a host that went on early would send frames that
+ * reach another host before that host's own older held ones. */
 static int go_on_round(struct call *k, const char *op, struct go_on *g)
 {
-	int ret;
+	int timeout = k->cm.timeout_ms ? k->cm.timeout_ms : 600000, ret;
+	bool restore = !strcmp(op, "restore");
+	struct coord_round r;
+
+	json_t *rounds = json_output && restore && !g->paused ? json_array() : NULL;
 
 	if ((ret = connect_sender(k)))
 		return ret;
-	struct coord_round r;
-
-	ret = coord_round__call(k->s, op, k->epoch, json_pack("{s:b,s:O}", "paused", g->paused, "frames", g->frames),
-				k->cm.timeout_ms ? k->cm.timeout_ms : 600000, &r);
-	ret = report(&r, ret);
+	ret = coord_round__call(k->s, op, k->epoch,
+				json_pack("{s:b,s:O}", "paused", restore ? true : g->paused, "frames", g->frames),
+				timeout, &r);
+	ret = report_into(&r, ret, rounds);
 	coord_round__clear(&r);
+	if (!ret && restore && !g->paused) {
+		ret = coord_round__call(k->s, "resume", k->epoch, NULL, timeout, &r);
+		ret = report_into(&r, ret, rounds);
+		coord_round__clear(&r);
+	}
+	if (rounds)
+		jw_value(json_pack("{s:s,s:I,s:b,s:o}", "op", "restore", "epoch", (json_int_t)k->epoch,
+				   "ok", !ret, "rounds", rounds));
 	coord_sender__close(k->s);
 	return ret;
 }

@@ -24,12 +24,16 @@ static void addr(const char *applet, const char *host, const char *port, struct 
 int sg_tcp_send(int argc, char **argv)
 {
 	struct sockaddr_in sa;
-	uint64_t total, off = 0, t0;
+	uint64_t total, off = 0, t0, rate = 0;
 	static uint8_t buf[1 << 16];
 	int fd, tries = 0;
 
+	/* --rate B/s (last): a paced stream, so that it lasts a known time
+	 * whatever the machine's speed (a stream across a snapshot). */
+	if (argc == 6 && !strcmp(argv[4], "--rate") && !sg_parse_u64(argv[5], &rate))
+		argc = 4;
 	if (argc != 4 || sg_parse_u64(argv[3], &total))
-		sg_die("tcp-send", "usage: tcp-send DST PORT BYTES");
+		sg_die("tcp-send", "usage: tcp-send DST PORT BYTES [--rate BYTES_PER_S]");
 	addr("tcp-send", argv[1], argv[2], &sa);
 	/* The sink may still be starting: retry the connection for ~10 s. */
 	for (;;) {
@@ -47,6 +51,8 @@ int sg_tcp_send(int argc, char **argv)
 	while (off < total) {
 		size_t n = total - off < sizeof(buf) ? total - off : sizeof(buf);
 
+		if (rate)
+			sg_sleep_until(t0 + off * 1000000000ull / rate);
 		for (size_t i = 0; i < n; i++)
 			buf[i] = sg_pattern(off + i);
 		for (size_t done = 0; done < n;) {
