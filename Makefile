@@ -70,7 +70,8 @@ BPF_SKEL := $(BUILD)/bpf/stasis.skel.h
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 GUEST_TOOLS := $(BUILD)/tools/sg
-TEST_TOOLS := $(BUILD)/tools/spgen $(BUILD)/tools/timerbench $(BUILD)/tools/action_log.so
+TEST_TOOLS := $(BUILD)/tools/spgen $(BUILD)/tools/timerbench $(BUILD)/tools/action_log.so \
+	      $(BUILD)/tools/bpfload $(BUILD)/tools/refused.bpf.o
 
 # libFuzzer targets: tests/fuzz/fuzz_NAME.c with the library sources listed
 # in FUZZ_DEPS_NAME, built with clang (libFuzzer needs it) and ASan/UBSan.
@@ -90,6 +91,12 @@ $(BPF_OBJ): bpf/stasis.bpf.c bpf/stasis_maps.h
 	@mkdir -p $(@D)
 	$(call msg,CLANG,$@)
 	$(Q)$(CLANG) -target bpf -mcpu=v3 -O2 -g -Wall -Werror -I. -I/usr/include/$(HOSTARCH) -c $< -o $@
+
+# A program every verifier refuses, for the test of the refusal's message.
+$(BUILD)/tools/refused.bpf.o: tests/tools/refused.bpf.c
+	@mkdir -p $(@D)
+	$(call msg,CLANG,$@)
+	$(Q)$(CLANG) -target bpf -O2 -g -Wall -Werror -I/usr/include/$(HOSTARCH) -c $< -o $@
 
 $(BPF_SKEL): $(BPF_OBJ)
 	$(call msg,SKEL,$@)
