@@ -142,6 +142,14 @@ int sg_udp_recv(int argc, char **argv)
 	if (fd < 0)
 		sg_die("udp-recv", "socket: %s", strerror(errno));
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* SG_RCVBUF (bytes): a bigger buffer where the receiver is much slower
+	 * than its senders (the kernel-matrix TCG guest running the host's
+	 * tests); the kernel caps it at net.core.rmem_max. */
+	if (getenv("SG_RCVBUF")) {
+		uint64_t v = sg_opt_u64("udp-recv", "SG_RCVBUF", getenv("SG_RCVBUF"));
+
+		rcvbuf = v > (1u << 30) ? 1 << 30 : (int)v;
+	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
 		sg_die("udp-recv", "bind: %s", strerror(errno));
