@@ -2,7 +2,8 @@
 #
 #   make              build everything into $(BUILD)/
 #   make deps         install missing Debian packages (root; quick when all is there)
-#   make test         deps + build + guest image + the whole suite (unit, integration, system)
+#   make test         deps + build + guest images + the whole suite (unit, integration, system)
+#   make kmatrix      the root image of the kernel-matrix guest (Debian 12's stock kernel)
 #   make test-san     the unit tests built with ASan and UBSan (into build-san/)
 #   make demo         deps + build + the demo
 #   make bench        deps + build + benchmarks, results in docs/BENCHMARKS.md
@@ -70,7 +71,8 @@ BPF_SKEL := $(BUILD)/bpf/stasis.skel.h
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 GUEST_TOOLS := $(BUILD)/tools/sg
-TEST_TOOLS := $(BUILD)/tools/spgen $(BUILD)/tools/timerbench $(BUILD)/tools/mqttfan $(BUILD)/tools/action_log.so
+TEST_TOOLS := $(BUILD)/tools/spgen $(BUILD)/tools/timerbench $(BUILD)/tools/mqttfan $(BUILD)/tools/action_log.so \
+	      $(BUILD)/tools/bpfload $(BUILD)/tools/refused.bpf.o
 
 # libFuzzer targets: tests/fuzz/fuzz_NAME.c with the library sources listed
 # in FUZZ_DEPS_NAME, built with clang (libFuzzer needs it) and ASan/UBSan.
@@ -82,7 +84,7 @@ FUZZ_DEPS_qmp := vmctl/qmp_msg.c
 FUZZ_DEPS_qmp_stream := vmctl/qmp_msg.c vmctl/qmp.c
 FUZZ_DEPS_watch_spec := coordinator/fuzz_watch.c sp-format/hex.c $(LIB_vmctl)
 
-.PHONY: all deps test test-unit test-san demo bench install clean guest fuzz
+.PHONY: all deps test test-unit test-san demo bench install clean guest fuzz kmatrix
 all: $(BUILD)/stasis $(UNIT_BINS) $(GUEST_TOOLS) $(TEST_TOOLS)
 
 # ---- BPF ------------------------------------------------------------------
@@ -90,6 +92,12 @@ $(BPF_OBJ): bpf/stasis.bpf.c bpf/stasis_maps.h
 	@mkdir -p $(@D)
 	$(call msg,CLANG,$@)
 	$(Q)$(CLANG) -target bpf -mcpu=v3 -O2 -g -Wall -Werror -I. -I/usr/include/$(HOSTARCH) -c $< -o $@
+
+# A program every verifier refuses, for the test of the refusal's message.
+$(BUILD)/tools/refused.bpf.o: tests/tools/refused.bpf.c
+	@mkdir -p $(@D)
+	$(call msg,CLANG,$@)
+	$(Q)$(CLANG) -target bpf -O2 -g -Wall -Werror -I/usr/include/$(HOSTARCH) -c $< -o $@
 
 $(BPF_SKEL): $(BPF_OBJ)
 	$(call msg,SKEL,$@)
@@ -157,12 +165,21 @@ guest: $(BUILD)/guest/initrd.img
 $(BUILD)/guest/initrd.img: tests/guest/build.sh tests/guest/init $(wildcard tests/guest/sg/*.c tests/guest/sg/*.h)
 	BUILD=$(BUILD) sh tests/guest/build.sh
 
+# The kernel-matrix guest's root (tests/system/kernel_matrix.sh): the host's
+# tools, the guest kernel's modules, this tree's tests/ and build. Rebuilt
+# when any of them changes; the guest image is a prerequisite because the
+# kernel package comes with it.
+kmatrix: $(BUILD)/kmatrix/root.ext4
+$(BUILD)/kmatrix/root.ext4: $(BUILD)/guest/initrd.img $(BUILD)/stasis $(GUEST_TOOLS) $(TEST_TOOLS) \
+			    $(shell find tests -type f)
+	BUILD=$(BUILD) bash tests/guest/matrix-root.sh
+
 # ---- entry points ---------------------------------------------------------
 deps:
 	@sh tests/deps.sh
 
 test: deps
-	$(MAKE) all guest fuzz
+	$(MAKE) all guest fuzz kmatrix
 	$(MAKE) SAN=1 all
 	BUILD=$(BUILD) SANBUILD=build-san bash tests/run.sh
 

@@ -99,6 +99,29 @@ static __always_inline struct stasis_dev_stats *dev_stats(__u32 ifindex)
 	return bpf_map_lookup_elem(&devstats, &ifindex);
 }
 
+/*
+ * A length already checked to be in 1..max (max a power of two), computed
+ * again as ((len - 1) & (max - 1)) + 1: the same value, in a form whose
+ * range every supported verifier can follow. clang compiles the check
+ * `len < 1 || len > max` to `if len == 0 goto skip; if len > max goto skip`,
+ * and Linux 6.1's verifier learns nothing from a failed `== 0` (newer ones
+ * raise the minimum to 1), so len stays [0, max] for it and a helper that
+ * must not read zero bytes is refused ("invalid zero-sized read"). A mask
+ * and an add give [1, max] on any verifier. The barrier keeps clang from
+ * folding them away (it knows the check made them a no-op). Use it right
+ * before each use: between two helper calls 6.1 lost the bound of a
+ * length clang had kept on the stack ("unbounded memory access").
+ */
+_Static_assert((STASIS_MAX_FRAME & (STASIS_MAX_FRAME - 1)) == 0 &&
+	       (STASIS_TRIG_BYTES & (STASIS_TRIG_BYTES - 1)) == 0,
+	       "verifier_len masks: the limits must be powers of two");
+
+static __always_inline __u32 verifier_len(__u32 len, __u32 max)
+{
+	barrier_var(len);
+	return ((len - 1) & (max - 1)) + 1;
+}
+
 static __always_inline int window_match(const struct stasis_trigger *t, const __u8 *w)
 {
 	for (int j = 0; j < STASIS_TRIG_BYTES; j++) {
@@ -148,6 +171,7 @@ static __always_inline void check_triggers_skb(struct stasis_host *h, struct __s
 
 		if (len < 1 || len > STASIS_TRIG_BYTES)
 			continue;
+		len = verifier_len(len, STASIS_TRIG_BYTES);
 		if (bpf_skb_load_bytes(skb, t->offset & 0xffff, w, len))
 			continue;
 		if (window_match(t, w))
@@ -180,10 +204,12 @@ static __always_inline int hold_frame(struct stasis_host *h, struct __sk_buff *s
 	s->hdr.gso_size = (__u16)skb->gso_size;
 	s->hdr.dir = 0;
 	s->hdr.flags = flags;
+	len = verifier_len(len, STASIS_MAX_FRAME);
 	if (bpf_skb_load_bytes(skb, 0, s->data, len)) {
 		count(STASIS_CNT_DROP_LOAD);
 		goto dropped;
 	}
+	len = verifier_len(len, STASIS_MAX_FRAME);	/* again: len was kept across a call */
 	if (bpf_ringbuf_output(&ring, s, sizeof(s->hdr) + len, 0)) {
 		count(STASIS_CNT_DROP_RING_FULL);
 		goto dropped;
@@ -267,6 +293,7 @@ int stasis_xdp(struct xdp_md *ctx)
 		len = t->len;
 		if (len < 1 || len > STASIS_TRIG_BYTES)
 			continue;
+		len = verifier_len(len, STASIS_TRIG_BYTES);
 		/* Fails when the frame is shorter than offset + len: no match. */
 		if (bpf_xdp_load_bytes(ctx, off, w, len))
 			continue;

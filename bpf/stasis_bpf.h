@@ -12,15 +12,24 @@
 
 struct stasis_prog;
 
-/* Open and load the embedded object into the kernel. Negative errno.
+/* Open and load the embedded object into the kernel. Negative errno, and
+ * one line in @why (may be NULL) saying why: when the kernel's verifier
+ * refused a program, its name and the verifier's last complaint (with
+ * STASIS_DEBUG set in the environment the whole log goes to stderr).
  * @ring_bytes sizes the frame ring (0: the default, 64 MiB; a power of 2). */
-int stasis_prog__load(struct stasis_prog **out);
-int stasis_prog__load_opts(struct stasis_prog **out, uint32_t ring_bytes);
+int stasis_prog__load(struct stasis_prog **out, uint32_t ring_bytes, char *why, size_t len);
 /* Pin every map as DIR/<map name> and the TC program as DIR/tc. */
 int stasis_prog__pin(struct stasis_prog *p, const char *dir);
 /* The embedded ELF object, for loaders (libxdp) that open it themselves. */
 const void *stasis_prog__elf(size_t *size);
 void stasis_prog__destroy(struct stasis_prog *p);
+
+struct bpf_object;
+/* Load an opened object the same way (libxdp's copy, test objects). */
+int stasis_bpf__load_object(struct bpf_object *obj, char *why, size_t len);
+/* The one line for program @prog refused with verifier log @log: "the
+ * kernel's verifier refused program PROG: COMPLAINT (at INSN); ..." */
+void stasis_bpf__verifier_summary(const char *prog, const char *log, char *out, size_t len);
 
 /* Names of the programs and maps in the object, for probing and listing. */
 int stasis_prog__prog_count(const struct stasis_prog *p);

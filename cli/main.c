@@ -35,7 +35,7 @@ static const struct cmd objects[] = {
 static int do_help(int argc, char **argv)
 {
 	(void)argc; (void)argv;
-	printf("Usage: %s [-j|--json] [-p|--pretty] OBJECT VERB [ARGS]\n"
+	printf("Usage: %s [-j|--json] [-p|--pretty] [--debug] OBJECT VERB [ARGS]\n"
 	       "       %s OBJECT help\n\nObjects (unique prefixes accepted):\n",
 	       bin_name, bin_name);
 	for (const struct cmd *c = objects; c->name; c++)
@@ -89,6 +89,10 @@ static int strip_global_opts(int argc, char **argv, bool *want_help)
 		} else if (!strcmp(a, "-p") || !strcmp(a, "--pretty") ||
 			   !strcmp(a, "-jp") || !strcmp(a, "-pj")) {
 			json_output = pretty_output = true;
+		} else if (!strcmp(a, "--debug")) {
+			/* The libraries read it: libbpf's and libxdp's output,
+			 * the whole log of a program the verifier refuses. */
+			setenv("STASIS_DEBUG", "1", 1);
 		} else if (out == 1 && (!strcmp(a, "-h") || !strcmp(a, "--help"))) {
 			*want_help = true;
 		} else if (out == 1 && (!strcmp(a, "-V") || !strcmp(a, "--version"))) {

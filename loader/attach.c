@@ -215,8 +215,10 @@ int loader__attach(const struct loader_attach_opts *o, char *err)
 			snprintf(err, LOADER_ERR_MAX, "%s: %s", dir, strerror(errno));
 			goto out;
 		}
-		if ((ret = stasis_prog__load_opts(&p, o->ring_bytes))) {
-			snprintf(err, LOADER_ERR_MAX, "loading the BPF object failed: %s", strerror(-ret));
+		char why[LOADER_ERR_MAX - 64];
+
+		if ((ret = stasis_prog__load(&p, o->ring_bytes, why, sizeof(why)))) {
+			snprintf(err, LOADER_ERR_MAX, "loading the BPF object failed: %s", why);
 			rmdir(dir);
 			goto out;
 		}

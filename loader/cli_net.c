@@ -33,16 +33,16 @@ static int kernel_ok(char *rel, size_t len)
 static int do_net_probe(int argc, char **argv)
 {
 	struct stasis_prog *p;
-	char rel[128];
+	char rel[128], why[400];
 	int err;
 
 	if (argc > 1)
 		return p_usage("net probe takes no arguments, not '%s'", argv[1]);
 	if (kernel_ok(rel, sizeof(rel)))
 		return EXIT_FAIL;
-	err = stasis_prog__load(&p);
+	err = stasis_prog__load(&p, 0, why, sizeof(why));
 	if (err)
-		return p_err("loading the BPF object failed: %s%s", strerror(-err),
+		return p_err("loading the BPF object failed: %s%s", why,
 			     err == -EPERM ? " (run as root: CAP_BPF and CAP_NET_ADMIN)" : "");
 	if (json_output) {
 		json_t *progs = json_array(), *maps = json_array();
@@ -51,10 +51,10 @@ static int do_net_probe(int argc, char **argv)
 			json_array_append_new(progs, json_string(stasis_prog__prog_name(p, i)));
 		for (int i = 0; i < stasis_prog__map_count(p); i++)
 			json_array_append_new(maps, json_string(stasis_prog__map_name(p, i)));
-		jw_value(json_pack("{s:s,s:b,s:o,s:o}", "kernel", rel, "loaded", 1,
+		jw_value(json_pack("{s:s,s:b,s:b,s:o,s:o}", "kernel", rel, "supported", 1, "loaded", 1,
 				   "programs", progs, "maps", maps));
 	} else {
-		printf("kernel %s: ok (needs %d.%d+)\n", rel,
+		printf("kernel %s: supported (stasis needs %d.%d or newer)\n", rel,
 		       LOADER_MIN_KERNEL_MAJOR, LOADER_MIN_KERNEL_MINOR);
 		printf("BPF object loaded: %d programs, %d maps\n",
 		       stasis_prog__prog_count(p), stasis_prog__map_count(p));

@@ -11,6 +11,8 @@
 # are counted, and the last line printed is "N passed, N failed, N skipped".
 # A test that exits non-zero without a "not ok" line counts one failure;
 # one that prints no result at all fails. Under CI=true a skip is a failure.
+# Each test has T_TIMEOUT seconds (900), or what a "# T_TIMEOUT=N" line in
+# its first five lines asks for.
 # Interrupted (Ctrl-C, SIGTERM, SIGHUP), it passes the signal to the test
 # that runs, so that its cleanups run, and stops.
 set -u
@@ -41,10 +43,16 @@ trap 'on_signal TERM 143' TERM
 trap 'on_signal HUP 129' HUP
 
 run_one() {	# LABEL BUILD CMD...
-	local label=$1 build=$2 log rc ok nok sk
+	local label=$1 build=$2 log rc ok nok sk limit=$TIMEOUT
 	shift 2
 	log=$LOGS/$(echo "$label" | tr '/' '_').log
-	BUILD=$build STASIS=$ROOT/$build/stasis timeout -k 10 "$TIMEOUT" "$@" < /dev/null > "$log" 2>&1 &
+	# A test that needs longer says so in a "# T_TIMEOUT=N" line near its
+	# top (the kernel matrix runs a whole suite in a TCG guest).
+	case "${*: -1}" in
+	*.sh) limit=$(sed -n '1,5s/^# T_TIMEOUT=\([0-9][0-9]*\).*/\1/p' "${*: -1}" | head -1)
+	      limit=${limit:-$TIMEOUT} ;;
+	esac
+	BUILD=$build STASIS=$ROOT/$build/stasis timeout -k 10 "$limit" "$@" < /dev/null > "$log" 2>&1 &
 	CHILD=$!
 	wait $CHILD
 	rc=$?

@@ -22,7 +22,7 @@ for verb in probe "attach lo"; do
 	t_run "$O" "$E" in_ns "$N" setarch "$(uname -m)" --uname-2.6 "$STASIS" net $verb
 	t_eq "net $verb on a 2.6 kernel: exit 1" 1 "$T_RC"
 	t_check "  says the kernel is too old and what it needs ($(cat "$E"))" \
-		grep -qE "^stasis: kernel 2\.6\.[0-9]+[^ ]* is too old: stasis needs Linux 5\.18 or newer$" "$E"
+		grep -qE "^stasis: kernel 2\.6\.[0-9]+[^ ]* is too old: stasis needs Linux 6\.1 or newer$" "$E"
 done
 t_run "$O" "$E" in_ns "$N" "$STASIS" net status
 t_eq "  and nothing was attached" 1 "$T_RC"

@@ -160,6 +160,12 @@ int sg_udp_recv(int argc, char **argv)
 	if (fd < 0)
 		sg_die("udp-recv", "socket: %s", strerror(errno));
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* SG_RCVBUF (bytes): another size (the kernel-matrix guest sets it). */
+	if (getenv("SG_RCVBUF")) {
+		uint64_t v = sg_opt_u64("udp-recv", "SG_RCVBUF", getenv("SG_RCVBUF"));
+
+		rcvbuf = v > (1u << 30) ? 1 << 30 : (int)v;
+	}
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
