@@ -18,10 +18,7 @@ t_defer "ip netns exec $M $STASIS net detach --force"
 in_ns "$R" "$SG" tcp-sink 6000 > "$W/sink" &
 kp=$!
 wait_line "$W/sink" ready 5
-# /proc/net/snmp's Tcp counters of a namespace (RFC 4293 names).
-tcp_mib() {	# NS NAME
-	in_ns "$1" awk -v f="$2" '/^Tcp:/ { if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 } else print $c[f] }' /proc/net/snmp
-}
+tcp_mib() { snmp "$1" Tcp "$2"; }	# NS NAME
 in_ns "$S" "$SG" tcp-send 10.7.0.2 6000 $BYTES > "$W/send" &
 sp=$!
 t_require "the transfer is under way" wait_until 60 at_least $((BYTES / 20)) dev_stat "$R" r1 rx_bytes

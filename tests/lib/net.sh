@@ -45,9 +45,14 @@ dev_stat() { ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3"; }
 # in_ns NS CMD...: run CMD inside NS.
 in_ns() { _n=$1; shift; ip netns exec "$_n" "$@"; }
 
+# snmp NS PROTO FIELD: a counter of /proc/net/snmp in NS (RFC 4293 names:
+# snmp NS Tcp RetransSegs, snmp NS Udp RcvbufErrors, ...).
+snmp() {
+	ip netns exec "$1" awk -v p="$2:" -v f="$3" \
+		'$1 == p { if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 } else print $c[f] }' /proc/net/snmp
+}
+
 # udp_overflows NS: datagrams the sockets of NS dropped for want of room
 # (RcvbufErrors): where a receiver's count falls short of the sender's,
 # this says whether the receiving program, not the network, lost them.
-udp_overflows() {
-	ip netns exec "$1" awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 } else print $c["RcvbufErrors"] }' /proc/net/snmp
-}
+udp_overflows() { snmp "$1" Udp RcvbufErrors; }
