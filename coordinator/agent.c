@@ -8,6 +8,7 @@
  * parse gets an error published back, never a crash.
  */
 #include <dirent.h>
+#include <inttypes.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -329,6 +330,7 @@ struct snap_ctx {
 	struct snap_vm_result *res;
 	int64_t frames;
 	char err[LOADER_ERR_MAX + 64];
+	char rx_left[256];	/* taps whose queue toward a VM did not empty */
 	json_t *m;		/* the host manifest */
 };
 
@@ -344,6 +346,34 @@ static int act_hold(void *ctx)
 	return loader__set_state(c->l, STASIS_HOLD, c->epoch);
 }
 
+/* Frames that passed the taps just before the hold must reach the VMs
+ * before they stop: nothing else keeps them (vmctl/rxq.c). */
+#define SETTLE_RX_MS 1000	/* a guest that took no frame for so long takes none */
+
+static int act_settle(void *ctx)
+{
+	struct snap_ctx *c = ctx;
+	struct loader_dev devs[64];
+	const char *taps[64];
+	size_t nd = 64;
+	int n = 0, ret;
+
+	if (!c->l || !c->g || loader__devs(c->l, devs, &nd))
+		return 0;
+	for (size_t i = 0; i < nd; i++)
+		if (devs[i].role == STASIS_ROLE_TAP)
+			taps[n++] = devs[i].name;
+	if (!n)
+		return 0;
+	ret = vm_group__settle_rx(c->g, taps, n, SETTLE_RX_MS, c->rx_left, sizeof(c->rx_left));
+	if (ret < 0)
+		snprintf(c->rx_left, sizeof(c->rx_left), "%s", vmctl__errmsg());
+	if (ret)
+		fprintf(stderr, "agent: snapshot %" PRIu64 ": frames toward a VM are still in its tap's "
+			"queue and are not in the snapshot: %s\n", c->epoch, c->rx_left);
+	return 0;	/* recorded in the manifest: the snapshot goes on */
+}
+
 static int act_vms(void *ctx)
 {
 	struct snap_ctx *c = ctx;
@@ -354,15 +384,11 @@ static int act_vms(void *ctx)
 	if (!c->n_vms)
 		return 0;
 	snprintf(dir, sizeof(dir), "%s/vms", c->dir);
-	if (c->g) {
-		uint64_t t = vmctl__now_ns();
+	uint64_t t = vmctl__now_ns();
 
-		ret = vm_group__save(c->g, dir, &so, c->res);
-		for (int i = 0; i < c->n_vms; i++)
-			c->res[i].start_ns = t;
-	} else {
-		ret = snap__save(dir, c->vms, c->n_vms, &so, c->res);
-	}
+	ret = vm_group__save(c->g, dir, &so, c->res);
+	for (int i = 0; i < c->n_vms; i++)
+		c->res[i].start_ns = t;
 	if (ret)
 		snprintf(c->err, sizeof(c->err), "saving the VMs: %s", vmctl__errmsg());
 	return ret;
@@ -405,6 +431,8 @@ static int act_manifest(void *ctx)
 	if (last)
 		json_object_set_new(c->m, "last_stop_real_ns", json_integer((json_int_t)loader__ktime_to_real(last)));
 	json_object_set_new(c->m, "frames_held", json_integer(c->frames > 0 ? c->frames : 0));
+	if (c->rx_left[0])
+		json_object_set_new(c->m, "rx_queue_left", json_string(c->rx_left));
 	json_object_set_new(c->m, "state", json_string("saved"));
 	return write_json(c->dir, "manifest.json", c->m);
 }
@@ -424,13 +452,14 @@ static void do_snapshot(struct agent *a, uint64_t epoch, json_t *trigger)
 {
 	struct snap_ctx c = { .a = a, .epoch = epoch };
 	char err[LOADER_ERR_MAX];
-	struct coord_action acts[4 + PLUGIN_MAX] = {
+	struct coord_action acts[5 + PLUGIN_MAX] = {
 		{ .name = "net-hold", .critical = true, .run = act_hold, .ctx = &c },
+		{ .name = "rx-settle", .critical = true, .run = act_settle, .ctx = &c },
 		{ .name = "vm-stop-save", .critical = true, .run = act_vms, .ctx = &c },
 		{ .name = "net-drain", .critical = false, .run = act_drain, .ctx = &c },
 	};
 	struct plugin_action pa[PLUGIN_MAX];
-	int ret, n_acts = 3;
+	int ret, n_acts = 4;
 
 	snap_dir(a, epoch, c.dir, sizeof(c.dir));
 	/* User actions join their group; the manifest is written last. */
@@ -465,6 +494,13 @@ static void do_snapshot(struct agent *a, uint64_t epoch, json_t *trigger)
 		vm_group__close(c.g);
 		c.g = NULL;
 	}
+	/* Opened before the hold, so that hold, settle and stop follow each
+	 * other closely. */
+	if (!c.g && c.n_vms && vm_group__open(c.vms, c.n_vms, 5000, &c.g)) {
+		reply(a, "snapshot", epoch, -EIO, vmctl__errmsg(), NULL);
+		json_decref(trigger);
+		goto out;
+	}
 	c.res = calloc(c.n_vms ? c.n_vms : 1, sizeof(*c.res));
 	c.m = json_pack("{s:i,s:s,s:I,s:s,s:s,s:o,s:I}", "v", COORD_PROTO_VERSION,
 			"experiment", a->o->experiment, "epoch", (json_int_t)epoch, "host", a->o->host,
@@ -493,6 +529,7 @@ static void do_snapshot(struct agent *a, uint64_t epoch, json_t *trigger)
 		write_json(c.dir, "manifest.json", c.m);
 	}
 	reply(a, "snapshot", epoch, ret, c.err[0] ? c.err : NULL, r);
+out:
 	json_decref(c.m);
 	for (int i = 0; i < c.n_vms; i++)
 		free(c.vms[i]);

@@ -185,6 +185,14 @@ int vm_group__save(struct vm_group *g, const char *snapdir, const struct snap_op
  * the command encoded on every connection first, then one write each, the
  * replies collected with one poll. Returns how many failed. */
 int vm_group__cont(struct vm_group *g);
+/* Give the running VMs up to @timeout_ms to read the frames waiting in
+ * their taps' queues (only the taps named in @taps, all when NULL): call it
+ * with the network held, before the stop, or those frames are in neither the
+ * held frames nor the saved state. 0 when every queue is empty; else how
+ * many are not, named in @left ("tap0 (VM a), ..."); negative errno when a
+ * queue cannot be looked at (vmctl__errmsg()). */
+int vm_group__settle_rx(struct vm_group *g, const char *const *taps, int n_taps, int timeout_ms,
+			char *left, size_t leftlen);
 /* How far apart the group's last stop or cont was acknowledged (ns). */
 uint64_t vm_group__spread_ns(const struct vm_group *g);
 int vm_group__size(const struct vm_group *g);

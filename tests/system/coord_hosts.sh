@@ -111,6 +111,10 @@ sed 's/^/# /' "$W/ttrig"
 for i in 1 2; do
 	t_eq "h$i's part of 10 is complete" complete "$(jq -r .state "$W/snaps$i/snap-10/h$i/manifest.json")"
 done
+for i in 1 2; do
+	t_eq "h$i: no frame was left in a tap's queue at the stop" "" \
+		"$(jq -r '.rx_queue_left // ""' "$W/snaps$i/snap-10/h$i/manifest.json")"
+done
 t_check "frames in flight on the wire were held" test "$(( $(jq .frames_held "$W/snaps1/snap-10/h1/manifest.json") + $(jq .frames_held "$W/snaps2/snap-10/h2/manifest.json") ))" -gt 0
 
 for n in 1 2 3; do
