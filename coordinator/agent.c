@@ -57,6 +57,12 @@ struct agent {
 	const struct coord_agent_opts *o;
 	struct coord_mqtt *mq;
 	char t_reply[256], t_error[256], t_event[256], t_cmd[256], t_events_all[256];
+	char t_roster[256], t_sync[256];
+	/* In the retained roster since this connection (main thread only):
+	 * until then the last sync tells "none read yet" from "none". */
+	bool in_roster;
+	json_t *roster;		/* the last roster read (hosts), or NULL */
+	char sync_id[COORD_NAME_MAX];
 	struct { char op[COORD_NAME_MAX]; uint64_t epoch; } seen[SEEN_MAX];
 	int n_seen;
 	char seen_ids[SEEN_MAX][COORD_NAME_MAX];
@@ -900,6 +906,57 @@ static void flush_posts(struct agent *a)
 	}
 }
 
+/* Put this host in the roster (roster.c) if the last one read lacks it. */
+static void roster_join(struct agent *a)
+{
+	char *p = coord_roster__encode(a->o->experiment, a->o->host, a->roster, a->o->host);
+
+	if (p)
+		coord_mqtt__publish(a->mq, a->t_roster, p, true);
+	free(p);
+}
+
+/* A roster, or our own sync: the broker has sent the retained roster, if
+ * there is one, before the sync comes back. */
+static void roster_seen(struct agent *a, const struct coord_msg *m, json_t *j)
+{
+	if (!strcmp(m->op, "sync")) {
+		if (!strcmp(m->id, a->sync_id) && !a->in_roster && !a->roster)
+			roster_join(a);	/* none yet: the first */
+		return;
+	}
+	json_t *hosts = coord_roster__hosts(j);
+
+	if (!hosts)
+		return;
+	json_decref(a->roster);
+	a->roster = json_incref(hosts);
+	a->in_roster = coord_roster__has(hosts, a->o->host);
+	if (!a->in_roster)
+		roster_join(a);
+}
+
+/* After each (re)connection: read the roster again (a broker without
+ * persistence that restarted has none). */
+static void roster_sync(struct agent *a)
+{
+	struct coord_msg m = { .sent_ns = coord_now_ns() };
+	char *p;
+
+	a->in_roster = false;
+	json_decref(a->roster);
+	a->roster = NULL;
+	snprintf(a->sync_id, sizeof(a->sync_id), "s%x-%llx", (unsigned)getpid(),
+		 (unsigned long long)coord_now_ns());
+	snprintf(m.experiment, sizeof(m.experiment), "%s", a->o->experiment);
+	snprintf(m.op, sizeof(m.op), "sync");
+	snprintf(m.from, sizeof(m.from), "%s", a->o->host);
+	snprintf(m.id, sizeof(m.id), "%s", a->sync_id);
+	if ((p = coord_msg__encode(&m, NULL)))
+		coord_mqtt__publish(a->mq, a->t_sync, p, false);
+	free(p);
+}
+
 static void on_msg(const char *t, const char *payload, int len, void *ctx)
 {
 	struct agent *a = ctx;
@@ -918,10 +975,15 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 		json_decref(j);
 		return;		/* another experiment on the same broker */
 	}
+	if (!strcmp(m.op, "roster") || !strcmp(m.op, "sync")) {
+		roster_seen(a, &m, j);
+		json_decref(j);
+		return;
+	}
 	/* Replies name the request they answer; an event names the one that
 	 * armed its trigger. */
 	snprintf(cur_re, sizeof(cur_re), "%s", m.id[0] ? m.id : m.re);
-	bool event = strncmp(t, a->t_events_all, strlen(a->t_events_all) - 1) == 0;
+	bool event = !strcmp(m.op, "event");
 
 	if (event) {
 		/* Another host's packet trigger fired: this one's, armed by the
@@ -1071,6 +1133,7 @@ static void agent_free(struct agent *a)
 		close(a->wake_fd);
 	pthread_mutex_destroy(&a->lock);
 	pthread_cond_destroy(&a->cond);
+	json_decref(a->roster);
 	free(a);
 }
 
@@ -1114,6 +1177,8 @@ int coord_agent__run(const struct coord_agent_opts *o, char *err, size_t errlen)
 	topic(t_status, sizeof(t_status), a, "agents");
 	snprintf(a->t_cmd, sizeof(a->t_cmd), TOPIC_FMT, o->experiment, "cmd");
 	snprintf(a->t_events_all, sizeof(a->t_events_all), TOPIC_FMT, o->experiment, "event/#");
+	snprintf(a->t_roster, sizeof(a->t_roster), TOPIC_FMT, o->experiment, "roster");
+	topic(a->t_sync, sizeof(a->t_sync), a, "sync");
 	snprintf(m.experiment, sizeof(m.experiment), "%s", o->experiment);
 	snprintf(m.from, sizeof(m.from), "%s", o->host);
 	snprintf(m.op, sizeof(m.op), "offline");
@@ -1135,6 +1200,8 @@ int coord_agent__run(const struct coord_agent_opts *o, char *err, size_t errlen)
 	}
 	coord_mqtt__subscribe(a->mq, a->t_cmd);
 	coord_mqtt__subscribe(a->mq, a->t_events_all);
+	coord_mqtt__subscribe(a->mq, a->t_roster);
+	coord_mqtt__subscribe(a->mq, a->t_sync);
 	snprintf(m.op, sizeof(m.op), "online");
 	unsigned gen = 0;
 
@@ -1153,6 +1220,7 @@ int coord_agent__run(const struct coord_agent_opts *o, char *err, size_t errlen)
 			if (w)
 				coord_mqtt__publish(a->mq, t_status, w, true);
 			free(w);
+			roster_sync(a);
 		}
 		if (a->packet_armed && !a->armed && loader__open(&a->armed, lerr))
 			a->armed = NULL;

@@ -8,11 +8,24 @@
 
 /* stasis/EXP/cmd            sender -> agents: ping, snapshot, commit, abort,
  *                           restore, arm-time, arm-packet
+ * stasis/EXP/roster         retained: every host of the experiment (roster.c)
  * stasis/EXP/agents/HOST    retained: online, or offline (the last will)
+ * stasis/EXP/sync/ID        a client's own: back to it once what it
+ *                           subscribed to before has been sent
  * stasis/EXP/reply/HOST     agent -> everyone: the result of a command
  * stasis/EXP/event/HOST     agent -> agents: a packet trigger fired here
  * stasis/EXP/error/HOST     agent -> everyone: a payload it rejected */
 #define TOPIC_FMT "stasis/%s/%s"
+
+/* The roster (roster.c). The validated "hosts" array of a roster message
+ * (borrowed), or NULL when it has none or a bad one. */
+#define COORD_ROSTER_MAX 1024
+json_t *coord_roster__hosts(json_t *msg);
+bool coord_roster__has(const json_t *hosts, const char *host);
+/* A roster message from @from: @hosts (may be NULL) plus @add (may be NULL),
+ * sorted; free(). */
+char *coord_roster__encode(const char *experiment, const char *from, const json_t *hosts,
+			   const char *add);
 
 struct coord_agent_opts {
 	struct coord_mqtt_opts mqtt;

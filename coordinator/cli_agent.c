@@ -59,6 +59,8 @@ int do_agent(int argc, char **argv)
 		gethostname(host, sizeof(host) - 1);
 		o.host = host;
 	}
+	if (!coord_name__ok(o.host))
+		return p_usage("bad host name '%s' (--host: 1-63 characters of A-Z a-z 0-9 . _ -)", o.host);
 	o.experiment = cm.experiment ? cm.experiment : "default";
 	o.mqtt = cm.mo;
 	if (!o.mqtt.url) {

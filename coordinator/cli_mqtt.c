@@ -17,7 +17,13 @@ int cli_mqtt_opt(int c, const char *arg, struct cli_mqtt *m)
 	case 1003: m->mo.cafile = arg; return 1;
 	case 1004: m->mo.certfile = arg; return 1;
 	case 1005: m->mo.keyfile = arg; return 1;
-	case 1006: m->experiment = arg; return 1;
+	case 1006:
+		if (!coord_name__ok(arg)) {
+			p_usage("bad --experiment '%s' (1-63 characters of A-Z a-z 0-9 . _ -)", arg);
+			return -2;
+		}
+		m->experiment = arg;
+		return 1;
 	case 1007:
 		if (cli_u64(arg, &v) || v > 86400) {
 			p_usage("bad --timeout '%s' (seconds)", arg);

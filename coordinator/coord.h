@@ -114,6 +114,9 @@ struct coord_msg {
  * caller's to json_decref), for the op's own fields. */
 int coord_msg__parse(const char *payload, size_t len, struct coord_msg *m, void **obj,
 		     char *err, size_t errlen);
+/* Whether @s is a name: 1-63 characters of [A-Za-z0-9._-] (experiments,
+ * hosts, ids: they become topic levels, so no '/', '+' or '#'). */
+bool coord_name__ok(const char *s);
 /* Encode @m (plus the fields of @extra, may be NULL) as compact JSON; free(). */
 char *coord_msg__encode(const struct coord_msg *m, const void *extra_json_t);
 

@@ -8,9 +8,9 @@
 #include <string.h>
 #include "coordinator/coord.h"
 
-static int name_ok(const char *s)
+bool coord_name__ok(const char *s)
 {
-	size_t n = strlen(s);
+	size_t n = s ? strlen(s) : 0;
 
 	if (n < 1 || n >= COORD_NAME_MAX)
 		return 0;
@@ -59,7 +59,7 @@ int coord_msg__parse(const char *payload, size_t len, struct coord_msg *m, void 
 	m->v = COORD_PROTO_VERSION;
 	for (size_t i = 0; i < 3; i++) {
 		f = json_object_get(j, names[i]);
-		if (!json_is_string(f) || !name_ok(json_string_value(f))) {
+		if (!json_is_string(f) || !coord_name__ok(json_string_value(f))) {
 			snprintf(err, errlen, "field \"%s\" missing or not a name of 1-%d characters "
 				 "[A-Za-z0-9._-]", names[i], COORD_NAME_MAX - 1);
 			goto bad;
@@ -85,7 +85,7 @@ int coord_msg__parse(const char *payload, size_t len, struct coord_msg *m, void 
 		f = json_object_get(j, opt[i]);
 		if (!f)
 			continue;
-		if (!json_is_string(f) || !name_ok(json_string_value(f))) {
+		if (!json_is_string(f) || !coord_name__ok(json_string_value(f))) {
 			snprintf(err, errlen, "field \"%s\" is not a name of 1-%d characters [A-Za-z0-9._-]",
 				 opt[i], COORD_NAME_MAX - 1);
 			goto bad;

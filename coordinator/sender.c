@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* The sender: one MQTT connection that knows the agents (from their retained
- * status), publishes commands and gathers the replies. Every command is a
+/* The sender: one MQTT connection that knows the agents (from the retained
+ * roster and each host's retained status), publishes commands and gathers the replies. Every command is a
  * new request with its own id; a reply counts only for the request it
  * names (`re`), so a late reply to an earlier round is never taken for
  * this one's. */
@@ -17,13 +17,50 @@ struct coord_sender {
 	char cmd[256];
 	json_t *agents, *replies, *errors;
 	json_t *expected;	/* hosts online when the command went out */
+	json_t *watched;	/* hosts whose status topic we subscribed to */
 	char want_op[COORD_NAME_MAX];
 	char want_id[COORD_NAME_MAX];	/* the request replies must name */
 	char sync[256];		/* our own topic: its message marks the retained ones all in */
-	char sync_id[COORD_NAME_MAX];
+	char sync_id[COORD_NAME_MAX];	/* the last sync sent: only it counts */
 	bool synced;
 	unsigned n_req;
 };
+
+static void new_id(struct coord_sender *s, char *buf, size_t len);
+static void publish(struct coord_sender *s, const char *topic, const char *op, uint64_t epoch,
+		    const char *id, json_t *extra);
+
+/* A sync after the subscriptions made so far: when it comes back, the
+ * broker has sent what they retain. */
+static void sync_again(struct coord_sender *s)
+{
+	new_id(s, s->sync_id, sizeof(s->sync_id));
+	s->synced = false;
+	publish(s, s->sync, "sync", 0, s->sync_id, NULL);
+}
+
+/* Each host the roster names: its status topic, exactly (retained
+ * messages reach only exact subscriptions on some brokers). */
+static void watch_roster(struct coord_sender *s, json_t *msg)
+{
+	json_t *hosts = coord_roster__hosts(msg), *h;
+	bool added = false;
+	char t[256];
+	size_t i;
+
+	json_array_foreach(hosts, i, h) {
+		const char *host = json_string_value(h);
+
+		if (json_object_get(s->watched, host))
+			continue;
+		json_object_set_new(s->watched, host, json_true());
+		snprintf(t, sizeof(t), "stasis/%s/agents/%s", s->experiment, host);
+		coord_mqtt__subscribe(s->mq, t);
+		added = true;
+	}
+	if (added)
+		sync_again(s);
+}
 
 static void on_msg(const char *t, const char *payload, int len, void *ctx)
 {
@@ -38,8 +75,12 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 		json_decref(j);
 		return;
 	}
-	if (!strcmp(t, s->sync)) {
+	/* Kinds by the payload, not the topic: a broker may give a topic
+	 * back spelled otherwise (RabbitMQ turns '.' into '/'). */
+	if (!strcmp(m.op, "sync")) {
 		s->synced = s->synced || !strcmp(m.id, s->sync_id);
+	} else if (!strcmp(m.op, "roster")) {
+		watch_roster(s, j);
 	} else if (strstr(t, "/agents/")) {
 		json_object_set_new(s->agents, m.from, json_string(m.op));
 	} else if (strstr(t, "/error/")) {
@@ -89,21 +130,26 @@ int coord_sender__open(struct coord_sender **out, const struct coord_mqtt_opts *
 	s->replies = json_object();
 	s->errors = json_array();
 	s->expected = json_object();
+	s->watched = json_object();
 	if ((ret = coord_mqtt__connect(&s->mq, mo, on_msg, s, err, errlen))) {
 		coord_sender__close(s);
 		return ret;
 	}
 	snprintf(s->cmd, sizeof(s->cmd), "stasis/%s/cmd", experiment);
-	const char *subs[] = { "agents/+", "reply/+", "error/+" };
+	/* '#', not '+': a host named with dots is more than one level on
+	 * a broker that maps '.' to '/'. */
+	const char *subs[] = { "roster", "reply/#", "error/#" };
 
 	for (int i = 0; i < 3; i++) {
 		snprintf(t, sizeof(t), "stasis/%s/%s", experiment, subs[i]);
 		coord_mqtt__subscribe(s->mq, t);
 	}
-	/* The broker handles one client's packets in order: the retained
-	 * statuses of agents/+ are queued to us when that subscription is
-	 * taken, before a message we publish after it. Its arrival marks
-	 * them all in, with no fixed wait. */
+	/* The broker handles one client's packets in order: what a
+	 * subscription retains is queued to us when it is taken, before a
+	 * message we publish after it. The roster comes before the first
+	 * sync; the statuses of the hosts it names before the next (sent
+	 * once they are subscribed): its arrival marks them all in, with no
+	 * fixed wait. */
 	new_id(s, s->sync_id, sizeof(s->sync_id));
 	snprintf(s->sync, sizeof(s->sync), "stasis/%s/sync/%s", experiment, s->sync_id);
 	coord_mqtt__subscribe(s->mq, s->sync);
@@ -194,5 +240,6 @@ void coord_sender__close(struct coord_sender *s)
 	json_decref(s->replies);
 	json_decref(s->errors);
 	json_decref(s->expected);
+	json_decref(s->watched);
 	free(s);
 }

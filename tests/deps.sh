@@ -4,7 +4,7 @@
 set -eu
 PKGS="clang llvm lld libclang-rt-14-dev gcc make pkg-config libelf-dev zlib1g-dev
 libbpf-dev libxdp-dev bpftool xdp-tools libnl-3-dev libnl-route-3-dev
-libmosquitto-dev mosquitto mosquitto-clients libjansson-dev
+libmosquitto-dev mosquitto mosquitto-clients rabbitmq-server libjansson-dev
 qemu-system-x86 qemu-utils busybox-static cpio kmod
 tcpdump tshark tcpreplay iproute2 ethtool procps psmisc e2fsprogs socat jq util-linux iputils-ping openssl ca-certificates"
 missing=""
@@ -22,5 +22,15 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # tshark asks whether non-root users may capture; answer no, non-interactively.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# Services stay down: a package's own daemon (rabbitmq-server's) is not
+# what the tests use; they start their own. policy-rc.d says so to
+# invoke-rc.d, only for this install and only if the machine has none.
+own_policy=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	own_policy=1
+fi
+apt-get install -y -qq --no-install-recommends $missing >/dev/null || { [ -n "$own_policy" ] && rm -f /usr/sbin/policy-rc.d; exit 1; }
+[ -n "$own_policy" ] && rm -f /usr/sbin/policy-rc.d
 echo "deps: done"

@@ -11,6 +11,10 @@
 . "$(dirname "$0")/../lib/net.sh"
 . "$(dirname "$0")/../lib/hold.sh"
 . "$(dirname "$0")/../lib/vm.sh"
+. "$(dirname "$0")/../lib/broker.sh"
+# coord_hosts_rabbitmq.sh runs the same against RabbitMQ's MQTT plugin.
+BROKER=${T_BROKER:-mosquitto}
+D=${T_HOST_DOMAIN:-}	# host names h1$D, h2$D
 t_need_root
 K=$BUILD/guest/vmlinuz I=$BUILD/guest/initrd.img
 [ -r "$K" ] && [ -r "$I" ] || t_skip "guest image missing: make guest"
@@ -26,11 +30,9 @@ done
 veth_create w1 "$H1" w2 "$H2" && ip -n "$H1" link set w1 master br1 && ip -n "$H2" link set w2 master br2 &&
 	veth_create c1 "$H1" c2 "$H2" && addr_add "$H1" c1 10.8.0.1/24 && addr_add "$H2" c2 10.8.0.2/24
 t_require "two hosts, a wire between their bridges, a control link" test $? = 0
-printf 'listener 1883 10.8.0.1\nallow_anonymous true\npersistence false\n' > "$W/mosq.conf"
-ip netns exec "$H1" mosquitto -c "$W/mosq.conf" > "$W/mosq.log" 2>&1 &
-t_defer "kill $!"
-t_require "mosquitto on the control link" wait_until 10 in_ns "$H2" bash -c 'exec 3<>/dev/tcp/10.8.0.1/1883'
-URL=mqtt://10.8.0.1:1883
+t_require "$BROKER on the control link" broker_start "$BROKER" "$H1" 10.8.0.1 1883
+t_require "h2 reaches it" broker_listening "$H2" 10.8.0.1 1883
+URL=$BROKER_URL
 for i in 1 2; do
 	eval "h=\$H$i"
 	t_require "h$i attaches its tap and its end of the wire" quiet ip netns exec "$h" "$STASIS" net attach tap$i --uplink w$i
@@ -72,7 +74,7 @@ t_require "both guests boot" wait_until 120 sh -c "grep -q 'console ready' '$LA'
 for i in 1 2; do
 	eval "h=\$H$i"
 	x=a; [ $i = 2 ] && x=b
-	ip netns exec "$h" "$STASIS" agent --broker $URL --experiment $EXP --host h$i --snapshots "$W/snaps$i" \
+	ip netns exec "$h" "$STASIS" agent --broker $URL --experiment $EXP --host h$i$D --snapshots "$W/snaps$i" \
 		--instances "$W/vms-$x" > "$W/agent$i.log" 2>&1 &
 	eval "AP$i=\$!"
 	t_defer "kill \$AP$i"
@@ -109,13 +111,13 @@ t_run "$W/ttrig" "$E" coord trigger --in 2s --epoch 10 --timeout 120
 t_eq "time trigger: both hosts snapshotted epoch 10" 0 "$T_RC"
 sed 's/^/# /' "$W/ttrig"
 for i in 1 2; do
-	t_eq "h$i's part of 10 is complete" complete "$(jq -r .state "$W/snaps$i/snap-10/h$i/manifest.json")"
+	t_eq "h$i's part of 10 is complete" complete "$(jq -r .state "$W/snaps$i/snap-10/h$i$D/manifest.json")"
 done
 for i in 1 2; do
 	t_eq "h$i: no frame was left in a tap's queue at the stop" "" \
-		"$(jq -r '.rx_queue_left // ""' "$W/snaps$i/snap-10/h$i/manifest.json")"
+		"$(jq -r '.rx_queue_left // ""' "$W/snaps$i/snap-10/h$i$D/manifest.json")"
 done
-t_check "frames in flight on the wire were held" test "$(( $(jq .frames_held "$W/snaps1/snap-10/h1/manifest.json") + $(jq .frames_held "$W/snaps2/snap-10/h2/manifest.json") ))" -gt 0
+t_check "frames in flight on the wire were held" test "$(( $(jq .frames_held "$W/snaps1/snap-10/h1$D/manifest.json") + $(jq .frames_held "$W/snaps2/snap-10/h2$D/manifest.json") ))" -gt 0
 
 for n in 1 2 3; do
 	fa=$(($(wc -l < "$LA") + 1)) fb=$(($(wc -l < "$LB") + 1))
@@ -140,8 +142,8 @@ t_eq "restore of 10 with the packet trigger armed" 0 "$T_RC"
 wait $tp
 t_eq "packet trigger: both hosts snapshotted epoch 11" 0 $?
 sed 's/^/# /' "$W/ptrig"
-t_eq "h1 froze on the trigger datagram, h2 followed" "packet h1 packet h1" \
-	"$(jq -r '"\(.trigger.kind) \(.trigger.host)"' "$W/snaps1/snap-11/h1/manifest.json" "$W/snaps2/snap-11/h2/manifest.json" | tr '\n' ' ' | sed 's/ $//')"
+t_eq "h1 froze on the trigger datagram, h2 followed" "packet h1$D packet h1$D" \
+	"$(jq -r '"\(.trigger.kind) \(.trigger.host)"' "$W/snaps1/snap-11/h1$D/manifest.json" "$W/snaps2/snap-11/h2$D/manifest.json" | tr '\n' ' ' | sed 's/ $//')"
 t_eq "nothing finished while frozen" 0 "$(tail -n +"$fb" "$LB" | grep -c 'udp-recv: done')"
 t_run "$O" "$E" coord resume
 sed 's/^/# /' "$O"
