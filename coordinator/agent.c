@@ -96,6 +96,7 @@ struct agent {
 	const struct stasis_action_def *plugins[PLUGIN_MAX];
 	int n_plugins;
 	struct loader *armed;		/* open while a packet trigger is armed */
+	bool has_net;			/* a hold was attached here since the start (sticky) */
 	struct vm_group *armed_vms;	/* QMP open and stop encoded while a trigger is armed */
 };
 
@@ -325,6 +326,25 @@ static int write_json(const char *dir, const char *name, json_t *j)
 
 /* ---- snapshot: staged actions ------------------------------------------- */
 
+/* This host's network hold: 0 and *@l (NULL when this host never had
+ * one: it holds nothing, legitimately), or an error when the hold it had is
+ * gone (detached, its pins removed): what it was responsible for cannot be
+ * done, and saying ok would be a false success. Worker and main thread. */
+static int net_open(struct agent *a, struct loader **l, char *err, size_t errlen)
+{
+	char lerr[LOADER_ERR_MAX];
+
+	if (!loader__open(l, lerr)) {
+		__atomic_store_n(&a->has_net, true, __ATOMIC_RELAXED);
+		return 0;
+	}
+	*l = NULL;
+	if (!__atomic_load_n(&a->has_net, __ATOMIC_RELAXED))
+		return 0;
+	snprintf(err, errlen, "this host's network hold is gone (%s)", lerr);
+	return -ENODEV;
+}
+
 struct snap_ctx {
 	struct agent *a;
 	uint64_t epoch;
@@ -488,8 +508,11 @@ static void do_snapshot(struct agent *a, uint64_t epoch, json_t *trigger)
 		json_decref(trigger);
 		return;
 	}
-	if (loader__open(&c.l, err))
-		c.l = NULL;	/* no network hold on this host */
+	if ((ret = net_open(a, &c.l, err, sizeof(err)))) {
+		reply(a, "snapshot", epoch, ret, err, NULL);
+		json_decref(trigger);
+		return;
+	}
 	/* The group armed with a trigger serves one snapshot, if the VMs are
 	 * still those it was opened on (a VM started or removed since would
 	 * otherwise be left out, or fail the stop). */
@@ -545,6 +568,24 @@ out:
 	loader__close(c.l);
 }
 
+/* The state a part's manifest in @dir gives (saved, complete, failed),
+ * "none" without one, "unreadable" for one that is not a manifest. */
+static void part_state(const char *dir, char *buf, size_t len)
+{
+	char path[1200];
+	json_t *m, *st;
+
+	snprintf(path, sizeof(path), "%s/manifest.json", dir);
+	if (access(path, F_OK)) {
+		snprintf(buf, len, "none");
+		return;
+	}
+	m = json_load_file(path, 0, NULL);
+	st = json_object_get(m, "state");
+	snprintf(buf, len, "%s", json_is_string(st) ? json_string_value(st) : "unreadable");
+	json_decref(m);
+}
+
 /* commit / abort: the sender's verdict once every host reported. */
 /* commit / abort: the sender's verdict on the snapshot request @of, once
  * every host reported. Only the part that request made is marked. */
@@ -588,15 +629,14 @@ static const char *frames_for(struct agent *a, json_t *frames, const char *dflt)
 
 /* Continue this host's part (restored, or as it stands) and put its held
  * frames back: the one sequence of part.h, then the critical user actions. */
-static int go_on(struct coord_part *p, uint64_t epoch, const char *sp, json_t *r,
+static int go_on(struct agent *a, struct coord_part *p, uint64_t epoch, const char *sp, json_t *r,
 		 char *err, size_t errlen)
 {
 	struct loader *l = NULL;
-	char lerr[LOADER_ERR_MAX];
 	int ret;
 
-	if (loader__open(&l, lerr))
-		l = NULL;	/* no network hold on this host */
+	if ((ret = net_open(a, &l, err, errlen)))
+		return ret;
 	if (sp && !l) {
 		snprintf(err, errlen, "frames to replay (%s) but no network hold is attached here", sp);
 		return -ENODEV;
@@ -620,6 +660,7 @@ static int go_on(struct coord_part *p, uint64_t epoch, const char *sp, json_t *r
 	if (l && sp) {
 		struct loader_replay_opts ro = { .rate_pps = 5000 };
 		struct loader_replay_result res;
+		char lerr[LOADER_ERR_MAX];
 
 		ret = loader__replay(l, sp, &ro, &res, lerr);
 		if (ret)
@@ -649,9 +690,20 @@ static void do_restore(struct agent *a, uint64_t epoch, bool paused, json_t *fra
 	n_post = add_plugins(a, STASIS_ACTION_RESTORE, epoch, dir, true, false, post, ppost);
 	/* QEMU's monitor takes one QMP client at a time: the connections an
 	 * armed trigger holds would keep the restore from reaching the VMs. */
-	bool rearm = disarm_vms(a);
+	char state[32];
+
+	/* Only a part its snapshot's verdict marked complete: a part saved
+	 * while another host's failed, or aborted, is no state to go back to. */
+	part_state(dir, state, sizeof(state));
+	if (strcmp(state, "complete")) {
+		ret = -ENOENT;
+		snprintf(err, sizeof(err), strcmp(state, "none") ? "this host's part of snapshot %" PRIu64
+			 " is %s, not complete" : "this host has no part of snapshot %" PRIu64 "%.0s",
+			 epoch, state);
+	}
+	bool rearm = !ret && disarm_vms(a);
 	/* Non-critical first: user actions, then every VM loaded, paused. */
-	if (n_pre && (ret = coord_actions__execute(pre, (size_t)n_pre, COORD_RESTORE)))
+	if (!ret && n_pre && (ret = coord_actions__execute(pre, (size_t)n_pre, COORD_RESTORE)))
 		snprintf(err, sizeof(err), "a user action before the restore failed: %s", strerror(-ret));
 	if (!ret) {
 		struct coord_part_opts po = { .sz = sizeof(po), .vdir = access(vdir, F_OK) ? NULL : vdir };
@@ -668,21 +720,25 @@ static void do_restore(struct agent *a, uint64_t epoch, bool paused, json_t *fra
 		 * host's own held frames. (Nothing to replay: nothing to wait
 		 * behind, no hold.) */
 		struct loader *l = NULL;
-		char lerr[LOADER_ERR_MAX];
 
-		if (frames_sp && !loader__open(&l, lerr)) {
-			if ((ret = loader__set_state(l, STASIS_HOLD, epoch)))
-				snprintf(err, sizeof(err), "holding the network: %s", strerror(-ret));
-			loader__close(l);
+		if (frames_sp && !(ret = net_open(a, &l, err, sizeof(err))) && !l) {
+			ret = -ENODEV;
+			snprintf(err, sizeof(err), "frames to replay (%.500s) but no network hold is attached here",
+				 frames_sp);
 		}
-		snprintf(a->pending, sizeof(a->pending), "%s", frames_sp ? frames_sp : "");
-		a->pending_epoch = epoch;
-		a->restored_epoch = epoch;
-		a->frozen = true;
+		if (l && (ret = loader__set_state(l, STASIS_HOLD, epoch)))
+			snprintf(err, sizeof(err), "holding the network: %s", strerror(-ret));
+		loader__close(l);
+		if (!ret) {
+			snprintf(a->pending, sizeof(a->pending), "%s", frames_sp ? frames_sp : "");
+			a->pending_epoch = epoch;
+			a->restored_epoch = epoch;
+			a->frozen = true;
+		}
 	}
 	/* Critical: hold, cont every VM at once, then the held frames back. */
 	if (!ret && !paused) {
-		ret = go_on(part, epoch, frames_sp, r, err, sizeof(err));
+		ret = go_on(a, part, epoch, frames_sp, r, err, sizeof(err));
 		a->frozen = false;
 		a->pending[0] = 0;
 		a->restored_epoch = 0;
@@ -727,7 +783,7 @@ static void do_resume(struct agent *a, uint64_t epoch, json_t *frames)
 		ret = coord_part__load(&part, &po, err, sizeof(err));
 	}
 	if (!ret)
-		ret = go_on(part, a->pending_epoch ? a->pending_epoch : epoch, sp, r, err, sizeof(err));
+		ret = go_on(a, part, a->pending_epoch ? a->pending_epoch : epoch, sp, r, err, sizeof(err));
 	if (!ret && a->restored_epoch) {
 		/* The end of a restore in two rounds: its critical user
 		 * actions, after cont and replay. */
@@ -767,16 +823,14 @@ static json_t *list_snapshots(struct agent *a)
 
 	while (d && (e = readdir(d))) {
 		char path[1200];
-		json_t *m;
 
 		if (strncmp(e->d_name, "snap-", 5))
 			continue;
-		snprintf(path, sizeof(path), "%s/%s/%s/manifest.json", a->o->snapshots, e->d_name, a->o->host);
-		m = json_load_file(path, 0, NULL);
-		json_object_set_new(out, e->d_name + 5,
-				    json_string(m && json_is_string(json_object_get(m, "state")) ?
-						json_string_value(json_object_get(m, "state")) : "unreadable"));
-		json_decref(m);
+		char st[32];
+
+		snprintf(path, sizeof(path), "%s/%s/%s", a->o->snapshots, e->d_name, a->o->host);
+		part_state(path, st, sizeof(st));
+		json_object_set_new(out, e->d_name + 5, json_string(st));
 	}
 	if (d)
 		closedir(d);
@@ -1048,7 +1102,9 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 			n = sp_hex_parse(json_string_value(hex), tr.bytes, STASIS_TRIG_BYTES);
 		if (n <= 0) {
 			reply(a, m.op, m.epoch, -EINVAL, "arm-packet needs \"offset\" (0-65535) and \"hex\" (1-64 bytes)", NULL);
-		} else if (loader__open(&l, e2)) {
+		} else if (net_open(a, &l, e2, sizeof(e2))) {
+			reply(a, m.op, m.epoch, -ENODEV, e2, NULL);
+		} else if (!l) {
 			json_t *r = json_pack("{s:b}", "no_net", 1);
 
 			enqueue_job(a, JOB_ARM_VMS, m.epoch, 0, NULL);	/* it follows: its VMs stop on the event */
@@ -1171,6 +1227,10 @@ int coord_agent__run(const struct coord_agent_opts *o, char *err, size_t errlen)
 	if ((ret = loader__pin_root_keep()))
 		fprintf(stderr, "agent: no bpffs for the network hold (%s): this host holds no frames\n",
 			strerror(-ret));
+	struct loader *l0 = NULL;
+
+	net_open(a, &l0, err, errlen);	/* a hold attached now is this agent's to keep */
+	loader__close(l0);
 	topic(a->t_reply, sizeof(a->t_reply), a, "reply");
 	topic(a->t_error, sizeof(a->t_error), a, "error");
 	topic(a->t_event, sizeof(a->t_event), a, "event");

@@ -97,8 +97,12 @@ int coord_round__snapshot(struct coord_sender *s, const char *op, uint64_t epoch
 		if (bad || !n) {
 			r->stage = "commit";
 			snprintf(r->error, sizeof(r->error), "snapshot %llu: %d of %d hosts did not mark their part "
-				 "complete", (unsigned long long)epoch, bad, n);
+				 "complete; the others' parts are marked failed", (unsigned long long)epoch, bad, n);
 			ret = -EREMOTEIO;
+			/* The parts that were marked complete are taken back: a
+			 * restore takes only complete parts, and this snapshot
+			 * lacks one. */
+			json_decref(coord_sender__call(s, "abort", epoch, json_pack("{s:s}", "of", req), 10000));
 		}
 	}
 	json_decref(r->agents);
