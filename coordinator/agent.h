@@ -51,6 +51,10 @@ json_t *coord_sender__agents(struct coord_sender *s, int timeout_ms);
  * @timeout_ms: host -> reply (new ref). */
 json_t *coord_sender__call(struct coord_sender *s, const char *op, uint64_t epoch, json_t *extra,
 			   int timeout_ms);
+/* The same, waiting for the hosts the last request went to, online now or
+ * not (a verdict: a host that vanished since its snapshot fails it). */
+json_t *coord_sender__call_same(struct coord_sender *s, const char *op, uint64_t epoch, json_t *extra,
+				int timeout_ms);
 /* Only collect more replies to the last request, now for @op (a trigger's
  * snapshots answer the arm request when it fires). */
 json_t *coord_sender__collect(struct coord_sender *s, const char *op, int timeout_ms);
@@ -78,6 +82,14 @@ struct coord_round {
 /* One request (ping, list, restore, resume...) to every online agent. */
 int coord_round__call(struct coord_sender *s, const char *op, uint64_t epoch, json_t *extra, int timeout_ms,
 		      struct coord_round *r);
+/* A restore across hosts, two rounds: every host loads its part paused and
+ * holds its network (@load); only once every host has, every one of them
+ * continues (@go, a resume; left empty when @paused or the load failed):
+ * a host that went on early would send frames that reach another host
+ * before that host's own older held ones. @frames: host -> .sp to put back
+ * in place of that host's held frames (borrowed). */
+int coord_round__restore(struct coord_sender *s, uint64_t epoch, json_t *frames, bool paused, int timeout_ms,
+			 struct coord_round *load, struct coord_round *go);
 /* A snapshot (@op "snapshot") or a trigger's (@op "arm-time", "arm-packet"):
  * arm (a host that cannot fails the round at once), the snapshots, then
  * commit if every host saved its part (each marks it complete) or abort

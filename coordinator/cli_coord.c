@@ -309,30 +309,33 @@ static int go_on_opt(int c, const char *arg, void *ctx)
 	return 1;
 }
 
-/* restore and resume. A restore is two rounds: every host loads its part
- * paused and holds its network; only once every host has, every host
- * continues (a resume): a host that went on early would send frames that
- * reach another host before that host's own older held ones. */
+/* restore (coord_round__restore: two rounds) and resume. */
 static int go_on_round(struct call *k, const char *op, struct go_on *g)
 {
 	int timeout = k->cm.timeout_ms ? k->cm.timeout_ms : 600000, ret;
 	bool restore = !strcmp(op, "restore");
-	struct coord_round r;
+	struct coord_round r, go;
 
 	json_t *rounds = json_output && restore && !g->paused ? json_array() : NULL;
 
 	if ((ret = connect_sender(k)))
 		return ret;
-	ret = coord_round__call(k->s, op, k->epoch,
-				json_pack("{s:b,s:O}", "paused", restore ? true : g->paused, "frames", g->frames),
-				timeout, &r);
-	ret = report_into(&r, ret, rounds);
-	coord_round__clear(&r);
-	if (!ret && restore && !g->paused) {
-		ret = coord_round__call(k->s, "resume", k->epoch, NULL, timeout, &r);
+	if (restore) {
+		ret = coord_round__restore(k->s, k->epoch, g->frames, g->paused, timeout, &r, &go);
+		/* each round reported as it ended: the load's own outcome first */
+		int lret = report_into(&r, go.op ? 0 : ret, rounds);
+
+		if (go.op)
+			ret = report_into(&go, ret, rounds);
+		else
+			ret = lret;
+		coord_round__clear(&go);
+	} else {
+		ret = coord_round__call(k->s, op, k->epoch,
+					json_pack("{s:b,s:O}", "paused", g->paused, "frames", g->frames), timeout, &r);
 		ret = report_into(&r, ret, rounds);
-		coord_round__clear(&r);
 	}
+	coord_round__clear(&r);
 	if (rounds)
 		jw_value(json_pack("{s:s,s:I,s:b,s:o}", "op", "restore", "epoch", (json_int_t)k->epoch,
 				   "ok", !ret, "rounds", rounds));

@@ -62,6 +62,27 @@ int coord_round__call(struct coord_sender *s, const char *op, uint64_t epoch, js
 	return ret;
 }
 
+int coord_round__restore(struct coord_sender *s, uint64_t epoch, json_t *frames, bool paused, int timeout_ms,
+			 struct coord_round *load, struct coord_round *go)
+{
+	int ret;
+
+	memset(go, 0, sizeof(*go));
+	ret = coord_round__call(s, "restore", epoch, json_pack("{s:b,s:O}", "paused", true, "frames", frames),
+				timeout_ms, load);
+	if (ret || paused)
+		return ret;
+	/* Every host the restore went to, online now or not: one that
+	 * vanished since loading fails the round. */
+	go->op = "resume";
+	go->epoch = epoch;
+	go->agents = json_deep_copy(coord_sender__agents(s, 0));
+	ret = take(s, go, "resume", coord_sender__call_same(s, "resume", epoch, NULL, timeout_ms));
+	json_decref(go->agents);
+	go->agents = json_deep_copy(coord_sender__agents(s, 0));
+	return ret;
+}
+
 int coord_round__snapshot(struct coord_sender *s, const char *op, uint64_t epoch, json_t *extra,
 			  int timeout_ms, struct coord_round *r)
 {
@@ -89,7 +110,8 @@ int coord_round__snapshot(struct coord_sender *s, const char *op, uint64_t epoch
 	/* The verdict names the snapshot's request: an agent marks only the
 	 * part that request made. */
 	snprintf(req, sizeof(req), "%s", coord_sender__request(s));
-	r->verdict = coord_sender__call(s, ret ? "abort" : "commit", epoch, json_pack("{s:s}", "of", req), 10000);
+	r->verdict = coord_sender__call_same(s, ret ? "abort" : "commit", epoch, json_pack("{s:s}", "of", req),
+					     10000);
 	if (!ret) {
 		int n, bad;
 
@@ -102,7 +124,7 @@ int coord_round__snapshot(struct coord_sender *s, const char *op, uint64_t epoch
 			/* The parts that were marked complete are taken back: a
 			 * restore takes only complete parts, and this snapshot
 			 * lacks one. */
-			json_decref(coord_sender__call(s, "abort", epoch, json_pack("{s:s}", "of", req), 10000));
+			json_decref(coord_sender__call_same(s, "abort", epoch, json_pack("{s:s}", "of", req), 10000));
 		}
 	}
 	json_decref(r->agents);

@@ -210,15 +210,28 @@ json_t *coord_sender__collect(struct coord_sender *s, const char *op, int timeou
 	return json_deep_copy(s->replies);
 }
 
-json_t *coord_sender__call(struct coord_sender *s, const char *op, uint64_t epoch, json_t *extra,
-			   int timeout_ms)
+static json_t *call(struct coord_sender *s, const char *op, uint64_t epoch, json_t *extra,
+		    int timeout_ms, bool same_hosts)
 {
 	snprintf(s->want_op, sizeof(s->want_op), "%s", op);
 	new_id(s, s->want_id, sizeof(s->want_id));
 	json_object_clear(s->replies);
-	expect_online(s);
+	if (!same_hosts || !json_object_size(s->expected))
+		expect_online(s);
 	publish(s, s->cmd, op, epoch, s->want_id, extra);
 	return coord_sender__collect(s, op, timeout_ms);
+}
+
+json_t *coord_sender__call(struct coord_sender *s, const char *op, uint64_t epoch, json_t *extra,
+			   int timeout_ms)
+{
+	return call(s, op, epoch, extra, timeout_ms, false);
+}
+
+json_t *coord_sender__call_same(struct coord_sender *s, const char *op, uint64_t epoch, json_t *extra,
+				int timeout_ms)
+{
+	return call(s, op, epoch, extra, timeout_ms, true);
 }
 
 const char *coord_sender__request(const struct coord_sender *s)
