@@ -53,6 +53,8 @@ struct option;
 int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
 /* Decimal (or 0x hex) unsigned number, the whole string. 0 or -EINVAL. */
 int cli_u64(const char *s, uint64_t *out);
+/* A positive count of bytes with an optional K, M or G (powers of 1024). */
+int cli_bytes(const char *s, uint64_t *out);
 
 /* Objects. */
 int do_net(int argc, char **argv);

@@ -116,6 +116,30 @@ int cli_getopt(int argc, char **argv, const char *shortopts, const struct option
 	return c;
 }
 
+int cli_bytes(const char *s, uint64_t *out)
+{
+	char *e;
+	unsigned long long v;
+	int shift = 0;
+
+	if (!s || !*s || *s == '-' || isspace((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &e, 10);
+	if (e == s || errno || v == 0)
+		return -EINVAL;
+	if (*e == 'K' || *e == 'k')
+		shift = 10, e++;
+	else if (*e == 'M' || *e == 'm')
+		shift = 20, e++;
+	else if (*e == 'G' || *e == 'g')
+		shift = 30, e++;
+	if (*e || v > (UINT64_MAX >> shift))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
 int cli_u64(const char *s, uint64_t *out)
 {
 	char *end;

@@ -39,6 +39,7 @@ struct job {
 	enum job_kind kind;
 	char re[COORD_NAME_MAX];
 	uint64_t epoch, at_ns;
+	uint64_t max_bw;	/* a snapshot's: bytes/s for each VM's state, 0: no limit */
 	json_t *j;		/* the message (its fields), or a snapshot's trigger */
 };
 struct post {
@@ -57,7 +58,8 @@ struct agent {
 	const struct coord_agent_opts *o;
 	struct coord_mqtt *mq;
 	char t_reply[256], t_error[256], t_event[256], t_cmd[256], t_events_all[256];
-	char t_roster[256], t_sync[256];
+	char t_roster[256], t_sync[256], t_progress[256];
+	uint64_t snap_bw;	/* of the last snapshot or arm request (main thread) */
 	/* In the retained roster since this connection (main thread only):
 	 * until then the last sync tells "none read yet" from "none". */
 	bool in_roster;
@@ -357,6 +359,7 @@ struct snap_ctx {
 	int64_t frames;
 	char err[LOADER_ERR_MAX + 64];
 	char rx_left[256];	/* taps whose queue toward a VM did not empty */
+	uint64_t max_bw;
 	json_t *m;		/* the host manifest */
 };
 
@@ -400,11 +403,23 @@ static int act_settle(void *ctx)
 	return 0;	/* recorded in the manifest: the snapshot goes on */
 }
 
+/* A VM's state being written: published on progress/HOST, for the
+ * sender to show (worker thread: the post goes through main). */
+static void save_progress(void *ctx, const char *vm, uint64_t done, uint64_t total)
+{
+	struct snap_ctx *c = ctx;
+
+	publish(c->a, c->a->t_progress, "progress", c->epoch,
+		json_pack("{s:s,s:s,s:s,s:I,s:I}", "for", "snapshot", "stage", "vm-stop-save", "vm", vm,
+			  "done", (json_int_t)done, "total", (json_int_t)total));
+}
+
 static int act_vms(void *ctx)
 {
 	struct snap_ctx *c = ctx;
 	char dir[1100];
-	struct snap_opts so = { .sz = sizeof(so) };
+	struct snap_opts so = { .sz = sizeof(so), .max_bandwidth = c->max_bw,
+				.on_progress = save_progress, .progress_ctx = c };
 	int ret;
 
 	if (!c->n_vms)
@@ -474,9 +489,9 @@ static bool group_is(struct vm_group *g, char **names, int n)
 	return true;
 }
 
-static void do_snapshot(struct agent *a, uint64_t epoch, json_t *trigger)
+static void do_snapshot(struct agent *a, uint64_t epoch, json_t *trigger, uint64_t max_bw)
 {
-	struct snap_ctx c = { .a = a, .epoch = epoch };
+	struct snap_ctx c = { .a = a, .epoch = epoch, .max_bw = max_bw };
 	char err[LOADER_ERR_MAX];
 	struct coord_action acts[5 + PLUGIN_MAX] = {
 		{ .name = "net-hold", .critical = true, .run = act_hold, .ctx = &c },
@@ -868,6 +883,7 @@ static void enqueue_job(struct agent *a, enum job_kind kind, uint64_t epoch, uin
 	jb->kind = kind;
 	jb->epoch = epoch;
 	jb->at_ns = at_ns;
+	jb->max_bw = a->snap_bw;
 	jb->j = j;
 	snprintf(jb->re, sizeof(jb->re), "%s", cur_re);
 	pthread_mutex_lock(&a->lock);
@@ -882,7 +898,7 @@ static void run_job(struct agent *a, struct job *jb)
 	snprintf(cur_re, sizeof(cur_re), "%s", jb->re);
 	switch (jb->kind) {
 	case JOB_SNAPSHOT:
-		do_snapshot(a, jb->epoch, json_incref(jb->j));
+		do_snapshot(a, jb->epoch, json_incref(jb->j), jb->max_bw);
 		break;
 	case JOB_TIME_SNAPSHOT: {
 		int64_t late = 0;
@@ -890,7 +906,7 @@ static void run_job(struct agent *a, struct job *jb)
 		/* The precise wait is here: main only says it is near. */
 		coord_timer__wait_until(jb->at_ns, NULL, &late);
 		do_snapshot(a, jb->epoch, json_pack("{s:s,s:I,s:I}", "kind", "time",
-			    "at_ns", (json_int_t)jb->at_ns, "late_ns", (json_int_t)late));
+			    "at_ns", (json_int_t)jb->at_ns, "late_ns", (json_int_t)late), jb->max_bw);
 		break;
 	}
 	case JOB_VERDICT:
@@ -958,6 +974,22 @@ static void flush_posts(struct agent *a)
 		free(p);
 		p = next;
 	}
+}
+
+/* A snapshot or arm request's "max_bandwidth" (bytes/s, optional) into
+ * a->snap_bw; true when it is bad (and answered so). */
+static bool bad_bw(struct agent *a, const struct coord_msg *m, json_t *j)
+{
+	json_t *bw = json_object_get(j, "max_bandwidth");
+
+	if (strcmp(m->op, "snapshot") && strncmp(m->op, "arm-", 4))
+		return false;
+	if (bw && (!json_is_integer(bw) || json_integer_value(bw) <= 0)) {
+		reply(a, m->op, m->epoch, -EINVAL, "\"max_bandwidth\" must be a positive integer (bytes/s)", NULL);
+		return true;
+	}
+	a->snap_bw = bw ? (uint64_t)json_integer_value(bw) : 0;
+	return false;
 }
 
 /* Put this host in the roster (roster.c) if the last one read lacks it. */
@@ -1068,6 +1100,8 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 		json_t *r = json_pack("{s:b}", "duplicate", 1);
 
 		reply(a, m.op, m.epoch, 0, NULL, r);	/* harmless: nothing done twice */
+	} else if (bad_bw(a, &m, j)) {
+		/* answered */
 	} else if (!strcmp(m.op, "snapshot")) {
 		enqueue_job(a, JOB_SNAPSHOT, m.epoch, 0, json_pack("{s:s}", "kind", "now"));
 	} else if (!strcmp(m.op, "commit") || !strcmp(m.op, "abort")) {
@@ -1239,6 +1273,7 @@ int coord_agent__run(const struct coord_agent_opts *o, char *err, size_t errlen)
 	snprintf(a->t_events_all, sizeof(a->t_events_all), TOPIC_FMT, o->experiment, "event/#");
 	snprintf(a->t_roster, sizeof(a->t_roster), TOPIC_FMT, o->experiment, "roster");
 	topic(a->t_sync, sizeof(a->t_sync), a, "sync");
+	topic(a->t_progress, sizeof(a->t_progress), a, "progress");
 	snprintf(m.experiment, sizeof(m.experiment), "%s", o->experiment);
 	snprintf(m.from, sizeof(m.from), "%s", o->host);
 	snprintf(m.op, sizeof(m.op), "offline");

@@ -14,7 +14,8 @@
  *                           subscribed to before has been sent
  * stasis/EXP/reply/HOST     agent -> everyone: the result of a command
  * stasis/EXP/event/HOST     agent -> agents: a packet trigger fired here
- * stasis/EXP/error/HOST     agent -> everyone: a payload it rejected */
+ * stasis/EXP/error/HOST     agent -> everyone: a payload it rejected
+ * stasis/EXP/progress/HOST  agent -> sender: how far a long operation is */
 #define TOPIC_FMT "stasis/%s/%s"
 
 /* The roster (roster.c). The validated "hosts" array of a roster message
@@ -58,6 +59,10 @@ json_t *coord_sender__call_same(struct coord_sender *s, const char *op, uint64_t
 /* Only collect more replies to the last request, now for @op (a trigger's
  * snapshots answer the arm request when it fires). */
 json_t *coord_sender__collect(struct coord_sender *s, const char *op, int timeout_ms);
+/* Progress an agent published on the request under way (@msg: "for",
+ * "stage", and the stage's own fields, e.g. "vm", "done", "total"). */
+typedef void (*coord_progress_fn)(void *ctx, const char *host, json_t *msg);
+void coord_sender__on_progress(struct coord_sender *s, coord_progress_fn fn, void *ctx);
 /* The id of the last request. */
 const char *coord_sender__request(const struct coord_sender *s);
 /* The hosts the last command was sent to (online then): host -> true. */

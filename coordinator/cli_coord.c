@@ -45,6 +45,29 @@ static int parse(int argc, char **argv, struct call *k, const struct option *opt
 	return EXIT_OK;
 }
 
+/* An agent's progress, one line on stderr (JSON with --json). */
+static void show_progress(void *ctx, const char *host, json_t *msg)
+{
+	json_t *vm = json_object_get(msg, "vm");
+
+	(void)ctx;
+	if (json_output) {
+		char *s = json_dumps(msg, JSON_COMPACT);
+
+		if (s)
+			fprintf(stderr, "%s\n", s);
+		free(s);
+		return;
+	}
+	fprintf(stderr, "coord: %s: %s: %s", host, json_string_value(json_object_get(msg, "for")) ?: "?",
+		json_string_value(json_object_get(msg, "stage")) ?: "?");
+	if (json_is_string(vm))
+		fprintf(stderr, " %s %.1f of %.1f MB", json_string_value(vm),
+			(double)json_integer_value(json_object_get(msg, "done")) / 1e6,
+			(double)json_integer_value(json_object_get(msg, "total")) / 1e6);
+	fprintf(stderr, "\n");
+}
+
 static int connect_sender(struct call *k)
 {
 	char err[512];
@@ -53,6 +76,7 @@ static int connect_sender(struct call *k)
 		return EXIT_USAGE;
 	if (coord_sender__open(&k->s, &k->cm.mo, k->cm.experiment, err, sizeof(err)))
 		return p_err("%s", err);
+	coord_sender__on_progress(k->s, show_progress, NULL);
 	if (!k->epoch) {	/* a fresh epoch: milliseconds, always growing */
 		struct timespec ts;
 
@@ -180,18 +204,49 @@ static int snapshot_round(struct call *k, const char *op, json_t *extra, int tim
 	return ret;
 }
 
+/* --max-bandwidth B (snapshot, trigger): each VM's state written at most
+ * that fast (QEMU's max-bandwidth), for a host that must stay responsive. */
+static int bw_opt(int c, const char *arg, uint64_t *bw)
+{
+	if (c != 'B')
+		return 0;
+	if (cli_bytes(arg, bw))
+		return p_usage("bad --max-bandwidth '%s' (BYTES[K|M|G] per second)", arg), -1;
+	return 1;
+}
+
+static int snap_opt(int c, const char *arg, void *ctx)
+{
+	return bw_opt(c, arg, ctx);
+}
+
+/* The request's own fields plus the bandwidth, if one was given. */
+static json_t *with_bw(json_t *extra, uint64_t bw)
+{
+	if (!extra)
+		extra = json_object();
+	if (bw)
+		json_object_set_new(extra, "max_bandwidth", json_integer((json_int_t)bw));
+	return extra;
+}
+
 static int do_coord_snapshot(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		CLI_MQTT_OPTS, { "epoch", required_argument, 0, 2000 },
+		{ "max-bandwidth", required_argument, 0, 'B' }, { 0 },
+	};
 	struct call k = { 0 };
-	int ret = parse(argc, argv, &k, common_opts, NULL, NULL);
+	uint64_t bw = 0;
+	int ret = parse(argc, argv, &k, opts, snap_opt, &bw);
 
 	if (ret)
 		return ret;
 	if (optind != argc)
-		return p_usage("usage: stasis coord snapshot [--epoch E] [--broker URL] [--experiment NAME]");
+		return p_usage("usage: stasis coord snapshot [--epoch E] [--max-bandwidth B] [--broker URL] [--experiment NAME]");
 	if ((ret = connect_sender(&k)))
 		return ret;
-	ret = snapshot_round(&k, "snapshot", NULL, k.cm.timeout_ms ? k.cm.timeout_ms : 600000);
+	ret = snapshot_round(&k, "snapshot", with_bw(NULL, bw), k.cm.timeout_ms ? k.cm.timeout_ms : 600000);
 	coord_sender__close(k.s);
 	return ret;
 }
@@ -202,6 +257,7 @@ struct trig {
 	const char *hex;
 	uint64_t offset;
 	bool have_off;
+	uint64_t bw;
 };
 
 static int trig_opt(int c, const char *arg, void *ctx)
@@ -211,6 +267,8 @@ static int trig_opt(int c, const char *arg, void *ctx)
 	double v;
 
 	switch (c) {
+	case 'B':
+		return bw_opt(c, arg, &t->bw);
 	case 'a':
 		v = strtod(arg, &end);
 		if (*end || v <= 0)
@@ -242,7 +300,7 @@ static int do_coord_trigger(int argc, char **argv)
 		CLI_MQTT_OPTS, { "epoch", required_argument, 0, 2000 },
 		{ "at", required_argument, 0, 'a' }, { "in", required_argument, 0, 'i' },
 		{ "packet", no_argument, 0, 'p' }, { "hex", required_argument, 0, 'x' },
-		{ "offset", required_argument, 0, 'o' }, { 0 },
+		{ "offset", required_argument, 0, 'o' }, { "max-bandwidth", required_argument, 0, 'B' }, { 0 },
 	};
 	struct call k = { 0 };
 	struct trig t = { 0 };
@@ -277,7 +335,7 @@ static int do_coord_trigger(int argc, char **argv)
 	}
 	if (!t.packet)
 		p_info("coord: every agent snapshots at %.9f", (double)t.at_ns / 1e9);
-	ret = snapshot_round(&k, t.packet ? "arm-packet" : "arm-time", extra,
+	ret = snapshot_round(&k, t.packet ? "arm-packet" : "arm-time", with_bw(extra, t.bw),
 			     k.cm.timeout_ms ? k.cm.timeout_ms : 600000);
 	coord_sender__close(k.s);
 	return ret;
@@ -419,8 +477,8 @@ static int do_coord_list(int argc, char **argv)
 
 static const struct cmd coord_cmds[] = {
 	{ "status",   do_coord_status,   "[--broker URL] [--experiment NAME]: every agent, online or not, and its answer" },
-	{ "snapshot", do_coord_snapshot, "[--epoch E]: snapshot every host now" },
-	{ "trigger",  do_coord_trigger,  "--at TIME | --in DURATION | --packet --offset N --hex BYTES" },
+	{ "snapshot", do_coord_snapshot, "[--epoch E] [--max-bandwidth B]: snapshot every host now" },
+	{ "trigger",  do_coord_trigger,  "--at TIME | --in DURATION | --packet --offset N --hex BYTES [--max-bandwidth B]" },
 	{ "restore",  do_coord_restore,  "SNAPID [--paused] [--frames HOST=FILE]...: every host restored, then on at once" },
 	{ "resume",   do_coord_resume,   "[--frames HOST=FILE]...: a frozen experiment goes on, without a restore" },
 	{ "list",     do_coord_list,     "[--broker URL]: every agent's snapshots and their state" },

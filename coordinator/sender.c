@@ -24,6 +24,8 @@ struct coord_sender {
 	char sync_id[COORD_NAME_MAX];	/* the last sync sent: only it counts */
 	bool synced;
 	unsigned n_req;
+	coord_progress_fn progress;
+	void *progress_ctx;
 };
 
 static void new_id(struct coord_sender *s, char *buf, size_t len);
@@ -83,6 +85,9 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 		watch_roster(s, j);
 	} else if (strstr(t, "/agents/")) {
 		json_object_set_new(s->agents, m.from, json_string(m.op));
+	} else if (!strcmp(m.op, "progress")) {
+		if (s->progress && s->want_id[0] && !strcmp(m.re, s->want_id))
+			s->progress(s->progress_ctx, m.from, j);
 	} else if (strstr(t, "/error/")) {
 		json_array_append(s->errors, j);
 	} else if (strstr(t, "/reply/") && s->want_id[0] && !strcmp(m.re, s->want_id) &&
@@ -138,9 +143,9 @@ int coord_sender__open(struct coord_sender **out, const struct coord_mqtt_opts *
 	snprintf(s->cmd, sizeof(s->cmd), "stasis/%s/cmd", experiment);
 	/* '#', not '+': a host named with dots is more than one level on
 	 * a broker that maps '.' to '/'. */
-	const char *subs[] = { "roster", "reply/#", "error/#" };
+	const char *subs[] = { "roster", "reply/#", "error/#", "progress/#" };
 
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		snprintf(t, sizeof(t), "stasis/%s/%s", experiment, subs[i]);
 		coord_mqtt__subscribe(s->mq, t);
 	}
@@ -232,6 +237,12 @@ json_t *coord_sender__call_same(struct coord_sender *s, const char *op, uint64_t
 				int timeout_ms)
 {
 	return call(s, op, epoch, extra, timeout_ms, true);
+}
+
+void coord_sender__on_progress(struct coord_sender *s, coord_progress_fn fn, void *ctx)
+{
+	s->progress = fn;
+	s->progress_ctx = ctx;
 }
 
 const char *coord_sender__request(const struct coord_sender *s)

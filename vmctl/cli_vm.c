@@ -452,25 +452,6 @@ out:
 }
 
 /* BYTES[K|M|G] per second. */
-static int parse_rate(const char *s, uint64_t *out)
-{
-	char *e;
-	unsigned long long v = strtoull(s, &e, 10);
-
-	if (e == s || v == 0)
-		return -1;
-	if (*e == 'K' || *e == 'k')
-		v <<= 10, e++;
-	else if (*e == 'M' || *e == 'm')
-		v <<= 20, e++;
-	else if (*e == 'G' || *e == 'g')
-		v <<= 30, e++;
-	if (*e)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static int do_save(int argc, char **argv)
 {
 	int k = 0, i;
@@ -483,7 +464,7 @@ static int do_save(int argc, char **argv)
 		if (is_opt(argv[i], "--cont"))
 			resume = true;
 		else if (is_opt(argv[i], "--max-bandwidth")) {
-			if (i + 1 >= argc || parse_rate(argv[++i], &bw)) {
+			if (i + 1 >= argc || cli_bytes(argv[++i], &bw)) {
 				free(rest);
 				return p_usage("--max-bandwidth wants BYTES[K|M|G] per second");
 			}

@@ -171,7 +171,7 @@ static int start_migration(struct saving *s, bool live, uint64_t bw)
 }
 
 /* One look at a running migration: 1 done, 0 still going, <0 failed. */
-static int poll_migration(struct saving *s, bool progress)
+static int poll_migration(struct saving *s, const struct snap_opts *o)
 {
 	json_t *st = NULL;
 	const char *status;
@@ -196,14 +196,17 @@ static int poll_migration(struct saving *s, bool progress)
 		json_decref(st);
 		return r;
 	}
-	if (progress && vmctl__now_ns() - s->last_progress_ns > 500000000ull) {
+	if ((o->progress || o->on_progress) && vmctl__now_ns() - s->last_progress_ns > 500000000ull) {
 		json_t *ram = json_object_get(st, "ram");
-		double done = (double)json_integer_value(json_object_get(ram, "transferred"));
-		double total = (double)json_integer_value(json_object_get(ram, "total"));
+		uint64_t done = (uint64_t)json_integer_value(json_object_get(ram, "transferred"));
+		uint64_t total = (uint64_t)json_integer_value(json_object_get(ram, "total"));
 
 		s->last_progress_ns = vmctl__now_ns();
-		fprintf(stderr, "save: %s %s %.0f MB of %.0f MB RAM\n", s->res->name, status,
-			done / 1e6, total / 1e6);
+		if (o->progress)
+			fprintf(stderr, "save: %s %s %.0f MB of %.0f MB RAM\n", s->res->name, status,
+				(double)done / 1e6, (double)total / 1e6);
+		if (o->on_progress)
+			o->on_progress(o->progress_ctx, s->res->name, done, total);
 	}
 	json_decref(st);
 	return 0;
@@ -525,7 +528,7 @@ int vm_group__save(struct vm_group *g, const char *snapdir, const struct snap_op
 		for (int i = 0; i < n; i++) {
 			if (sv[i].done)
 				continue;
-			r = poll_migration(&sv[i], o.progress);
+			r = poll_migration(&sv[i], &o);
 			if (r == 1) {
 				sv[i].done = true;
 				finish_vm(&sv[i], snapdir, o.live);

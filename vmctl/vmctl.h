@@ -148,6 +148,10 @@ struct snap_opts {
 	bool progress;		/* progress lines on stderr */
 	int timeout_ms;		/* a whole migration; default 600000 */
 	uint64_t max_bandwidth;	/* bytes/s; default 0: as fast as possible */
+	/* Called about every 500 ms while a VM's state is being written:
+	 * RAM bytes sent so far and in all (the agent publishes it). */
+	void (*on_progress)(void *ctx, const char *vm, uint64_t done, uint64_t total);
+	void *progress_ctx;
 };
 
 /* Per-VM outcome of a save, for reports. */
