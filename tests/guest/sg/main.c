@@ -18,6 +18,7 @@ static const struct {
 	{ "tcp-send", sg_tcp_send, "DST PORT BYTES" },
 	{ "tcp-sink", sg_tcp_sink, "PORT" },
 	{ "ticker",   sg_ticker,   "[--interval-ms MS] [--count N]" },
+	{ "clock-peer", sg_clock_peer, "PORT PEER PEER_PORT [--interval-ms MS] [--window-ms MS]" },
 	{ "req-srv",  sg_req_srv,  "PORT [--crash-op V] [--hang-op V]" },
 	{ "req-cli",  sg_req_cli,  "DST PORT [--interval-ms MS] [--count N] [--op V]" },
 };

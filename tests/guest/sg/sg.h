@@ -61,6 +61,7 @@ int sg_udp_recv(int argc, char **argv);
 int sg_tcp_send(int argc, char **argv);
 int sg_tcp_sink(int argc, char **argv);
 int sg_ticker(int argc, char **argv);
+int sg_clock_peer(int argc, char **argv);
 int sg_req_srv(int argc, char **argv);
 int sg_req_cli(int argc, char **argv);
 

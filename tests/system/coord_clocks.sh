@@ -1,0 +1,77 @@
+#!/bin/bash
+# Two guests on one host tell each other their clocks every 5 ms
+# (clock-peer). A snapshot and a restore through the agent move their clocks
+# apart by no more than how far apart their stops and their continues were
+# (the manifest's stop acknowledgements, the resume's cont spread), beside
+# the measurement's own scatter, taken from the windows before the snapshot.
+# Each guest's clock stands still while it is stopped: a VM stopped or
+# continued later than the other loses that much against it, and nothing
+# else should move them.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/net.sh"
+. "$(dirname "$0")/../lib/vm.sh"
+vm_test_init
+W=$T_WORK O=$T_WORK/out E=$T_WORK/err
+bridge_create "$NS" br0 && tap_create "$NS" tapa br0 && tap_create "$NS" tapb br0
+t_require "a bridge and two taps" test $? = 0
+t_require "the taps are attached" quiet in_ns "$NS" "$STASIS" net attach tapa tapb
+t_defer "ip netns exec $NS $STASIS net detach --force"
+echo "clock-peer 7000 10.0.0.2 7000 --interval-ms 5 --window-ms 1000" > "$W/a.run"
+echo "clock-peer 7000 10.0.0.1 7000 --interval-ms 5 --window-ms 1000" > "$W/b.run"
+for x in a b; do
+	ip=10.0.0.1 mac=52:54:00:00:02:01
+	[ $x = b ] && ip=10.0.0.2 mac=52:54:00:00:02:02
+	t_run "$O" "$E" "$STASIS" vm start $x --kernel "$K" --initrd "$I" --run "$W/$x.run" \
+		--append "console=ttyS0 loglevel=3 panic=-1 stasis.name=$x stasis.ip=$ip/24" \
+		--netns "$NS" --tap tap$x --mac $mac
+	t_require "guest $x" test "$T_RC" = 0
+done
+LA=$STASIS_VM_ROOT/a/console.log LB=$STASIS_VM_ROOT/b/console.log
+# windows LOG FROM: the min_ns of each full window (most samples in) from
+# line FROM on
+windows() { tail -n +"$2" "$1" | tr -d '\r' | sed -n 's/^clock-peer: window [0-9]* min_ns=\(-*[0-9]*\) samples=\([0-9]*\)$/\1 \2/p' |
+	awk '$2 >= 100 { print $1 }'; }
+enough() { [ "$(windows "$LA" "$1" | wc -l)" -ge "$3" ] && [ "$(windows "$LB" "$2" | wc -l)" -ge "$3" ]; }
+t_require "both guests hear each other's clock" wait_until 180 enough 1 1 8
+
+port=$(( 20000 + RANDOM % 20000 ))
+printf 'listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n' $port > "$W/m.conf"
+ip netns exec "$NS" mosquitto -c "$W/m.conf" > /dev/null 2>&1 &
+t_defer "kill $!"
+t_require "mosquitto listens" wait_until 10 in_ns "$NS" bash -c "exec 3<>/dev/tcp/127.0.0.1/$port"
+URL=mqtt://127.0.0.1:$port
+ip netns exec "$NS" "$STASIS" agent --broker $URL --experiment clk --host h1 --snapshots "$W/snaps" \
+	--instances "$STASIS_VM_ROOT" > "$W/agent.log" 2>&1 &
+t_defer "kill $!"
+coord() { ip netns exec "$NS" "$STASIS" "$@" --broker $URL --experiment clk; }
+t_require "the agent answers" wait_until 30 sh -c "ip netns exec $NS '$STASIS' coord status --broker $URL --experiment clk 2>&1 | grep -q 'h1 *online *ok'"
+
+# skew FILE_A FILE_B: half the difference of the guests' medians (ns).
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+skew() { echo $(( ($(median < "$2") - $(median < "$1")) / 2 )); }
+range() { sort -n "$1" | sed -n '1p;$p' | tr '\n' ' ' | awk '{ print $2 - $1 }'; }
+
+for round in 1 2 3; do
+	windows "$LA" 1 | tail -5 > "$W/a.before"
+	windows "$LB" 1 | tail -5 > "$W/b.before"
+	t_run "$O" "$E" coord coord snapshot --epoch $round
+	t_eq "round $round: snapshot" 0 "$T_RC"
+	fa=$(($(wc -l < "$LA") + 1)) fb=$(($(wc -l < "$LB") + 1))
+	t_run "$O" "$E" coord -j coord restore $round
+	t_eq "round $round: restore" 0 "$T_RC"
+	t_require "round $round: both guests hear each other again" wait_until 60 enough "$fa" "$fb" 6
+	windows "$LA" "$fa" | sed -n '2,6p' > "$W/a.after"
+	windows "$LB" "$fb" | sed -n '2,6p' > "$W/b.after"
+	m=$W/snaps/snap-$round/h1/manifest.json
+	stop=$(jq '[.vms[].stop_ack_ns] | (max - min)' "$m")
+	cont=$(( $(jq '.rounds[] | select(.op == "resume") | .replies.h1.cont_spread_us' "$O") * 1000 ))
+	before=$(skew "$W/a.before" "$W/b.before") after=$(skew "$W/a.after" "$W/b.after")
+	moved=$(( after - before )); moved=${moved#-}
+	# the scatter of the measurement itself: how far one guest's windows
+	# spread before the snapshot, nothing stopped
+	scatter=$(( ($(range "$W/a.before") + $(range "$W/b.before")) / 2 ))
+	echo "# round $round: clocks moved apart by $moved ns; stops $stop ns apart, continues $cont ns; scatter $scatter ns"
+	t_check "round $round: the clocks moved apart by no more than the stops' and continues' spread (+ scatter)" \
+		test "$moved" -le $(( stop + cont + scatter ))
+done
+t_done
