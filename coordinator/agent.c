@@ -62,8 +62,10 @@ struct agent {
 	uint64_t snap_bw;	/* of the last snapshot or arm request (main thread) */
 	/* In the retained roster since this connection (main thread only):
 	 * until then the last sync tells "none read yet" from "none". */
-	bool in_roster;
-	json_t *roster;		/* the last roster read (hosts), or NULL */
+	bool in_roster, roster_read;
+	json_t *roster;		/* every host seen in a roster, or NULL */
+	uint64_t join_at;	/* when to add this host to the roster, or 0 */
+	unsigned seed;
 	char sync_id[COORD_NAME_MAX];
 	struct { char op[COORD_NAME_MAX]; uint64_t epoch; } seen[SEEN_MAX];
 	int n_seen;
@@ -992,7 +994,8 @@ static bool bad_bw(struct agent *a, const struct coord_msg *m, json_t *j)
 	return false;
 }
 
-/* Put this host in the roster (roster.c) if the last one read lacks it. */
+/* Put this host in the roster (roster.c): every host this agent has seen
+ * in one, and itself. */
 static void roster_join(struct agent *a)
 {
 	char *p = coord_roster__encode(a->o->experiment, a->o->host, a->roster, a->o->host);
@@ -1002,22 +1005,49 @@ static void roster_join(struct agent *a)
 	free(p);
 }
 
+/* Join soon: after a short random delay, so that agents that all find
+ * themselves missing (many starting at once) do not answer each other's
+ * rosters in a storm; each publishes once per delay, with all it has seen
+ * by then, and the set converges. */
+static void roster_join_soon(struct agent *a, bool now)
+{
+	if (a->join_at)
+		return;
+	a->join_at = coord_now_ns() + (now ? 0 : (uint64_t)(5 + rand_r(&a->seed) % 45) * 1000000ull);
+}
+
 /* A roster, or our own sync: the broker has sent the retained roster, if
  * there is one, before the sync comes back. */
 static void roster_seen(struct agent *a, const struct coord_msg *m, json_t *j)
 {
 	if (!strcmp(m->op, "sync")) {
-		if (!strcmp(m->id, a->sync_id) && !a->in_roster && !a->roster)
-			roster_join(a);	/* none yet: the first */
+		if (!strcmp(m->id, a->sync_id) && !a->roster_read)
+			roster_join_soon(a, true);	/* none yet: the first */
 		return;
 	}
-	json_t *hosts = coord_roster__hosts(j);
+	json_t *hosts = coord_roster__hosts(j), *h;
+	size_t i;
 
 	if (!hosts)
 		return;
-	json_decref(a->roster);
-	a->roster = json_incref(hosts);
+	a->roster_read = true;
+	if (!a->roster)
+		a->roster = json_array();
+	json_array_foreach(hosts, i, h)
+		if (!coord_roster__has(a->roster, json_string_value(h)))
+			json_array_append(a->roster, h);
 	a->in_roster = coord_roster__has(hosts, a->o->host);
+	if (!a->in_roster)
+		roster_join_soon(a, false);
+}
+
+/* The join, when its time has come and the last roster read still lacks
+ * this host. */
+static void roster_tick(struct agent *a)
+{
+	if (!a->join_at || coord_now_ns() < a->join_at)
+		return;
+	a->join_at = 0;
 	if (!a->in_roster)
 		roster_join(a);
 }
@@ -1030,8 +1060,7 @@ static void roster_sync(struct agent *a)
 	char *p;
 
 	a->in_roster = false;
-	json_decref(a->roster);
-	a->roster = NULL;
+	a->roster_read = false;
 	snprintf(a->sync_id, sizeof(a->sync_id), "s%x-%llx", (unsigned)getpid(),
 		 (unsigned long long)coord_now_ns());
 	snprintf(m.experiment, sizeof(m.experiment), "%s", a->o->experiment);
@@ -1207,6 +1236,14 @@ static int poll_timeout(struct agent *a, bool connected)
 {
 	int ms = connected ? 1000 : 200;
 
+	if (a->join_at) {
+		uint64_t now = coord_now_ns();
+		int left = a->join_at > now ? (int)((a->join_at - now) / 1000000) + 1 : 0;
+
+		if (left < ms)
+			ms = left;
+	}
+
 	if (a->time_armed) {
 		uint64_t now = coord_now_ns(), near = a->time_at - 50000000ull;
 		int64_t left = near > now ? (int64_t)((near - now) / 1000000) : 0;
@@ -1239,6 +1276,7 @@ int coord_agent__run(const struct coord_agent_opts *o, char *err, size_t errlen)
 		return -ENOMEM;
 	a->o = o;
 	a->main_thread = pthread_self();
+	a->seed = (unsigned)getpid() ^ (unsigned)coord_now_ns();
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->cond, NULL);
 	a->jobs_tail = &a->jobs;
@@ -1332,6 +1370,7 @@ int coord_agent__run(const struct coord_agent_opts *o, char *err, size_t errlen)
 		if (pf[2].fd >= 0 && (pf[2].revents & POLLIN))
 			check_packet(a);
 		check_time(a);
+		roster_tick(a);
 	}
 	/* The job under way finishes (its reply goes out), the rest too. */
 	pthread_mutex_lock(&a->lock);
