@@ -84,8 +84,8 @@ ${rows}
 | --- | --- |
 ${srows}
 Discovery reads the retained roster and each host's status (no fixed
-wait): before, \`coord status\` took ~530 ms at every size. Of the ~100 ms
-left, most is the process's own start and the broker connection. Fan-out:
+wait): before, \`coord status\` took ~530 ms at every size (a fixed
+500 ms wait); what the ~100 ms left are spent on is not yet measured. Fan-out:
 the agents answer the ping and the plain subscribers do not, so at 10 the
 broker forwards the first replies while it still fans the request out (12
 processes on 2 cores); the goal of 1.5x at 10 agents is not met yet.
