@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <sys/eventfd.h>
 #include "coordinator/agent.h"
+#include "coordinator/manifest.h"
 #include "coordinator/part.h"
 #include "coordinator/stasis_action.h"
 #include "loader/loader.h"
@@ -317,17 +318,6 @@ static int mkdirs(const char *path)
 	return mkdir(tmp, 0755) && errno != EEXIST ? -errno : 0;
 }
 
-static int write_json(const char *dir, const char *name, json_t *j)
-{
-	char path[1200], tmp[1300];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (json_dump_file(j, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER))
-		return -EIO;
-	return rename(tmp, path) ? -errno : 0;
-}
-
 /* ---- snapshot: staged actions ------------------------------------------- */
 
 /* This host's network hold: 0 and *@l (NULL when this host never had
@@ -455,6 +445,18 @@ static int act_drain(void *ctx)
 	return 0;
 }
 
+/* The part's manifest, durably (manifest.c), with the fields gathered
+ * in @c->m. */
+static int store_part(struct snap_ctx *c, enum coord_part_state st)
+{
+	struct coord_manifest m = { .epoch = c->epoch, .state = st, .j = c->m };
+
+	snprintf(m.experiment, sizeof(m.experiment), "%s", c->a->o->experiment);
+	snprintf(m.host, sizeof(m.host), "%s", c->a->o->host);
+	snprintf(m.request, sizeof(m.request), "%s", cur_re);
+	return coord_manifest__store(c->dir, &m);	/* @c->m stays @c's */
+}
+
 static int act_manifest(void *ctx)
 {
 	struct snap_ctx *c = ctx;
@@ -476,8 +478,7 @@ static int act_manifest(void *ctx)
 	json_object_set_new(c->m, "frames_held", json_integer(c->frames > 0 ? c->frames : 0));
 	if (c->rx_left[0])
 		json_object_set_new(c->m, "rx_queue_left", json_string(c->rx_left));
-	json_object_set_new(c->m, "state", json_string("saved"));
-	return write_json(c->dir, "manifest.json", c->m);
+	return store_part(c, COORD_PART_SAVED);
 }
 
 /* Whether @g was opened on exactly these VMs (both sorted by name). */
@@ -548,9 +549,7 @@ static void do_snapshot(struct agent *a, uint64_t epoch, json_t *trigger, uint64
 		goto out;
 	}
 	c.res = calloc(c.n_vms ? c.n_vms : 1, sizeof(*c.res));
-	c.m = json_pack("{s:i,s:s,s:I,s:s,s:s,s:o,s:I}", "v", COORD_PROTO_VERSION,
-			"experiment", a->o->experiment, "epoch", (json_int_t)epoch, "host", a->o->host,
-			"request", cur_re, "trigger", trigger ? trigger : json_null(),
+	c.m = json_pack("{s:o,s:I}", "trigger", trigger ? trigger : json_null(),
 			"started_ns", (json_int_t)coord_now_ns());
 	ret = coord_actions__execute(acts, (size_t)n_acts, COORD_SNAPSHOT);
 	if (!ret) {	/* frozen at this snapshot: what a resume puts back */
@@ -570,9 +569,8 @@ static void do_snapshot(struct agent *a, uint64_t epoch, json_t *trigger, uint64
 					      "end_ns", (json_int_t)acts[i].run_end_ns, "err", acts[i].err));
 	json_object_set_new(r, "actions", times);
 	if (ret) {
-		json_object_set_new(c.m, "state", json_string("failed"));
 		json_object_set_new(c.m, "error", json_string(c.err[0] ? c.err : strerror(-ret)));
-		write_json(c.dir, "manifest.json", c.m);
+		store_part(&c, COORD_PART_FAILED);
 	}
 	reply(a, "snapshot", epoch, ret, c.err[0] ? c.err : NULL, r);
 out:
@@ -585,54 +583,31 @@ out:
 	loader__close(c.l);
 }
 
-/* The state a part's manifest in @dir gives (saved, complete, failed),
- * "none" without one, "unreadable" for one that is not a manifest. */
-static void part_state(const char *dir, char *buf, size_t len)
-{
-	char path[1200];
-	json_t *m, *st;
-
-	snprintf(path, sizeof(path), "%s/manifest.json", dir);
-	if (access(path, F_OK)) {
-		snprintf(buf, len, "none");
-		return;
-	}
-	m = json_load_file(path, 0, NULL);
-	st = json_object_get(m, "state");
-	snprintf(buf, len, "%s", json_is_string(st) ? json_string_value(st) : "unreadable");
-	json_decref(m);
-}
-
-/* commit / abort: the sender's verdict once every host reported. */
 /* commit / abort: the sender's verdict on the snapshot request @of, once
  * every host reported. Only the part that request made is marked. */
 static void do_verdict(struct agent *a, uint64_t epoch, bool commit, const char *of)
 {
 	const char *op = commit ? "commit" : "abort";
-	char dir[1024], path[1100];
-	json_error_t je;
-	json_t *m;
+	struct coord_manifest m;
+	char dir[1024], err[1200];
+	int ret;
 
 	snap_dir(a, epoch, dir, sizeof(dir));
-	snprintf(path, sizeof(path), "%s/manifest.json", dir);
-	m = json_load_file(path, 0, &je);
-	if (!m) {
+	if ((ret = coord_manifest__load(dir, &m, err, sizeof(err)))) {
 		/* Nothing to abort is no failure; nothing to commit is. */
-		reply(a, op, epoch, commit ? -ENOENT : 0, "no part of this epoch here", NULL);
+		reply(a, op, epoch, commit || ret != -ENOENT ? ret : 0,
+		      ret == -ENOENT ? "no part of this epoch here" : err, NULL);
 		return;
 	}
-	const char *made_by = json_string_value(json_object_get(m, "request"));
-
-	if (!of || !made_by || strcmp(of, made_by)) {
+	if (!of || !m.request[0] || strcmp(of, m.request)) {
 		reply(a, op, epoch, commit ? -EPERM : 0, "the part of this epoch here is another request's", NULL);
-		json_decref(m);
+		coord_manifest__free(&m);
 		return;
 	}
-	json_object_set_new(m, "state", json_string(commit ? "complete" : "failed"));
-	int ret = write_json(dir, "manifest.json", m);
-
-	json_decref(m);
-	reply(a, op, epoch, ret, NULL, NULL);
+	m.state = commit ? COORD_PART_COMPLETE : COORD_PART_FAILED;
+	ret = coord_manifest__store(dir, &m);
+	coord_manifest__free(&m);
+	reply(a, op, epoch, ret, ret ? "writing the manifest failed" : NULL, NULL);
 }
 
 /* The frames to put back: this host's entry of the request's "frames"
@@ -711,7 +686,7 @@ static void do_restore(struct agent *a, uint64_t epoch, bool paused, json_t *fra
 
 	/* Only a part its snapshot's verdict marked complete: a part saved
 	 * while another host's failed, or aborted, is no state to go back to. */
-	part_state(dir, state, sizeof(state));
+	coord_manifest__state(dir, state, sizeof(state));
 	if (strcmp(state, "complete")) {
 		ret = -ENOENT;
 		snprintf(err, sizeof(err), strcmp(state, "none") ? "this host's part of snapshot %" PRIu64
@@ -846,7 +821,7 @@ static json_t *list_snapshots(struct agent *a)
 		char st[32];
 
 		snprintf(path, sizeof(path), "%s/%s/%s", a->o->snapshots, e->d_name, a->o->host);
-		part_state(path, st, sizeof(st));
+		coord_manifest__state(path, st, sizeof(st));
 		json_object_set_new(out, e->d_name + 5, json_string(st));
 	}
 	if (d)

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "coordinator/fuzz.h"
+#include "coordinator/manifest.h"
 #include "coordinator/part.h"
 #include "loader/loader.h"
 #include "sp-format/sp.h"
@@ -125,17 +126,18 @@ static int select_frame(const char *part, const char *sel, uint64_t *frame, char
 	struct sp_frame f;
 
 	if (!sel || !strcmp(sel, "trigger")) {
-		char mp[PATH_MAX + 32];
-		json_t *m, *t;
+		struct coord_manifest m;
+		char merr[64];
 
-		snprintf(mp, sizeof(mp), "%s/manifest.json", part);
-		m = json_load_file(mp, 0, NULL);
-		t = json_object_get(m, "trigger");
-		if (json_is_integer(json_object_get(t, "offset")) && json_is_string(json_object_get(t, "hex"))) {
-			off = json_integer_value(json_object_get(t, "offset"));
-			len = sp_hex_parse(json_string_value(json_object_get(t, "hex")), bytes, sizeof(bytes));
+		if (!coord_manifest__load(part, &m, merr, sizeof(merr))) {
+			json_t *t = m.trigger;
+
+			if (json_is_integer(json_object_get(t, "offset")) && json_is_string(json_object_get(t, "hex"))) {
+				off = json_integer_value(json_object_get(t, "offset"));
+				len = sp_hex_parse(json_string_value(json_object_get(t, "hex")), bytes, sizeof(bytes));
+			}
+			coord_manifest__free(&m);
 		}
-		json_decref(m);
 		if (off < 0 || len <= 0) {
 			snprintf(err, errlen, "%s: the manifest names no packet trigger: give --frame N "
 				 "or --frame match:OFFSET:HEX", part);
@@ -411,9 +413,9 @@ static void env_close(struct fuzz_env *e)
 static int env_open(struct fuzz_env *e, const char *snapshot, const char *out, json_t *watch,
 		    double timeout_s, uint64_t rate, volatile int *stop, char *err, size_t errlen)
 {
-	char mp[PATH_MAX + 32], lerr[LOADER_ERR_MAX];
+	char lerr[LOADER_ERR_MAX];
 	struct stasis_host h;
-	json_t *m;
+	struct coord_manifest m;
 	int ret;
 
 	memset(e, 0, sizeof(*e));
@@ -451,13 +453,12 @@ static int env_open(struct fuzz_env *e, const char *snapshot, const char *out, j
 			 "attach` in this network namespace)", lerr);
 		return ret;
 	}
-	snprintf(mp, sizeof(mp), "%s/manifest.json", e->snapdir);
-	m = json_load_file(mp, 0, NULL);
-	if (json_is_integer(json_object_get(m, "epoch")))
-		e->epoch = (uint64_t)json_integer_value(json_object_get(m, "epoch"));
-	else if (!loader__host(e->l, &h))
+	if (!coord_manifest__load(e->snapdir, &m, lerr, sizeof(lerr))) {
+		e->epoch = m.epoch;
+		coord_manifest__free(&m);
+	} else if (!loader__host(e->l, &h)) {
 		e->epoch = h.epoch;
-	json_decref(m);
+	}
 	return 0;
 }
 
