@@ -121,20 +121,28 @@ bad:
 /*
  * glibc's regcomp copies the tree under every + and {n,m} (x+ is xx*), so
  * a few of them in a row take gigabytes ("x++++++++..."): allow expressions
- * whose copies, multiplied over the whole expression, stay small. Escapes
- * and bracket expressions are skipped, where these are plain characters.
+ * whose copies, multiplied over the whole expression, stay small. A
+ * repetition right after another ("x**", "x+*") adds nothing a user needs
+ * and, dozens of them, makes regcomp's closures take gigabytes too (the fuzz
+ * target found it): refused. Escapes and bracket expressions are skipped,
+ * where these are plain characters.
  */
 #define RE_MAX_LEN	512
 #define RE_MAX_COPIES	1024
 static bool regex_small(const char *re)
 {
 	unsigned long copies = 1;
+	bool after_rep = false;
 
 	if (strlen(re) > RE_MAX_LEN)
 		return false;
 	for (const char *p = re; *p; p++) {
 		unsigned long f = 1;
+		bool rep = *p == '*' || *p == '+' || *p == '?' || *p == '{';
 
+		if (rep && after_rep)
+			return false;
+		after_rep = rep;
 		if (*p == '\\' && p[1]) {
 			p++;
 		} else if (*p == '[') {
@@ -156,6 +164,8 @@ static bool regex_small(const char *re)
 			if (c && e && c < e)
 				b = c + 1 == e ? RE_MAX_COPIES : strtoul(c + 1, NULL, 10);
 			f = (a > b ? a : b) + 1;
+			if (e)
+				p = e;	/* the bound is part of this repetition */
 		}
 		if (f > RE_MAX_COPIES || (copies *= f) > RE_MAX_COPIES)
 			return false;
