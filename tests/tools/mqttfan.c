@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * The baseline for the agents' fan-out: plain libmosquitto, nothing else.
- *   mqttfan sub HOST PORT TOPIC COUNT   prints "SEQ LATENCY_NS" per message (QoS 1)
+ *   mqttfan sub HOST PORT TOPIC COUNT [REPLY_TOPIC]
+ *                                       prints "SEQ LATENCY_NS" per message (QoS 1);
+ *                                       with REPLY_TOPIC, answers each there at
+ *                                       once (QoS 1), as an agent answers a ping
  *   mqttfan pub HOST PORT TOPIC ROUNDS GAP_MS
  *                                       publishes "SEQ SENT_NS" ROUNDS times
  * Each subscriber is one process with its own connection, as agents are;
@@ -24,13 +27,13 @@ static long long now_ns(void)
 }
 
 static int want, got;
+static const char *reply_topic;
 
 static void on_msg(struct mosquitto *m, void *ud, const struct mosquitto_message *msg)
 {
 	long long t = now_ns();
 	char buf[64];
 
-	(void)m;
 	(void)ud;
 	int seq = -1;
 	long long sent = 0;
@@ -38,6 +41,8 @@ static void on_msg(struct mosquitto *m, void *ud, const struct mosquitto_message
 	snprintf(buf, sizeof(buf), "%.*s", msg->payloadlen < 63 ? msg->payloadlen : 63, (const char *)msg->payload);
 	if (sscanf(buf, "%d %lld", &seq, &sent) != 2)
 		return;
+	if (reply_topic)
+		mosquitto_publish(m, NULL, reply_topic, (int)strlen(buf), buf, 1, false);
 	printf("%d %lld\n", seq, t - sent);
 	fflush(stdout);
 	got++;
@@ -71,6 +76,7 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "sub")) {
 		want = atoi(argv[5]);
+		reply_topic = argc > 6 ? argv[6] : NULL;
 		mosquitto_subscribe(m, NULL, argv[4], 1);
 		while (got < want && mosquitto_loop(m, 1000, 1) == MOSQ_ERR_SUCCESS)
 			;
