@@ -27,6 +27,20 @@ start_agents() {
 	online() { [ "$("$STASIS" -j coord status --broker $URL --experiment "$2" 2>/dev/null | jq '[.replies[] | select(.ok)] | length')" = "$1" ]; }
 	wait_until 60 online "$1" "$2" || echo "bench: not all $1 agents of $2 came online" >&2
 }
+# fanout TOPIC N [REPLY_TOPIC]: N mqttfan subscribers (answering on
+# REPLY_TOPIC if given), $ROUNDS messages; per message the latency to the
+# last receipt (ns), one a line.
+fanout() {
+	local t=$1 n=$2 reply=${3:-} fp="" i
+	for i in $(seq "$n"); do
+		"$BUILD/tools/mqttfan" sub 127.0.0.1 $port "$t" $ROUNDS $reply > "$W/$t.$i" &
+		fp="$fp $!"
+	done
+	for i in $(seq "$n"); do wait_line "$W/$t.$i" ready 10 || echo "bench: subscriber $i not ready" >&2; done
+	"$BUILD/tools/mqttfan" pub 127.0.0.1 $port "$t" $ROUNDS 100 > /dev/null
+	wait $fp 2>/dev/null
+	cat "$W/$t".* | awk '$1 != "ready" { if ($2 > m[$1]) m[$1] = $2 } END { for (k in m) print m[k] }'
+}
 # median_us FILE: the median of a column of ns, in µs.
 median_us() { sort -n "$1" | awk '{ a[NR] = $1 } END { printf "%.0f", a[int((NR + 1) / 2)] / 1000 }'; }
 for n in 1 3 10; do
@@ -38,27 +52,12 @@ for n in 1 3 10; do
 	done > "$W/lat$n"
 	kill $pids 2>/dev/null
 	wait $pids 2>/dev/null
-	# The same fan-out with plain libmosquitto subscribers, in the same run.
-	pids=""
-	for i in $(seq $n); do
-		"$BUILD/tools/mqttfan" sub 127.0.0.1 $port plain$n $ROUNDS > "$W/plain$n.$i" &
-		pids="$pids $!"
-	done
-	for i in $(seq $n); do wait_line "$W/plain$n.$i" ready 10 || echo "bench: subscriber $i not ready" >&2; done
-	"$BUILD/tools/mqttfan" pub 127.0.0.1 $port plain$n $ROUNDS 100 > /dev/null
-	wait $pids 2>/dev/null
-	cat "$W"/plain$n.* | awk '$1 != "ready" { if ($2 > m[$1]) m[$1] = $2 } END { for (k in m) print m[k] }' > "$W/plat$n"
-	# And subscribers that answer each message at once, as agents answer
-	# the ping: the broker then carries the answers while it fans out.
-	pids=""
-	for i in $(seq $n); do
-		"$BUILD/tools/mqttfan" sub 127.0.0.1 $port ans$n $ROUNDS ans$n/reply > "$W/ans$n.$i" &
-		pids="$pids $!"
-	done
-	for i in $(seq $n); do wait_line "$W/ans$n.$i" ready 10 || echo "bench: subscriber $i not ready" >&2; done
-	"$BUILD/tools/mqttfan" pub 127.0.0.1 $port ans$n $ROUNDS 100 > /dev/null
-	wait $pids 2>/dev/null
-	cat "$W"/ans$n.* | awk '$1 != "ready" { if ($2 > m[$1]) m[$1] = $2 } END { for (k in m) print m[k] }' > "$W/alat$n"
+	# The same fan-out with plain libmosquitto subscribers, in the same
+	# run; and with subscribers that answer each message at once, as
+	# agents answer the ping (the broker then carries the answers while
+	# it fans out).
+	fanout plain$n $n > "$W/plat$n"
+	fanout ans$n $n ans$n/reply > "$W/alat$n"
 	med=$(median_us "$W/lat$n") pmed=$(median_us "$W/plat$n") amed=$(median_us "$W/alat$n")
 	p90=$(sort -n "$W/lat$n" | awk '{ a[NR] = $1 } END { printf "%.0f", a[int(NR * 0.9)] / 1000 }')
 	ratio=$(awk -v a="$med" -v b="$pmed" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')

@@ -4,15 +4,12 @@
 # critical ones run first on a snapshot and last on a restore, all
 # destroyed; a failing action fails the snapshot; a bad plugin is refused.
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/broker.sh"
 W=$T_WORK O=$T_WORK/out E=$T_WORK/err
 mkdir -p "$W/actions" "$W/bad"
 cp "$BUILD/tools/action_log.so" "$W/actions/"
-port=$(( 20000 + RANDOM % 20000 ))
-printf 'listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n' $port > "$W/m.conf"
-mosquitto -c "$W/m.conf" > /dev/null 2>&1 &
-t_defer "kill $!"
-t_require "mosquitto listens" wait_until 10 tcp_listening 127.0.0.1 $port
-URL=mqtt://127.0.0.1:$port
+t_require "mosquitto listens" broker_local
+URL=$BROKER_URL port=$BROKER_PORT
 agent() {	# EXPERIMENT HOST [ENV...]; $AP is its PID
 	local exp=$1 host=$2
 	shift 2

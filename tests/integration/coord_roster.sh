@@ -5,14 +5,11 @@
 # each with all it has seen: without it, 10 agents published ~2000 rosters
 # a second to each other and stopped answering).
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/broker.sh"
 W=$T_WORK O=$T_WORK/out E=$T_WORK/err
 N=20
-port=$(( 20000 + RANDOM % 20000 ))
-printf 'listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n' $port > "$W/m.conf"
-mosquitto -c "$W/m.conf" > /dev/null 2>&1 &
-t_defer "kill $!"
-t_require "mosquitto listens" wait_until 10 tcp_listening 127.0.0.1 $port
-URL=mqtt://127.0.0.1:$port
+t_require "mosquitto listens" broker_local
+URL=$BROKER_URL port=$BROKER_PORT
 mosquitto_sub -h 127.0.0.1 -p $port -v -t 'stasis/many/roster' > "$W/rosters" 2>&1 &
 t_defer "kill $! 2>/dev/null"
 t_require "the roster watcher is subscribed" wait_until 10 sh -c "mosquitto_pub -h 127.0.0.1 -p $port -t stasis/many/roster -m probe && grep -q probe '$W/rosters'"

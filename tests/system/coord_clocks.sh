@@ -10,6 +10,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/net.sh"
 . "$(dirname "$0")/../lib/vm.sh"
+. "$(dirname "$0")/../lib/broker.sh"
 vm_test_init
 W=$T_WORK O=$T_WORK/out E=$T_WORK/err
 bridge_create "$NS" br0 && tap_create "$NS" tapa br0 && tap_create "$NS" tapb br0
@@ -34,12 +35,8 @@ windows() { tail -n +"$2" "$1" | tr -d '\r' | sed -n 's/^clock-peer: window [0-9
 enough() { [ "$(windows "$LA" "$1" | wc -l)" -ge "$3" ] && [ "$(windows "$LB" "$2" | wc -l)" -ge "$3" ]; }
 t_require "both guests hear each other's clock" wait_until 180 enough 1 1 8
 
-port=$(( 20000 + RANDOM % 20000 ))
-printf 'listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n' $port > "$W/m.conf"
-ip netns exec "$NS" mosquitto -c "$W/m.conf" > /dev/null 2>&1 &
-t_defer "kill $!"
-t_require "mosquitto listens" wait_until 10 in_ns "$NS" bash -c "exec 3<>/dev/tcp/127.0.0.1/$port"
-URL=mqtt://127.0.0.1:$port
+t_require "mosquitto listens in the namespace" broker_start mosquitto "$NS" 127.0.0.1 1883
+URL=$BROKER_URL
 ip netns exec "$NS" "$STASIS" agent --broker $URL --experiment clk --host h1 --snapshots "$W/snaps" \
 	--instances "$STASIS_VM_ROOT" > "$W/agent.log" 2>&1 &
 t_defer "kill $!"

@@ -6,6 +6,7 @@
 # save's progress as the agent publishes it, and a status request is
 # answered mid-save.
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/broker.sh"
 . "$(dirname "$0")/../lib/net.sh"
 . "$(dirname "$0")/../lib/vm.sh"
 vm_test_init
@@ -18,12 +19,8 @@ t_run "$O" "$E" "$STASIS" vm start a --kernel "$K" --initrd "$I" \
 t_require "vm start a" test "$T_RC" = 0
 t_require "the guest ticks" wait_line "$STASIS_VM_ROOT/a/console.log" '^tick 10' 90
 
-port=$(( 20000 + RANDOM % 20000 ))
-printf 'listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n' $port > "$W/m.conf"
-mosquitto -c "$W/m.conf" > /dev/null 2>&1 &
-t_defer "kill $!"
-t_require "mosquitto listens" wait_until 10 tcp_listening 127.0.0.1 $port
-URL=mqtt://127.0.0.1:$port
+t_require "mosquitto listens" broker_local
+URL=$BROKER_URL port=$BROKER_PORT
 "$STASIS" agent --broker $URL --experiment slow --host h1 --snapshots "$W/snaps" \
 	--instances "$STASIS_VM_ROOT" > "$W/agent.log" 2>&1 &
 t_defer "kill $!"
