@@ -649,6 +649,7 @@ static int go_on(struct agent *a, struct coord_part *p, uint64_t epoch, const ch
 	if ((ret = coord_part__resume(p, l, epoch, err, errlen)))
 		goto out;
 	json_object_set_new(r, "cont_spread_us", json_integer((json_int_t)(coord_part__cont_spread_ns(p) / 1000)));
+	json_object_set_new(r, "cont_window_us", json_integer((json_int_t)((coord_part__cont_window_ns(p) + 999) / 1000)));
 	if (l && sp) {
 		struct loader_replay_opts ro = { .rate_pps = 5000 };
 		struct loader_replay_result res;

@@ -70,6 +70,11 @@ int coord_part__resume(struct coord_part *p, struct loader *l, uint64_t epoch, c
 	return 0;
 }
 
+uint64_t coord_part__cont_window_ns(const struct coord_part *p)
+{
+	return vm_group__window_ns(p->g);
+}
+
 uint64_t coord_part__cont_spread_ns(const struct coord_part *p)
 {
 	return vm_group__spread_ns(p->g);

@@ -37,6 +37,9 @@ int coord_part__load(struct coord_part **out, const struct coord_part_opts *o, c
 int coord_part__resume(struct coord_part *p, struct loader *l, uint64_t epoch, char *err, size_t errlen);
 /* How far apart the VMs' continues were acknowledged (ns). */
 uint64_t coord_part__cont_spread_ns(const struct coord_part *p);
+/* From the first cont written to the last acknowledged: every VM went on
+ * within it. */
+uint64_t coord_part__cont_window_ns(const struct coord_part *p);
 /* The part's VMs and their open connections (borrowed). */
 struct vm_group *coord_part__vms(const struct coord_part *p);
 void coord_part__close(struct coord_part *p);

@@ -387,6 +387,20 @@ int vm_group__cont(struct vm_group *g)
 	return group_fire(g, "cont");
 }
 
+uint64_t vm_group__window_ns(const struct vm_group *g)
+{
+	uint64_t lo = UINT64_MAX, hi = 0, sent, ack;
+
+	for (int i = 0; i < g->n; i++) {
+		qmp__fire_times(g->qs[i], &sent, &ack);
+		if (!sent || !ack)
+			continue;
+		lo = sent < lo ? sent : lo;
+		hi = ack > hi ? ack : hi;
+	}
+	return hi >= lo ? hi - lo : 0;
+}
+
 uint64_t vm_group__spread_ns(const struct vm_group *g)
 {
 	uint64_t lo = UINT64_MAX, hi = 0, sent, ack;

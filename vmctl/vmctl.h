@@ -199,6 +199,9 @@ int vm_group__settle_rx(struct vm_group *g, const char *const *taps, int n_taps,
 			char *left, size_t leftlen);
 /* How far apart the group's last stop or cont was acknowledged (ns). */
 uint64_t vm_group__spread_ns(const struct vm_group *g);
+/* From the first command written to the last acknowledgement: every VM
+ * stopped or went on within it (each between its write and its ack). */
+uint64_t vm_group__window_ns(const struct vm_group *g);
 int vm_group__size(const struct vm_group *g);
 struct qmp *vm_group__qmp(const struct vm_group *g, int i);
 struct vm *vm_group__vm(const struct vm_group *g, int i);

@@ -56,19 +56,25 @@ for round in 1 2 3; do
 	fa=$(($(wc -l < "$LA") + 1)) fb=$(($(wc -l < "$LB") + 1))
 	t_run "$O" "$E" coord -j coord restore $round
 	t_eq "round $round: restore" 0 "$T_RC"
-	t_require "round $round: both guests hear each other again" wait_until 60 enough "$fa" "$fb" 6
-	windows "$LA" "$fa" | sed -n '2,6p' > "$W/a.after"
-	windows "$LB" "$fb" | sed -n '2,6p' > "$W/b.after"
+	# (the first windows after the restore are left out: a new QEMU's
+	# translation cache is cold, the guests slower, their delays longer)
+	t_require "round $round: both guests hear each other again" wait_until 60 enough "$fa" "$fb" 8
+	windows "$LA" "$fa" | sed -n '4,8p' > "$W/a.after"
+	windows "$LB" "$fb" | sed -n '4,8p' > "$W/b.after"
 	m=$W/snaps/snap-$round/h1/manifest.json
-	stop=$(jq '[.vms[].stop_ack_ns] | (max - min)' "$m")
-	cont=$(( $(jq '.rounds[] | select(.op == "resume") | .replies.h1.cont_spread_us' "$O") * 1000 ))
+	# Each VM stopped between its stop's write and its acknowledgement,
+	# and went on between its cont's: the windows from the first write to
+	# the last acknowledgement bound how far apart the clocks can move.
+	stop=$(jq '([.vms[].stop_ack_ns] | max) - ([.vms[].stop_sent_ns] | min)' "$m")
+	cont=$(( $(jq '.rounds[] | select(.op == "resume") | .replies.h1.cont_window_us' "$O") * 1000 ))
 	before=$(skew "$W/a.before" "$W/b.before") after=$(skew "$W/a.after" "$W/b.after")
 	moved=$(( after - before )); moved=${moved#-}
-	# the scatter of the measurement itself: how far one guest's windows
-	# spread before the snapshot, nothing stopped
-	scatter=$(( ($(range "$W/a.before") + $(range "$W/b.before")) / 2 ))
-	echo "# round $round: clocks moved apart by $moved ns; stops $stop ns apart, continues $cont ns; scatter $scatter ns"
-	t_check "round $round: the clocks moved apart by no more than the stops' and continues' spread (+ scatter)" \
+	# the scatter of the measurement itself: how far each guest's windows
+	# spread, before the snapshot and after the restore (each estimate's
+	# error is within its own)
+	scatter=$(( ($(range "$W/a.before") + $(range "$W/b.before") + $(range "$W/a.after") + $(range "$W/b.after")) / 2 ))
+	echo "# round $round: clocks moved apart by $moved ns; the stops within $stop ns, the continues within $cont ns; scatter $scatter ns"
+	t_check "round $round: the clocks moved apart by no more than the stops' and continues' windows (+ scatter)" \
 		test "$moved" -le $(( stop + cont + scatter ))
 done
 t_done

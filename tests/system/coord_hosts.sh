@@ -49,7 +49,7 @@ cat > "$W/a.run" <<RUN
 udp-recv 5001 --count $COUNT --idle-ms 60000 &
 udp-recv 6000 --count 1 --timeout-ms 600000 > /dev/null; echo flows-start
 until ping -c 1 -W 1 10.0.0.2 > /dev/null; do :; done
-udp-send 10.0.0.2 5000 $COUNT --rate $RATE > /dev/null &
+udp-send 10.0.0.2 5000 $COUNT --rate $RATE --sender 1 > /dev/null &
 tcp-send 10.0.0.2 6001 $BYTES --rate $BRATE > /dev/null
 wait
 RUN
@@ -58,7 +58,7 @@ udp-recv 5000 --count $COUNT --idle-ms 60000 &
 tcp-sink 6001 &
 udp-recv 6000 --count 1 --timeout-ms 600000 > /dev/null; echo flows-start
 until ping -c 1 -W 1 10.0.0.1 > /dev/null; do :; done
-udp-send 10.0.0.1 5001 $COUNT --rate $RATE > /dev/null
+udp-send 10.0.0.1 5001 $COUNT --rate $RATE --sender 2 > /dev/null
 wait
 RUN
 vmstart() {	# NAME HOSTNS TAP IP MAC
@@ -131,8 +131,10 @@ done
 # A packet trigger on a -> b datagram $MARK, armed before a restore of 10:
 # the restored flows reach it, both hosts freeze (snapshot 11), and resume
 # lets every flow complete, nothing restored.
-hex=$(printf '%016x' $MARK)
-ip netns exec "$H2" "$STASIS" coord trigger --packet --offset 50 --hex "$hex" --epoch 11 --broker $URL \
+# (sender and number: b's datagram $MARK, on its way to a, matches too
+# without the sender, and fires first when b's flow is ahead)
+hex=$(printf '%08x%016x' 1 $MARK)
+ip netns exec "$H2" "$STASIS" coord trigger --packet --offset 46 --hex "$hex" --epoch 11 --broker $URL \
 	--experiment $EXP --timeout 120 > "$W/ptrig" 2>&1 &
 tp=$!
 t_require "h1 is armed" wait_until 30 at_least 1 triggers "$H1"
