@@ -43,7 +43,7 @@ endif
 # ---- libraries: one per code folder, one public header each -------------
 LIB_bpf     := bpf/stasis_bpf.c
 LIB_loader  := $(addprefix loader/,kernel.c link.c attach.c state.c drain.c replay.c)
-LIB_vmctl   := vmctl/instance.c vmctl/util.c vmctl/qmp_msg.c vmctl/qmp.c vmctl/launch.c vmctl/save.c vmctl/rxq.c vmctl/restore.c
+LIB_vmctl   := vmctl/memfile.c vmctl/instance.c vmctl/util.c vmctl/qmp_msg.c vmctl/qmp.c vmctl/launch.c vmctl/save.c vmctl/rxq.c vmctl/restore.c
 LIB_sp      := $(addprefix sp-format/,crc32c.c writer.c reader.c pcapng.c copy.c edit.c mutate.c merge.c checksum.c segment.c hex.c)
 LIB_coord   := $(addprefix coordinator/,action.c timer.c proto.c mqtt.c broker.c manifest.c part.c roster.c agent.c sender.c round.c fuzz_watch.c fuzz.c)
 LIBNAMES    := bpf loader vmctl sp coord

@@ -95,6 +95,7 @@ static int do_start(int argc, char **argv)
 			break;
 		}
 		if (is_opt(a, "--paused")) { o.paused = true; continue; }
+		if (is_opt(a, "--anon-ram")) { o.anon_ram = true; continue; }
 		if (is_opt(a, "--qemu")) str = &o.qemu;
 		else if (is_opt(a, "--accel")) str = &o.accel;
 		else if (is_opt(a, "--kernel")) str = &o.kernel;
@@ -105,6 +106,7 @@ static int do_start(int argc, char **argv)
 		else if (is_opt(a, "--mac")) str = &o.mac;
 		else if (is_opt(a, "--netns")) str = &o.netns;
 		else if (is_opt(a, "--disk")) str = &o.disk;
+		else if (is_opt(a, "--mem-dir")) str = &o.mem_dir;
 		else if (is_opt(a, "--mem")) num = &o.mem_mib;
 		else if (is_opt(a, "--smp")) { num = &o.smp; hi = 64; }
 		else if (is_opt(a, "--disk-size")) num = &o.disk_mib;
@@ -126,7 +128,8 @@ static int do_start(int argc, char **argv)
 	if (!name)
 		return p_usage("vm start NAME [--mem MIB] [--kernel F --initrd F --append S] "
 			       "[--run SCRIPT] [--tap TAP [--mac MAC]] [--netns NS] "
-			       "[--disk IMG|--disk-size MIB] [--accel A] [--paused] [-- QEMU ARGS]");
+			       "[--disk IMG|--disk-size MIB] [--accel A] [--paused] "
+			       "[--mem-dir DIR|--anon-ram] [-- QEMU ARGS]");
 	if (vmctl__name_valid(name))
 		return p_usage("bad VM name '%s' (1-32 of A-Za-z0-9_.-)", name);
 	if (o.disk && o.disk_mib)
@@ -418,10 +421,10 @@ static int save_vms(const char *snapdir, char **names, int n, const struct snap_
 }
 
 static int save_common(const char *snapdir, int argc, char **argv, bool live, bool resume,
-		       uint64_t bw)
+		       bool quit, uint64_t bw)
 {
 	struct snap_opts o = { .sz = sizeof(o), .live = live, .resume = resume, .progress = true,
-			       .max_bandwidth = bw };
+			       .max_bandwidth = bw, .quit = quit };
 	struct snap_vm_result *res;
 	uint64_t t0 = 0, amin = UINT64_MAX, amax = 0;
 	char **names;
@@ -448,8 +451,9 @@ static int save_common(const char *snapdir, int argc, char **argv, bool live, bo
 		json_t *a = json_array();
 
 		for (int i = 0; i < cnt; i++) {
-			json_t *v = json_pack("{s:s,s:I,s:f}", "name", res[i].name,
+			json_t *v = json_pack("{s:s,s:I,s:b,s:I,s:f}", "name", res[i].name,
 				"state_bytes", (json_int_t)res[i].bytes,
+				"mem_image", res[i].mem_image, "mem_bytes", (json_int_t)res[i].mem_bytes,
 				"save_s", (double)(res[i].saved_ns - res[i].start_ns) / 1e9);
 
 			if (live) {
@@ -473,6 +477,11 @@ static int save_common(const char *snapdir, int argc, char **argv, bool live, bo
 				printf("%s: saved %.1f MB, downtime %lld ms (QEMU), paused %.1f ms\n",
 				       res[i].name, (double)res[i].bytes / 1e6,
 				       (long long)res[i].downtime_ms, res[i].paused_ms);
+			else if (res[i].mem_image)
+				printf("%s: saved %.1f MB of device state and a memory image of "
+				       "%.1f MB, stop ack +%.0f us\n", res[i].name,
+				       (double)res[i].bytes / 1e6, (double)res[i].mem_bytes / 1e6,
+				       (double)(res[i].stop_ack_ns - t0) / 1e3);
 			else
 				printf("%s: saved %.1f MB, stop ack +%.0f us\n", res[i].name,
 				       (double)res[i].bytes / 1e6,
@@ -495,7 +504,7 @@ out:
 static int do_save(int argc, char **argv)
 {
 	int k = 0, i;
-	bool resume = false;
+	bool resume = false, quit = false;
 	char **rest = calloc((size_t)argc, sizeof(char *));
 	const char *snapdir = NULL;
 	uint64_t bw = 0;
@@ -503,6 +512,8 @@ static int do_save(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (is_opt(argv[i], "--cont"))
 			resume = true;
+		else if (is_opt(argv[i], "--quit"))
+			quit = true;
 		else if (is_opt(argv[i], "--max-bandwidth")) {
 			if (i + 1 >= argc || cli_bytes(argv[++i], &bw)) {
 				free(rest);
@@ -516,9 +527,13 @@ static int do_save(int argc, char **argv)
 	}
 	if (!snapdir) {
 		free(rest);
-		return p_usage("vm save SNAPDIR [NAME...|--all] [--cont] [--max-bandwidth B]");
+		return p_usage("vm save SNAPDIR [NAME...|--all] [--cont|--quit] [--max-bandwidth B]");
 	}
-	i = save_common(snapdir, k, rest, false, resume, bw);
+	if (resume && quit) {
+		free(rest);
+		return p_usage("--cont and --quit exclude each other");
+	}
+	i = save_common(snapdir, k, rest, false, resume, quit, bw);
 	free(rest);
 	return i;
 }
@@ -543,14 +558,25 @@ static int do_snapshot(int argc, char **argv)
 		return p_usage("vm snapshot --live SNAPDIR [NAME...|--all] (use 'vm save' "
 			       "for a stopped snapshot)");
 	}
-	i = save_common(snapdir, k, rest, true, false, 0);
+	i = save_common(snapdir, k, rest, true, false, false, 0);
 	free(rest);
 	return i;
 }
 
 /* ---- restore / fork / dump-mem ----------------------------------------- */
 
-static int restore_list(const char *snapdir, char **names, int n, int copies, bool paused)
+static int parse_prefault(const char *v, int *out)
+{
+	static const char *const words[] = { "none", "cache", "all", NULL };
+
+	for (int i = 0; words[i]; i++)
+		if (!strcmp(v, words[i]))
+			return *out = i, 0;
+	return p_usage("--prefault wants none, cache or all, not '%s'", v);
+}
+
+static int restore_list(const char *snapdir, char **names, int n, int copies, bool paused,
+			int prefault)
 {
 	json_t *a = json_array();
 	int r = EXIT_OK;
@@ -558,7 +584,7 @@ static int restore_list(const char *snapdir, char **names, int n, int copies, bo
 	for (int c = 1; c <= (copies ? copies : 1) && r == EXIT_OK; c++) {
 		for (int i = 0; i < n; i++) {
 			struct restore_opts o = { .sz = sizeof(o), .paused = paused,
-						  .copy = copies ? c : 0 };
+						  .copy = copies ? c : 0, .prefault = prefault };
 			char as[64];
 			const char *tap;
 			struct vm *vm = NULL;
@@ -595,12 +621,17 @@ static int do_restore(int argc, char **argv)
 	const char *snapdir = NULL;
 	char **names = calloc((size_t)argc, sizeof(char *)), **all = NULL;
 	bool paused = false;
-	int k = 0, n = 0, r;
+	int k = 0, n = 0, r, prefault = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (is_opt(argv[i], "--paused"))
 			paused = true;
-		else if (argv[i][0] == '-')
+		else if (is_opt(argv[i], "--prefault")) {
+			if (need_arg(argc, argv, i))
+				return free(names), EXIT_USAGE;
+			if ((r = parse_prefault(argv[++i], &prefault)))
+				return free(names), r;
+		} else if (argv[i][0] == '-')
 			return free(names), p_usage("unknown option '%s'", argv[i]);
 		else if (!snapdir)
 			snapdir = argv[i];
@@ -610,12 +641,13 @@ static int do_restore(int argc, char **argv)
 			names[k++] = argv[i];
 	}
 	if (!snapdir)
-		return free(names), p_usage("vm restore SNAPDIR [NAME...] [--paused]");
+		return free(names), p_usage("vm restore SNAPDIR [NAME...] [--paused] "
+					    "[--prefault none|cache|all]");
 	if (snap__open(snapdir, &all, &n)) {
 		free(names);
 		return p_err("%s", vmctl__errmsg());
 	}
-	r = restore_list(snapdir, k ? names : all, k ? k : n, 0, paused);
+	r = restore_list(snapdir, k ? names : all, k ? k : n, 0, paused, prefault);
 	for (int i = 0; i < n; i++)
 		free(all[i]);
 	free(all);
@@ -627,10 +659,15 @@ static int do_fork(int argc, char **argv)
 {
 	const char *snapdir = NULL;
 	char **names = calloc((size_t)argc, sizeof(char *)), **all = NULL;
-	int k = 0, n = 0, copies = 0, r;
+	int k = 0, n = 0, copies = 0, r, prefault = 0;
 
 	for (int i = 1; i < argc; i++) {
-		if (is_opt(argv[i], "--copies")) {
+		if (is_opt(argv[i], "--prefault")) {
+			if (need_arg(argc, argv, i))
+				return free(names), EXIT_USAGE;
+			if ((r = parse_prefault(argv[++i], &prefault)))
+				return free(names), r;
+		} else if (is_opt(argv[i], "--copies")) {
 			if (need_arg(argc, argv, i))
 				return free(names), EXIT_USAGE;
 			if (parse_int(argv[++i], 1, 999, &copies))
@@ -644,12 +681,13 @@ static int do_fork(int argc, char **argv)
 		}
 	}
 	if (!snapdir || !copies)
-		return free(names), p_usage("vm fork SNAPDIR --copies N [NAME...]");
+		return free(names), p_usage("vm fork SNAPDIR --copies N [NAME...] "
+					    "[--prefault none|cache|all]");
 	if (snap__open(snapdir, &all, &n)) {
 		free(names);
 		return p_err("%s", vmctl__errmsg());
 	}
-	r = restore_list(snapdir, k ? names : all, k ? k : n, copies, false);
+	r = restore_list(snapdir, k ? names : all, k ? k : n, copies, false, prefault);
 	for (int i = 0; i < n; i++)
 		free(all[i]);
 	free(all);
@@ -691,16 +729,16 @@ static int do_dump_mem(int argc, char **argv)
 static const struct cmd vm_cmds[] = {
 	{ "start",    do_start,    "NAME [--mem MIB] [--kernel F --initrd F --append S] [--run SCRIPT] "
 				   "[--tap TAP [--mac MAC]] [--netns NS] [--disk IMG|--disk-size MIB] "
-				   "[--accel A] [--paused] [-- QEMU ARGS]" },
+				   "[--accel A] [--paused] [--mem-dir DIR|--anon-ram] [-- QEMU ARGS]" },
 	{ "adopt",    do_adopt,    "NAME --qmp SOCKET [--argv-file FILE]" },
 	{ "list",     do_list,     "" },
 	{ "stop",     do_stop,     "NAME...|--all [--sequential]" },
 	{ "cont",     do_cont,     "NAME...|--all [--sequential]" },
 	{ "quit",     do_quit,     "NAME...|--all" },
-	{ "save",     do_save,     "SNAPDIR [NAME...|--all] [--cont] [--max-bandwidth B]" },
-	{ "restore",  do_restore,  "SNAPDIR [NAME...] [--paused]" },
+	{ "save",     do_save,     "SNAPDIR [NAME...|--all] [--cont|--quit] [--max-bandwidth B]" },
+	{ "restore",  do_restore,  "SNAPDIR [NAME...] [--paused] [--prefault none|cache|all]" },
 	{ "snapshot", do_snapshot, "--live SNAPDIR [NAME...|--all]" },
-	{ "fork",     do_fork,     "SNAPDIR --copies N [NAME...]" },
+	{ "fork",     do_fork,     "SNAPDIR --copies N [NAME...] [--prefault none|cache|all]" },
 	{ "dump-mem", do_dump_mem, "SNAPDIR NAME -o FILE" },
 	{ 0 },
 };

@@ -216,6 +216,17 @@ static bool wait_gone(pid_t pid, int timeout_ms)
 	return false;
 }
 
+void vm_drop_ram(struct vm *vm)
+{
+	json_t *ram = json_object_get(vm->j, "ram");
+	const char *f = json_string_value(json_object_get(ram, "file"));
+
+	/* A snapshot's image (mapped privately) is the snapshot's, never the
+	 * instance's to remove. */
+	if (f && json_is_true(json_object_get(ram, "shared")))
+		unlink(f);
+}
+
 int vm__quit(struct vm *vm, int timeout_ms)
 {
 	pid_t pid = vm__pid(vm);
@@ -239,10 +250,15 @@ int vm__quit(struct vm *vm, int timeout_ms)
 			kill(pid, SIGKILL);
 			wait_gone(pid, 2000);
 		}
+		vm_drop_ram(vm);
 		return 0;
 	}
-	if (r == -ENOENT || r == -ECONNREFUSED)
+	if (r == -ENOENT || r == -ECONNREFUSED) {
+		vm_drop_ram(vm);	/* its QEMU died: the file is nobody's */
 		return vm_seterr(-ESRCH, "VM %s is not running", vm->name);
+	}
+	if (!r)
+		vm_drop_ram(vm);	/* quit, and gone before we looked */
 	return r;
 }
 

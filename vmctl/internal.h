@@ -48,6 +48,9 @@ struct vm {
 };
 int vm_load_at(const char *root, const char *name, struct vm **out);
 int vm_store(struct vm *vm);
+/* Remove the RAM file of @vm if it is the instance's own (shared, not a
+ * snapshot's image): call it once its QEMU is gone. */
+void vm_drop_ram(struct vm *vm);
 /* Whether @pid is alive and a process whose argv[0] looks like qemu. */
 bool pid_is_qemu(pid_t pid);
 
@@ -90,6 +93,29 @@ char *find_opt(char **argv, const char *opt, const char *drv, const char *match,
 /* MAC @mac with @n added to its last three bytes (the NIC part; the OUI is
  * kept), into @out (18 bytes). 0, or -EINVAL for something not a MAC. */
 int mac_add(const char *mac, unsigned n, char *out, size_t len);
+/* Guest RAM in a file (memfile.c). A new file name for a launch of @name
+ * in @dir (NULL: vmctl__mem_dir()), the folder created. */
+int memfile_new_path(const char *dir, const char *name, char *buf, size_t len);
+struct memfile_copy_opts {
+	bool durable;		/* fsync the copy and its folder */
+	void (*on_progress)(void *ctx, uint64_t done, uint64_t total);
+	void *ctx;
+};
+/* @from into @to (through @to.tmp, never half a file under @to): a reflink
+ * where the file system can, else only the data of @from that is not all
+ * zero, the rest left as holes. *data: bytes the copy holds. 0 or -errno. */
+int memfile_copy(const char *from, const char *to, const struct memfile_copy_opts *o,
+		 uint64_t *data);
+/* rename(), or a copy and unlink where the folders are on two file systems. */
+int memfile_move(const char *from, const char *to, const struct memfile_copy_opts *o,
+		 uint64_t *data);
+/* Read @path's data into the page cache (a restore that should not fault
+ * on the disk). */
+int memfile_prefetch(const char *path);
+/* The index in @argv of the value of the -object memory-backend-file that
+ * -machine memory-backend= names, or -1. */
+int memfile_argv_backend(char **argv);
+
 /* Run qemu-img create -f qcow2 [-b BACKING -F qcow2] FILE [SIZE]. */
 int qcow2_create(const char *file, const char *backing, long size_mib);
 

@@ -101,7 +101,9 @@ int qemu_spawn(char **argv, const char *netns, const char *logpath, const char *
 	if (nsfd >= 0)
 		close(nsfd);
 	*pidp = pid;
-	for (int t = 0;; t += 20) {
+	/* Polled every 2 ms: a restore from a memory image is running again
+	 * within a few ms of the socket appearing. */
+	for (int t = 0;; t += 2) {
 		int r;
 
 		if (waitpid(pid, &st, WNOHANG) == pid) {
@@ -142,7 +144,7 @@ int qemu_spawn(char **argv, const char *netns, const char *logpath, const char *
 			return vm_seterr(-ETIMEDOUT, "QEMU did not open its QMP socket within %d ms",
 					 timeout_ms);
 		}
-		usleep(20000);
+		usleep(2000);
 	}
 }
 
@@ -186,7 +188,7 @@ int vm__start(const char *name, const struct vm_start_opts *opts)
 {
 	struct vm_start_opts o = { 0 };
 	const char *root = vmctl__root();
-	char dir[4096], path[4300], qmp[4300], disk[4300] = "", genmac[20];
+	char dir[4096], path[4300], qmp[4300], disk[4300] = "", genmac[20], ram[4300] = "";
 	struct args a = { 0 };
 	struct qmp *q = NULL;
 	struct vm *vm = NULL;
@@ -203,9 +205,12 @@ int vm__start(const char *name, const struct vm_start_opts *opts)
 		char st[32];
 
 		r = vm__status(vm, st, sizeof(st));
-		vm__free(vm);
-		if (!r)
+		if (!r) {
+			vm__free(vm);
 			return vm_seterr(-EEXIST, "VM %s exists and runs (%s); quit it first", name, st);
+		}
+		vm_drop_ram(vm);	/* a dead QEMU's */
+		vm__free(vm);
 	}
 	if (has_comma(dir) || has_comma(o.disk) || has_comma(o.kernel) || has_comma(o.initrd))
 		return vm_seterr(-EINVAL, "paths with commas cannot be passed to QEMU options");
@@ -223,6 +228,16 @@ int vm__start(const char *name, const struct vm_start_opts *opts)
 	add(&a, "%s", o.accel ? o.accel : getenv("STASIS_ACCEL") ? getenv("STASIS_ACCEL") : "tcg");
 	add(&a, "-m");
 	add(&a, "%d", o.mem_mib > 0 ? o.mem_mib : 128);
+	if (!o.anon_ram) {
+		r = memfile_new_path(o.mem_dir, name, ram, sizeof(ram));
+		if (r)
+			goto out;
+		add(&a, "-object");
+		add(&a, "memory-backend-file,id=stasis-ram,size=%dM,mem-path=%s,share=on",
+		    o.mem_mib > 0 ? o.mem_mib : 128, ram);
+		add(&a, "-machine");
+		add(&a, "memory-backend=stasis-ram");
+	}
 	add(&a, "-smp");
 	add(&a, "%d", o.smp > 0 ? o.smp : 1);
 	add(&a, "-nodefaults");
@@ -311,8 +326,11 @@ int vm__start(const char *name, const struct vm_start_opts *opts)
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/qemu.log", dir);
 	r = qemu_spawn(a.v, o.netns, path, qmp, 30000, &pid, &q);
-	if (r)
+	if (r) {
+		if (ram[0])
+			unlink(ram);
 		goto out;
+	}
 	qmp__close(q);
 
 	disks = json_array();
@@ -325,6 +343,8 @@ int vm__start(const char *name, const struct vm_start_opts *opts)
 		      "netns", o.netns, "tap", o.tap, "mac", o.mac,
 		      "qmp", qmp, "console", "console.sock", "console_log", "console.log",
 		      "disks", disks, "pid", (int)pid, "started", (int)time(NULL));
+	if (j && ram[0])
+		json_object_set_new(j, "ram", json_pack("{s:s,s:b}", "file", ram, "shared", 1));
 	vm = calloc(1, sizeof(*vm));
 	if (!vm || !j) {
 		r = -ENOMEM;

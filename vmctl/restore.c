@@ -358,13 +358,89 @@ static int load_snap_vm(const char *snapdir, const char *name, json_t **j)
 	return 0;
 }
 
+/*
+ * The RAM backend of the restored QEMU (@arg: the -object value). A snapshot
+ * with a memory image: the image, mapped privately (share=off: pages are
+ * copied when the guest writes them, the image never is), so the restore
+ * loads only the device state and copies of one snapshot share what they do
+ * not write. A stream snapshot of a VM with a RAM file: a new file of its
+ * own, shared, so its next save is an image again. *ram: the file, *shared.
+ */
+static int ram_backend(char **arg, const char *snapdir, const char *name, const json_t *mem,
+		       const struct restore_opts *o, const char *as, char *ram, size_t ramlen,
+		       bool *shared)
+{
+	const char *img = json_string_value(json_object_get(mem, "image"));
+	char *abs, *a;
+	struct stat st;
+
+	if (!img) {
+		int r = memfile_new_path(o->mem_dir, as, ram, ramlen);
+
+		if (r)
+			return r;
+		*shared = true;
+	} else {
+		json_int_t want = json_integer_value(json_object_get(mem, "bytes"));
+		char p[4400];
+
+		if (strchr(img, '/') || !strcmp(img, "..") || !strcmp(img, "."))
+			return vm_seterr(-EINVAL, "%s/%s/vm.json: bad memory image name '%s'",
+					 snapdir, name, img);
+		snprintf(p, sizeof(p), "%s/%s/%s", snapdir, name, img);
+		if (stat(p, &st) < 0)
+			return vm_seterr(-errno, "memory image %s: %s", p, strerror(errno));
+		if (st.st_size != want)
+			return vm_seterr(-EINVAL, "memory image %s: %lld bytes where the snapshot "
+					 "says %lld", p, (long long)st.st_size, (long long)want);
+		abs = realpath(p, NULL);
+		if (!abs)
+			return vm_seterr(-errno, "%s: %s", p, strerror(errno));
+		snprintf(ram, ramlen, "%s", abs);
+		free(abs);
+		if (strchr(ram, ','))
+			return vm_seterr(-EINVAL, "memory image %s: a path with a comma cannot be "
+					 "passed to QEMU", ram);
+		*shared = false;
+		if (o->prefault == VM_PREFAULT_CACHE && memfile_prefetch(ram) < 0)
+			return vm_seterr(-errno, "reading %s ahead: %s", ram, strerror(errno));
+	}
+	a = opt_set(*arg, "mem-path", ram);
+	swap(arg, a);
+	a = a ? opt_set(*arg, "share", *shared ? "on" : "off") : NULL;
+	if (!a) {
+		if (*shared)
+			unlink(ram);
+		return vm_seterr(-EINVAL, "VM %s: memory backend %s without mem-path= and share=",
+				 as, *arg);
+	}
+	swap(arg, a);
+	return 0;
+}
+
+/* QEMU leaves the image's RAM out of the stream it reads, as the save did. */
+static int ignore_shared(struct qmp *q, const char *as)
+{
+	json_t *caps = json_pack("{s:[{s:s,s:b}]}", "capabilities", "capability",
+				 "x-ignore-shared", "state", 1);
+	int r = qmp__call(q, "migrate-set-capabilities", caps, NULL);
+
+	if (r)
+		return vm_seterr(r, "VM %s: this QEMU cannot load a snapshot with a memory image "
+				 "(x-ignore-shared: %s)", as, qmp__errmsg(q));
+	return 0;
+}
+
 int snap__restore(const char *snapdir, const char *name, const struct restore_opts *opts,
 		  double *load_ms)
 {
 	struct restore_opts o = { 0 };
 	const char *root, *as, *olddir, *oldtap;
-	char dir[4096], qmp[4300], path[4400], tag[48], copyname[40], copytap[64];
-	json_t *j = NULL, *snap, *disks, *d, *newdisks = NULL, *st = NULL;
+	char dir[4096], qmp[4300], path[4400], tag[48], copyname[40], copytap[64], ram[4300] = "";
+	json_t *j = NULL, *snap, *disks, *d, *newdisks = NULL, *st = NULL, *mem;
+	bool ram_shared = false;
+	useconds_t poll_us = 1000;
+	int bi;
 	char **argv = NULL, **out = NULL;
 	struct qmp *q = NULL;
 	struct vm *old = NULL, *vm = NULL;
@@ -530,6 +606,17 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 			goto out;
 		}
 	}
+	/* RAM: the snapshot's image, or a file of its own. */
+	mem = json_object_get(snap, "memory");
+	bi = memfile_argv_backend(out);
+	if (json_object_get(mem, "image") && bi < 0) {
+		r = vm_seterr(-EINVAL, "%s/%s: a memory image, but no memory-backend-file in the "
+			      "saved command line", snapdir, name);
+		goto out;
+	}
+	if (bi >= 0 && (r = ram_backend(&out[bi], snapdir, name, mem, &o, as, ram, sizeof(ram),
+					&ram_shared)))
+		goto out;
 	for (n = 0; out[n]; n++)
 		;
 	out[n++] = strdup("-qmp");
@@ -544,6 +631,15 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 		out[n++] = strdup("-incoming");
 		out[n++] = strdup("defer");
 		out[n] = NULL;
+		/* Every page touched before the guest runs: a private copy
+		 * of the whole image, for this launch only. */
+		if (bi >= 0 && !ram_shared && o.prefault == VM_PREFAULT_ALL) {
+			char *pre;
+
+			if (asprintf(&pre, "%s,prealloc=on", out[bi]) < 0)
+				abort();
+			swap(&out[bi], pre);
+		}
 		snprintf(path, sizeof(path), "%s/qemu.log", dir);
 		t0 = vmctl__now_ns();
 		r = qemu_spawn(out, o.net_none ? QEMU_NETNS_PRIVATE :
@@ -555,6 +651,8 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 		}
 		json_object_set_new(j, "argv", saved);
 	}
+	if (json_object_get(mem, "image") && (r = ignore_shared(q, as)))
+		goto kill;
 	snprintf(path, sizeof(path), "%s/%s/state", snapdir, name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -601,7 +699,10 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 				      o.timeout_ms);
 			goto kill;
 		}
-		usleep(5000);
+		/* 1 ms first (an image's device state loads in a few), then
+		 * less often: each look interrupts the load of a stream. */
+		usleep(poll_us);
+		poll_us = poll_us < 16000 ? poll_us * 2 : 20000;
 	}
 	if (!o.paused) {
 		r = qmp__call(q, "cont", NULL, NULL);
@@ -622,6 +723,11 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 							  "name", name));
 	if (o.tap)
 		json_object_set_new(j, "tap", json_string(o.tap));
+	if (ram[0])
+		json_object_set_new(j, "ram", json_pack("{s:s,s:b}", "file", ram, "shared",
+							ram_shared));
+	else
+		json_object_del(j, "ram");
 	vm = calloc(1, sizeof(*vm));
 	snprintf(vm->name, sizeof(vm->name), "%s", as);
 	snprintf(vm->dir, sizeof(vm->dir), "%s", dir);
@@ -636,9 +742,11 @@ kill:
 		waitpid(pid, NULL, 0);
 	}
 out:
-	/* A restore that failed leaves no overlay behind. */
+	/* A restore that failed leaves no overlay and no RAM file behind. */
 	json_array_foreach(r ? newdisks : NULL, i, d)
 		unlink(json_string_value(json_object_get(d, "file")));
+	if (r && ram_shared)
+		unlink(ram);
 	json_decref(st);
 	qmp__close(q);
 	json_decref(newdisks);

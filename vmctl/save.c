@@ -23,7 +23,10 @@ struct saving {
 	json_t *disks;		/* what the snapshot records */
 	bool done;
 	bool was_running;
+	bool image;		/* RAM kept as the image, not in the stream */
+	bool has_ignore;	/* QEMU offers x-ignore-shared */
 	uint64_t last_progress_ns;
+	const struct snap_opts *o;
 };
 
 static int fail(struct saving *s, int err, const char *fmt, ...)
@@ -140,6 +143,38 @@ static int freeze_disks(struct saving *s, const char *tag)
 	return s->res->err;
 }
 
+/* Whether QEMU offers migration capability @cap. */
+static bool has_capability(struct qmp *q, const char *cap)
+{
+	json_t *caps = NULL, *c;
+	bool found = false;
+	size_t i;
+
+	if (qmp__call(q, "query-migrate-capabilities", NULL, &caps))
+		return false;
+	json_array_foreach(caps, i, c)
+		found |= !strcmp(json_string_value(json_object_get(c, "capability")) ?: "", cap);
+	json_decref(caps);
+	return found;
+}
+
+/*
+ * Whether the VM's RAM is saved as an image: a stopped save of a VM whose
+ * RAM is a file of its own that QEMU shares, and a QEMU that can leave such
+ * RAM out of the stream (x-ignore-shared, experimental in 7.2: asked, not
+ * assumed). A live snapshot streams the RAM (the guest writes on while it is
+ * saved), and so does a restored VM, whose RAM is a private mapping of a
+ * snapshot's image (what it changed is in no file).
+ */
+static void choose_image(struct saving *s, bool live)
+{
+	json_t *ram = json_object_get(s->vm->j, "ram");
+
+	s->has_ignore = has_capability(s->q, "x-ignore-shared");
+	s->image = !live && s->has_ignore && json_is_true(json_object_get(ram, "shared")) &&
+		   json_string_value(json_object_get(ram, "file"));
+}
+
 static int start_migration(struct saving *s, bool live, uint64_t bw)
 {
 	char path[4300];
@@ -148,6 +183,11 @@ static int start_migration(struct saving *s, bool live, uint64_t bw)
 
 	caps = json_pack("{s:[{s:s,s:b}]}", "capabilities", "capability",
 			 "background-snapshot", "state", live);
+	/* set either way: an earlier save left it as it needed it */
+	if (s->has_ignore)
+		json_array_append_new(json_object_get(caps, "capabilities"),
+				      json_pack("{s:s,s:b}", "capability", "x-ignore-shared",
+						"state", s->image));
 	r = qmp__call(s->q, "migrate-set-capabilities", caps, NULL);
 	if (r)
 		return fail(s, r, "%s", qmp__errmsg(s->q));
@@ -221,10 +261,46 @@ static double event_ms(json_t *ev)
 	       (double)json_integer_value(json_object_get(ts, "microseconds")) / 1000.0;
 }
 
+static void image_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	struct saving *s = ctx;
+
+	if (s->o->progress)
+		fprintf(stderr, "save: %s memory image %.0f MB of %.0f MB\n", s->res->name,
+			(double)done / 1e6, (double)total / 1e6);
+	if (s->o->on_progress)
+		s->o->on_progress(s->o->progress_ctx, s->res->name, done, total);
+}
+
+/* The RAM file into SNAPDIR/NAME/mem while the VM is stopped: moved when it
+ * quits next (a rename on one file system), else copied (a reflink where the
+ * file system shares blocks, else its data without holes and zero blocks). */
+static int save_image(struct saving *s, json_t **rec)
+{
+	const char *ram = json_string_value(json_object_get(json_object_get(s->vm->j, "ram"),
+							    "file"));
+	struct memfile_copy_opts mo = { .durable = true, .on_progress = image_progress, .ctx = s };
+	char dst[4300];
+	struct stat st;
+	int r;
+
+	snprintf(dst, sizeof(dst), "%s/mem", s->dir);
+	if (stat(ram, &st) < 0)
+		return fail(s, -errno, "memory file %s: %s", ram, strerror(errno));
+	r = s->o->quit ? memfile_move(ram, dst, &mo, &s->res->mem_bytes)
+		       : memfile_copy(ram, dst, &mo, &s->res->mem_bytes);
+	if (r)
+		return fail(s, r, "memory image %s: %s", dst, strerror(-r));
+	s->res->mem_image = true;
+	*rec = json_pack("{s:s,s:I,s:I}", "image", "mem", "bytes", (json_int_t)st.st_size,
+			 "data_bytes", (json_int_t)s->res->mem_bytes);
+	return 0;
+}
+
 static int finish_vm(struct saving *s, const char *snapdir, bool live)
 {
 	char tmp[4300], fin[4300], run[4300], dst[4300];
-	json_t *j, *ev;
+	json_t *j, *ev, *mem = NULL;
 	struct stat st;
 	double stop_ms = -1, resume_ms = -1;
 	int fd, r;
@@ -258,16 +334,22 @@ static int finish_vm(struct saving *s, const char *snapdir, bool live)
 	}
 	if (live && stop_ms >= 0 && resume_ms >= stop_ms)
 		s->res->paused_ms = resume_ms - stop_ms;
+	if (s->image && save_image(s, &mem))
+		return s->res->err;
 	j = json_deep_copy(s->vm->j);
-	json_object_set_new(j, "snapshot", json_pack("{s:s,s:s,s:b,s:O,s:I,s:i}",
+	json_object_set_new(j, "snapshot", json_pack("{s:s,s:s,s:b,s:O,s:I,s:i,s:o*}",
 		"dir", s->vm->dir, "state", "state", "live", live, "disks", s->disks,
-		"state_bytes", (json_int_t)s->res->bytes, "saved_at", (int)time(NULL)));
+		"state_bytes", (json_int_t)s->res->bytes, "saved_at", (int)time(NULL),
+		"memory", mem));
 	snprintf(dst, sizeof(dst), "%s/vm.json", s->dir);
 	r = json_write_atomic(dst, j);
 	json_decref(j);
 	if (r)
 		return fail(s, r, "%s: %s", dst, strerror(-r));
 	(void)snapdir;
+	/* Saved: it may go (its RAM file went into the snapshot already). */
+	if (s->o->quit && (r = vm__quit(s->vm, 5000)))
+		return fail(s, r, "quit: %s", vmctl__errmsg());
 	return 0;
 }
 
@@ -278,8 +360,9 @@ static int write_manifest(const char *snapdir, struct saving *sv, int n, bool li
 	int r;
 
 	for (int i = 0; i < n; i++)
-		json_array_append_new(vms, json_pack("{s:s,s:I}", "name", sv[i].res->name,
-			"state_bytes", (json_int_t)sv[i].res->bytes));
+		json_array_append_new(vms, json_pack("{s:s,s:I,s:I}", "name", sv[i].res->name,
+			"state_bytes", (json_int_t)sv[i].res->bytes,
+			"mem_bytes", (json_int_t)sv[i].res->mem_bytes));
 	m = json_pack("{s:i,s:b,s:i,s:o}", "version", 1, "live", live,
 		      "created", (int)time(NULL), "vms", vms);
 	snprintf(path, sizeof(path), "%s/complete", snapdir);
@@ -466,6 +549,11 @@ int vm_group__save(struct vm_group *g, const char *snapdir, const struct snap_op
 		o.timeout_ms = 600000;
 	if (!sv)
 		return vm_seterr(-ENOMEM, "out of memory");
+	if (o.quit && (o.live || o.resume)) {
+		free(sv);
+		return vm_seterr(-EINVAL, "a save that quits the VMs cannot also %s them",
+				 o.live ? "keep running" : "continue");
+	}
 	layer_tag(tag, sizeof(tag));
 	snprintf(path, sizeof(path), "%s/complete", snapdir);
 	if (access(path, F_OK) == 0) {
@@ -480,6 +568,7 @@ int vm_group__save(struct vm_group *g, const char *snapdir, const struct snap_op
 		sv[i].res = &res[i];
 		sv[i].vm = g->vms[i];
 		sv[i].q = qs[i];
+		sv[i].o = &o;
 	}
 	r = mkdir_p(snapdir, 0755);
 	if (r) {
@@ -529,8 +618,10 @@ int vm_group__save(struct vm_group *g, const char *snapdir, const struct snap_op
 		}
 		if (freeze_disks(s, tag))
 			continue;
+		choose_image(s, o.live);
 		if (o.progress)
-			fprintf(stderr, "save: %s: migrating to %s/state\n", res[i].name, s->dir);
+			fprintf(stderr, "save: %s: migrating %s to %s/state\n", res[i].name,
+				s->image ? "device state (RAM as an image)" : "RAM and devices", s->dir);
 		start_migration(s, o.live, o.max_bandwidth);
 	}
 	deadline = vmctl__now_ns() + (uint64_t)o.timeout_ms * 1000000ull;

@@ -27,6 +27,9 @@ int vmctl__instance_dir(const char *root, const char *name, char *buf, size_t le
 const char *vmctl__root(void);
 /* The last error message of a vmctl__/vm__/snap__ call in this thread. */
 const char *vmctl__errmsg(void);
+/* Where the RAM files of running VMs live: $STASIS_MEM_DIR, else
+ * /dev/shm/stasis (a memory file system). */
+const char *vmctl__mem_dir(void);
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t vmctl__now_ns(void);
 /* @from from byte @offset on into @to, through "@to.tmp" and a rename (never
@@ -113,6 +116,12 @@ struct vm_start_opts {
 	int disk_mib;		/* or a new empty qcow2 disk of this size */
 	bool paused;		/* -S */
 	char **extra;		/* more QEMU arguments, NULL-terminated */
+	/* RAM: by default a file QEMU shares (memory-backend-file, share=on)
+	 * in @mem_dir (default vmctl__mem_dir()), so a save takes the file as
+	 * the memory image and a restore maps it copy-on-write. @anon_ram:
+	 * QEMU's own anonymous RAM (every save and restore streams it). */
+	bool anon_ram;
+	const char *mem_dir;
 };
 
 /* Create ROOT/NAME and launch QEMU; returns when QMP answers. -EEXIST when
@@ -152,6 +161,10 @@ struct snap_opts {
 	 * RAM bytes sent so far and in all (the agent publishes it). */
 	void (*on_progress)(void *ctx, const char *vm, uint64_t done, uint64_t total);
 	void *progress_ctx;
+	/* Quit each VM once its state is saved: its RAM file is then moved
+	 * into the snapshot (a rename where the folders share a file system)
+	 * instead of copied. */
+	bool quit;
 };
 
 /* Per-VM outcome of a save, for reports. */
@@ -163,6 +176,8 @@ struct snap_vm_result {
 	uint64_t start_ns;		/* snap__save() began */
 	uint64_t saved_ns;		/* migration done */
 	uint64_t bytes;			/* state file size */
+	bool mem_image;			/* RAM saved as a memory image beside it */
+	uint64_t mem_bytes;		/* the image's data (holes not counted) */
 	int64_t downtime_ms;		/* QEMU's downtime (live), else -1 */
 	double paused_ms;		/* live: measured pause */
 };
@@ -219,7 +234,16 @@ struct restore_opts {
 	bool net_none;		/* replace tap backends by a hub port (dump-mem) */
 	const char *root;	/* another instances root (default vmctl__root()) */
 	int timeout_ms;
+	/* A snapshot with a memory image is mapped copy-on-write, each page
+	 * faulted in when the guest first touches it. VM_PREFAULT_CACHE reads
+	 * the image into the page cache first (no first touch waits for the
+	 * disk); VM_PREFAULT_ALL has QEMU touch every page before the guest
+	 * runs (a private copy of the whole RAM: no sharing, a slower restore,
+	 * no fault later). */
+	int prefault;
+	const char *mem_dir;	/* RAM files of restores from a stream */
 };
+enum { VM_PREFAULT_NONE, VM_PREFAULT_CACHE, VM_PREFAULT_ALL };
 
 /* Restore VM @name of @snapdir as a fresh instance on a new overlay of the
  * frozen disk. An instance of that name whose QEMU runs is quit first.

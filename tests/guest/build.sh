@@ -63,7 +63,7 @@ echo "$IDE" > "$R/lib/modules/ide/order"
 
 # The workload programs: one static multi-call binary plus its applet names.
 cc -O2 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -static -s -o "$R/bin/sg" "$SRC"/sg/*.c
-for a in udp-send udp-recv tcp-send tcp-sink ticker clock-peer req-srv req-cli; do ln -s sg "$R/bin/$a"; done
+for a in udp-send udp-recv tcp-send tcp-sink ticker clock-peer req-srv req-cli mem-pattern work-timer; do ln -s sg "$R/bin/$a"; done
 
 cp "$SRC/init" "$R/init"
 chmod 0755 "$R/init"

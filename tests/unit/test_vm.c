@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Instance directories and snapshot manifests, without QEMU. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,4 +309,64 @@ UNIT_TEST(copy_file)
 	snprintf(tmp, sizeof(tmp), "%s/dir/x", root);
 	EXPECT(access(tmp, F_OK) == 0);
 	rm_rf(root);
+}
+
+/* A memory image: what the copy holds is what the file holds, byte for byte,
+ * holes and all-zero blocks left out; the size kept. */
+UNIT_TEST(memfile_copy_sparse)
+{
+	char from[128], to[128], moved[128];
+	size_t sz = 4u << 20;
+	unsigned char *a = calloc(1, sz), *b = malloc(sz);
+	uint64_t data = 0;
+	struct stat st;
+	int fd;
+
+	setup();
+	snprintf(from, sizeof(from), "%s/ram", root);
+	snprintf(to, sizeof(to), "%s/mem", root);
+	snprintf(moved, sizeof(moved), "%s/mem2", root);
+	/* data at the start, a written but zero stretch, data near the end
+	 * that does not fill its block, and a hole in between */
+	memset(a, 0xa5, 100000);
+	memset(a + (3u << 20) + 5000, 0x5a, 3000);
+	fd = open(from, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	EXPECT(fd >= 0 && ftruncate(fd, (off_t)sz) == 0);
+	EXPECT(pwrite(fd, a, 1u << 20, 0) == 1 << 20);	/* zeros after 100000 */
+	EXPECT(pwrite(fd, a + (3u << 20), 65536, 3u << 20) == 65536);
+	close(fd);
+	EXPECT(memfile_copy(from, to, &(struct memfile_copy_opts){ .durable = true }, &data) == 0);
+	EXPECT(stat(to, &st) == 0 && (size_t)st.st_size == sz);
+	fd = open(to, O_RDONLY);
+	EXPECT(fd >= 0 && pread(fd, b, sz, 0) == (ssize_t)sz);
+	close(fd);
+	EXPECT(!memcmp(a, b, sz));
+	/* two 64 KiB blocks of data (100000 bytes) and the one near the end */
+	EXPECT(data == 3 * 65536);
+	EXPECT((uint64_t)st.st_blocks * 512 < sz / 4);
+	/* moved within one file system: renamed, the source gone */
+	EXPECT(memfile_move(to, moved, NULL, &data) == 0);
+	EXPECT(access(to, F_OK) != 0 && stat(moved, &st) == 0 && (size_t)st.st_size == sz);
+	/* a missing source leaves nothing behind */
+	EXPECT(memfile_copy(to, from, NULL, NULL) == -ENOENT);
+	EXPECT(access(from, F_OK) == 0);
+	free(a);
+	free(b);
+	rm_rf(root);
+}
+
+/* The RAM backend is the -object that -machine memory-backend= names, and
+ * only a memory-backend-file. */
+UNIT_TEST(memfile_backend_in_argv)
+{
+	char *a1[] = { "qemu", "-object", "memory-backend-ram,id=r0,size=1G",
+		       "-object", "memory-backend-file,id=m,size=128M,mem-path=/x,share=on",
+		       "-machine", "memory-backend=m", NULL };
+	char *a2[] = { "qemu", "-object", "memory-backend-ram,id=m,size=1G",
+		       "-machine", "memory-backend=m", NULL };
+	char *a3[] = { "qemu", "-m", "128", NULL };
+
+	EXPECT(memfile_argv_backend(a1) == 4);
+	EXPECT(memfile_argv_backend(a2) == -1);
+	EXPECT(memfile_argv_backend(a3) == -1);
 }

@@ -21,6 +21,8 @@ static const struct {
 	{ "clock-peer", sg_clock_peer, "PORT PEER PEER_PORT [--interval-ms MS] [--window-ms MS]" },
 	{ "req-srv",  sg_req_srv,  "PORT [--crash-op V] [--hang-op V]" },
 	{ "req-cli",  sg_req_cli,  "DST PORT [--interval-ms MS] [--count N] [--op V]" },
+	{ "mem-pattern", sg_mem_pattern, "MIB [--seed S] [--interval-ms MS]" },
+	{ "work-timer", sg_work_timer, "[--mib MIB] [--count N]" },
 };
 
 uint64_t sg_now_ns(void)

@@ -65,4 +65,7 @@ int sg_clock_peer(int argc, char **argv);
 int sg_req_srv(int argc, char **argv);
 int sg_req_cli(int argc, char **argv);
 
+int sg_mem_pattern(int argc, char **argv);
+int sg_work_timer(int argc, char **argv);
+
 #endif
