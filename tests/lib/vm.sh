@@ -3,6 +3,10 @@
 vm_test_init() {
 	t_need_root
 	export STASIS_VM_ROOT=$T_WORK/vms
+	# RAM files in a memory file system as by default, one folder per
+	# test (removed after the VMs quit: deferred first, run last)
+	export STASIS_MEM_DIR=/dev/shm/stasis-test.$$
+	t_defer "rm -rf '$STASIS_MEM_DIR'"
 	K=$BUILD/guest/vmlinuz I=$BUILD/guest/initrd.img
 	[ -r "$K" ] && [ -r "$I" ] || t_skip "guest image missing: make guest"
 	ns_create NS || { t_fail "namespace"; t_done; }

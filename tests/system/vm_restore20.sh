@@ -1,7 +1,8 @@
 #!/bin/bash
 # Restore the same snapshot 20 times in a row: each restore continues from
-# the same tick, each on a fresh overlay of the frozen disk, and no QEMU is
-# left behind by the ones it replaced.
+# the same tick, each on a fresh overlay of the frozen disk and a private
+# mapping of the memory image, the image unchanged, and no QEMU (nor RAM
+# file) is left behind by the ones it replaced.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/net.sh"
 . "$(dirname "$0")/../lib/vm.sh"
@@ -24,6 +25,8 @@ T=$(ticks_from 1 | tail -1)
 echo "# saved at tick $T"
 
 FROZEN=$(md5sum < "$T_WORK/snap/a/disk0.qcow2")
+t_require "the snapshot has a memory image" test -s "$T_WORK/snap/a/mem"
+IMAGE=$(md5sum < "$T_WORK/snap/a/mem")
 good=0 bad="" overlays=""
 for n in $(seq 1 20); do
 	# quit first: the ticks of the instance being replaced are not this
@@ -51,6 +54,11 @@ t_eq "each restore ran on its own fresh overlay" 20 \
 	"$(printf '%s\n' $overlays | sort -u | grep -c 'disk-r.*qcow2')"
 t_eq "the replaced overlays were removed" 1 "$(ls "$STASIS_VM_ROOT"/a/disk-r*.qcow2 | wc -l)"
 t_eq "the snapshot's frozen disk is untouched" "$FROZEN" "$(md5sum < "$T_WORK/snap/a/disk0.qcow2")"
+t_eq "the memory image is untouched" "$IMAGE" "$(md5sum < "$T_WORK/snap/a/mem")"
+t_eq "the restored VM maps the image" "$(realpath "$T_WORK/snap/a/mem")" \
+	"$(jq -r 'select(.ram.shared == false) | .ram.file' "$STASIS_VM_ROOT/a/vm.json")"
+t_eq "no RAM file is left in the memory folder (restores map the image)" 0 \
+	"$(find "$STASIS_MEM_DIR" -type f 2>/dev/null | wc -l)"
 t_check "the layer the saved VM ran on is kept (the snapshot links it)" \
 	test "$(ls "$STASIS_VM_ROOT"/a/disk-*-base.qcow2 | wc -l)" = 1
 t_eq "the instance is running" running "$("$STASIS" -j vm list | jq -r '.[0].state')"
