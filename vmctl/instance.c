@@ -207,11 +207,12 @@ bool pid_is_qemu(pid_t pid)
 /* Wait until @pid is gone (reaping it if it is our child). */
 static bool wait_gone(pid_t pid, int timeout_ms)
 {
-	for (int t = 0; t <= timeout_ms; t += 20) {
+	/* every 2 ms: a restore that replaces a VM waits for this */
+	for (int t = 0; t <= timeout_ms; t += 2) {
 		waitpid(pid, NULL, WNOHANG);
 		if (kill(pid, 0) < 0 || !pid_is_qemu(pid))
 			return true;
-		usleep(20000);
+		usleep(2000);
 	}
 	return false;
 }

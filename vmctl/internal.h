@@ -98,6 +98,7 @@ int mac_add(const char *mac, unsigned n, char *out, size_t len);
 int memfile_new_path(const char *dir, const char *name, char *buf, size_t len);
 struct memfile_copy_opts {
 	bool durable;		/* fsync the copy and its folder */
+	uint64_t max_bps;	/* bytes written per second at most; 0: no cap */
 	void (*on_progress)(void *ctx, uint64_t done, uint64_t total);
 	void *ctx;
 };

@@ -66,10 +66,21 @@ static bool all_zero(const unsigned char *p, size_t n)
 /* The data of @m (@size bytes, from @in) into @out: only the extents the
  * file has, and of those only the blocks that are not all zero, written
  * at their offsets (the rest stays a hole). */
+/* Sleep until @done bytes since @t0 are within @bps. */
+static void pace(uint64_t t0, uint64_t done, uint64_t bps)
+{
+	uint64_t due = t0 + (uint64_t)((double)done / (double)bps * 1e9), now = vmctl__now_ns();
+
+	if (due > now)
+		usleep((useconds_t)((due - now) / 1000));
+}
+
 static int copy_data(int in, int out, const unsigned char *m, uint64_t size,
 		     const struct memfile_copy_opts *o, uint64_t *data)
 {
-	uint64_t next_report = 64u << 20;
+	uint64_t t0 = vmctl__now_ns(), last = t0, bps = o ? o->max_bps : 0;
+	/* a capped copy writes in smaller pieces, each paced */
+	off_t run = bps && bps / 8 < RUN ? (off_t)((bps / 8 + BLOCK - 1) / BLOCK * BLOCK) : RUN;
 	off_t pos = 0;
 
 	while ((uint64_t)pos < size) {
@@ -90,7 +101,7 @@ static int copy_data(int in, int out, const unsigned char *m, uint64_t size,
 			while (b < h && all_zero(m + b, (size_t)((uint64_t)h - (uint64_t)b < BLOCK ?
 								  (uint64_t)(h - b) : BLOCK)))
 				b += BLOCK;
-			for (e = b; e < h && e - b < (off_t)RUN; e += BLOCK)
+			for (e = b; e < h && e - b < run; e += BLOCK)
 				if (all_zero(m + e, (size_t)((uint64_t)(h - e) < BLOCK ?
 							     (uint64_t)(h - e) : BLOCK)))
 					break;
@@ -107,9 +118,11 @@ static int copy_data(int in, int out, const unsigned char *m, uint64_t size,
 				*data += (uint64_t)n;
 			}
 			b = e;
-			if (o && o->on_progress && (uint64_t)b >= next_report) {
+			if (bps)
+				pace(t0, *data, bps);
+			if (o && o->on_progress && vmctl__now_ns() - last >= 500000000ull) {
 				o->on_progress(o->ctx, (uint64_t)b, size);
-				next_report = (uint64_t)b + (64u << 20);
+				last = vmctl__now_ns();
 			}
 		}
 		pos = h;

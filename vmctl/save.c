@@ -279,7 +279,8 @@ static int save_image(struct saving *s, json_t **rec)
 {
 	const char *ram = json_string_value(json_object_get(json_object_get(s->vm->j, "ram"),
 							    "file"));
-	struct memfile_copy_opts mo = { .durable = true, .on_progress = image_progress, .ctx = s };
+	struct memfile_copy_opts mo = { .durable = true, .on_progress = image_progress, .ctx = s,
+					.max_bps = s->o->max_bandwidth };
 	char dst[4300];
 	struct stat st;
 	int r;
@@ -541,6 +542,7 @@ int vm_group__save(struct vm_group *g, const char *snapdir, const struct snap_op
 	struct qmp **qs = g->qs;
 	char path[4300], tag[48];
 	uint64_t deadline;
+	useconds_t poll_us = 1000;
 	int r = 0, failed = 0;
 
 	if (opts)
@@ -653,7 +655,10 @@ int vm_group__save(struct vm_group *g, const char *snapdir, const struct snap_op
 				}
 			break;
 		}
-		usleep(20000);
+		/* 1 ms first (device state alone takes a few), then less
+		 * often: each look interrupts a RAM stream */
+		usleep(poll_us);
+		poll_us = poll_us < 16000 ? poll_us * 2 : 20000;
 	}
 	for (int i = 0; i < n; i++) {
 		if (o.live && sv[i].q && !res[i].err) {

@@ -156,7 +156,8 @@ struct snap_opts {
 	bool resume;		/* cont after a (non-live) save */
 	bool progress;		/* progress lines on stderr */
 	int timeout_ms;		/* a whole migration; default 600000 */
-	uint64_t max_bandwidth;	/* bytes/s; default 0: as fast as possible */
+	uint64_t max_bandwidth;	/* bytes/s of the stream and of a memory image copy;
+				 * default 0: as fast as possible */
 	/* Called about every 500 ms while a VM's state is being written:
 	 * RAM bytes sent so far and in all (the agent publishes it). */
 	void (*on_progress)(void *ctx, const char *vm, uint64_t done, uint64_t total);

@@ -107,6 +107,18 @@ t_eq "n: no word differs" 0 "$(bad_lines "$(log n)" "$L")"
 # --quit: the VM goes and its RAM file is moved into the snapshot.
 start q 128 40
 RAM=$(jq -r '.ram.file' "$STASIS_VM_ROOT/q/vm.json")
+# A full disk first: the device state fits in 16 MiB, the image does not.
+mkdir -p "$T_WORK/small"
+mount -t tmpfs -o size=16m tmpfs "$T_WORK/small" && t_defer "umount '$T_WORK/small'"
+t_run "$T_WORK/out" "$T_WORK/err" "$STASIS" vm save "$T_WORK/small/snap" q --quit
+t_eq "a save whose image does not fit: exit 1" 1 "$T_RC"
+t_check "... one line names the image and the cause" \
+	sh -c "tail -1 '$T_WORK/err' | grep -q 'memory image .*No space left'"
+t_check "... nothing marked complete, no half image" \
+	sh -c "test ! -e '$T_WORK/small/snap/complete' && test ! -e '$T_WORK/small/snap/q/mem'"
+t_check "... the VM was not quit and its RAM file is kept" \
+	sh -c "test -s '$RAM' && '$STASIS' -j vm list | jq -e '.[] | select(.name == \"q\") | .state != \"dead\"' > /dev/null"
+"$STASIS" vm cont q > /dev/null
 t_run "$T_WORK/out" "$T_WORK/err" "$STASIS" vm save "$T_WORK/snap-q" q --quit
 t_require "vm save --quit" test "$T_RC" = 0
 t_check "q is no longer running" sh -c "'$STASIS' -j vm list | jq -e '.[] | select(.name == \"q\") | .state == \"dead\"' > /dev/null"
