@@ -101,9 +101,9 @@ int qemu_spawn(char **argv, const char *netns, const char *logpath, const char *
 	if (nsfd >= 0)
 		close(nsfd);
 	*pidp = pid;
-	/* Polled every 2 ms: a restore from a memory image is running again
+	/* Polled every 1 ms: a restore from a memory image is running again
 	 * within a few ms of the socket appearing. */
-	for (int t = 0;; t += 2) {
+	for (int t = 0;; t += 1) {
 		int r;
 
 		if (waitpid(pid, &st, WNOHANG) == pid) {
@@ -144,7 +144,7 @@ int qemu_spawn(char **argv, const char *netns, const char *logpath, const char *
 			return vm_seterr(-ETIMEDOUT, "QEMU did not open its QMP socket within %d ms",
 					 timeout_ms);
 		}
-		usleep(2000);
+		usleep(1000);
 	}
 }
 

@@ -439,8 +439,8 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 	char dir[4096], qmp[4300], path[4400], tag[48], copyname[40], copytap[64], ram[4300] = "";
 	json_t *j = NULL, *snap, *disks, *d, *newdisks = NULL, *st = NULL, *mem;
 	bool ram_shared = false;
-	useconds_t poll_us = 1000;
-	int bi;
+	useconds_t poll_us = 500;
+	int bi, polls = 0;
 	char **argv = NULL, **out = NULL;
 	struct qmp *q = NULL;
 	struct vm *old = NULL, *vm = NULL;
@@ -699,10 +699,12 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 				      o.timeout_ms);
 			goto kill;
 		}
-		/* 1 ms first (an image's device state loads in a few), then
-		 * less often: each look interrupts the load of a stream. */
+		/* Every 0.5 ms for the first 10 ms (an image's device state
+		 * loads in a few), then less and less often: each look
+		 * interrupts the load of a stream. */
 		usleep(poll_us);
-		poll_us = poll_us < 16000 ? poll_us * 2 : 20000;
+		if (++polls > 20)
+			poll_us = poll_us < 16000 ? poll_us * 2 : 20000;
 	}
 	if (!o.paused) {
 		r = qmp__call(q, "cont", NULL, NULL);

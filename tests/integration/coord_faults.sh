@@ -20,6 +20,13 @@ ns_create H1 && ns_create H2 &&
 	veth_create c1 "$H1" c2 "$H2" && addr_add "$H1" c1 10.8.0.1/24 && addr_add "$H2" c2 10.8.0.2/24 &&
 	veth_create u1 "$H1" u2 "$H2" && addr_add "$H1" u1 10.9.0.1/24 && addr_add "$H2" u2 10.9.0.2/24
 t_require "two hosts, a control link, an uplink" test $? = 0
+# Static neighbours on the uplink: the flow's frames must reach the held
+# device whenever a hold starts, not wait behind an ARP request that a
+# hold (or a forced release) took (CI saw a second of the flow become one
+# held ARP request).
+ip -n "$H1" neigh replace 10.9.0.2 lladdr "$(ip -n "$H2" -j link show u2 | jq -r '.[0].address')" dev u1 nud permanent &&
+	ip -n "$H2" neigh replace 10.9.0.1 lladdr "$(ip -n "$H1" -j link show u1 | jq -r '.[0].address')" dev u2 nud permanent
+t_require "static neighbours on the uplink" test $? = 0
 printf 'listener 1883 10.8.0.1\nallow_anonymous true\npersistence false\n' > "$W/m.conf"
 start_broker() {
 	in_ns "$H1" mosquitto -c "$W/m.conf" >> "$W/mosq.log" 2>&1 &

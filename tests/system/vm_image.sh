@@ -19,6 +19,16 @@ passes() {	# LOG FROM: the pass numbers reported ok from line FROM on
 	tail -n +"$2" "$1" | tr -d '\r' | sed -n 's/^mem pass \([0-9]*\) ok$/\1/p'
 }
 bad_lines() { tail -n +"$2" "$1" | tr -d '\r' | grep -c 'BAD' ; }
+# restore_verified SNAP NAME WHAT: restore, then NAME verifies its memory
+# once more with no word differing.
+restore_verified() {
+	local L=$(($(wc -l < "$(log "$2")") + 1))
+	t_run "$T_WORK/out" "$T_WORK/err" "$STASIS" vm restore "$1"
+	t_require "restore of $3" test "$T_RC" = 0
+	t_require "$2 verifies its memory after it" \
+		wait_until 120 at_least 1 sh -c "tail -n +$L '$(log "$2")' | grep -c '^mem pass [0-9]* ok'"
+	t_eq "$2: no word differs" 0 "$(bad_lines "$(log "$2")" "$L")"
+}
 qemu_args() { tr '\0' '\n' < "/proc/$(jq .pid "$STASIS_VM_ROOT/$1/vm.json")/cmdline"; }
 start() {	# NAME MEM_MIB FILL_MIB [OPTS...]
 	local n=$1 m=$2 f=$3
@@ -96,12 +106,7 @@ t_run "$T_WORK/out" "$T_WORK/err" "$STASIS" -j vm save "$T_WORK/snap-n" n
 t_require "vm save of an --anon-ram VM" test "$T_RC" = 0
 t_check "its RAM is in the stream, no image" \
 	sh -c "test ! -e '$T_WORK/snap-n/n/mem' && test \$(stat -c %s '$T_WORK/snap-n/n/state') -gt 30000000"
-L=$(($(wc -l < "$(log n)") + 1))
-t_run "$T_WORK/out" "$T_WORK/err" "$STASIS" vm restore "$T_WORK/snap-n"
-t_require "vm restore of the --anon-ram VM" test "$T_RC" = 0
-t_require "n verifies its memory after the restore" \
-	wait_until 120 at_least 2 sh -c "tail -n +$L '$(log n)' | grep -c '^mem pass [0-9]* ok'"
-t_eq "n: no word differs" 0 "$(bad_lines "$(log n)" "$L")"
+restore_verified "$T_WORK/snap-n" n "the --anon-ram VM's stream"
 "$STASIS" vm quit n > /dev/null
 
 # --quit: the VM goes and its RAM file is moved into the snapshot.
@@ -124,12 +129,7 @@ t_require "vm save --quit" test "$T_RC" = 0
 t_check "q is no longer running" sh -c "'$STASIS' -j vm list | jq -e '.[] | select(.name == \"q\") | .state == \"dead\"' > /dev/null"
 t_check "its RAM file left the memory folder for the snapshot" \
 	sh -c "test ! -e '$RAM' && test -s '$T_WORK/snap-q/q/mem'"
-L=$(($(wc -l < "$(log q)") + 1))
-t_run "$T_WORK/out" "$T_WORK/err" "$STASIS" vm restore "$T_WORK/snap-q"
-t_require "restore of the moved image" test "$T_RC" = 0
-t_require "q verifies its memory" \
-	wait_until 120 at_least 1 sh -c "tail -n +$L '$(log q)' | grep -c '^mem pass [0-9]* ok'"
-t_eq "q: no word differs" 0 "$(bad_lines "$(log q)" "$L")"
+restore_verified "$T_WORK/snap-q" q "the moved image"
 "$STASIS" vm quit q > /dev/null
 t_run "$T_WORK/out" "$T_WORK/err" "$STASIS" vm save "$T_WORK/snap-x" q --quit --cont
 t_check "--quit with --cont is refused" test "$T_RC" = 2
