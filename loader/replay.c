@@ -78,7 +78,7 @@ struct replay {
 	struct ring_buffer *rb;
 	char *err;
 	bool small;			/* this replay on the packet socket */
-	int pkt_fd;			/* that socket, 0 until opened (+1) */
+	int pkt_fd;			/* that socket, -1 until opened */
 	uint8_t buf[STASIS_MAX_FRAME];
 };
 
@@ -175,7 +175,7 @@ static int pkt_open(struct replay *r)
 {
 	int fd, one = 1;
 
-	if (r->pkt_fd)
+	if (r->pkt_fd >= 0)
 		return 0;
 	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -186,7 +186,7 @@ static int pkt_open(struct replay *r)
 		close(fd);
 		return e;
 	}
-	r->pkt_fd = fd + 1;
+	r->pkt_fd = fd;
 	return 0;
 }
 
@@ -203,7 +203,7 @@ static int pkt_send(struct replay *r, struct xtx *x, const uint8_t *data, uint32
 		memcpy(&sa.sll_protocol, data + 12, 2);
 	}
 	for (int tries = 0;; tries++) {
-		if (sendto(r->pkt_fd - 1, data, len, 0, (struct sockaddr *)&sa, sizeof(sa)) ==
+		if (sendto(r->pkt_fd, data, len, 0, (struct sockaddr *)&sa, sizeof(sa)) ==
 		    (ssize_t)len)
 			return 0;
 		if ((errno != ENOBUFS && errno != EAGAIN && errno != EINTR) || tries > 20000)
@@ -484,8 +484,8 @@ void replay_free(struct replay *r)
 	if (!r)
 		return;
 	close_sockets(r);
-	if (r->pkt_fd)
-		close(r->pkt_fd - 1);
+	if (r->pkt_fd >= 0)
+		close(r->pkt_fd);
 	ring_buffer__free(r->rb);
 	host_unmap(r->host);
 	free(r);
@@ -538,6 +538,7 @@ int loader__replay(struct loader *l, const char *path, const struct loader_repla
 			goto out;
 		}
 		r->l = l;
+		r->pkt_fd = -1;
 		l->replay = r;
 	}
 	r->o = o;

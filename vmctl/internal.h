@@ -37,6 +37,14 @@ void layer_tag(char *buf, size_t len);
 int write_file_atomic(const char *path, const void *buf, size_t len);
 int json_write_atomic(const char *path, json_t *v);
 int fsync_dir(const char *dir);
+/* fsync the folder @path is in (a rename or a new file in it made durable). */
+int fsync_parent(const char *path);
+/* Writing a file whole or not at all: tmp_open() opens "@path.tmp" (its
+ * name in @tmp); tmp_commit() after @err (0: all written) fsyncs it if
+ * @durable, closes it and renames it over @path (then fsyncs the folder),
+ * or removes it. Both return 0 or negative errno. */
+int tmp_open(const char *path, char *tmp, size_t len);
+int tmp_commit(int fd, const char *tmp, const char *path, bool durable, int err);
 int mkdir_p(const char *path, mode_t mode);
 int rm_rf(const char *path);
 

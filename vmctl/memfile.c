@@ -35,12 +35,12 @@ int memfile_new_path(const char *dir, const char *name, char *buf, size_t len)
 
 	if (!dir)
 		dir = vmctl__mem_dir();
-	r = mkdir_p(dir, 0700);
-	if (r)
-		return vm_seterr(r, "cannot create %s: %s", dir, strerror(-r));
 	if (strchr(dir, ','))
 		return vm_seterr(-EINVAL, "memory folder %s: a path with a comma cannot be passed "
 				 "to QEMU", dir);
+	r = mkdir_p(dir, 0700);
+	if (r)
+		return vm_seterr(r, "cannot create %s: %s", dir, strerror(-r));
 	layer_tag(tag, sizeof(tag));
 	/* A new name each launch: a restore may start while the VM it
 	 * replaces (or a live snapshot's original) still maps its own. */
@@ -137,72 +137,36 @@ int memfile_copy(const char *from, const char *to, const struct memfile_copy_opt
 	unsigned char *m = MAP_FAILED;
 	struct stat st;
 	uint64_t dummy = 0;
-	int in, out = -1, r = 0;
+	int in, out, r = 0;
 
 	if (!data)
 		data = &dummy;
 	*data = 0;
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", to) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
 	in = open(from, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
 		return -errno;
-	if (fstat(in, &st) < 0) {
-		r = -errno;
-		goto out;
-	}
-	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	out = fstat(in, &st) < 0 ? -errno : tmp_open(to, tmp, sizeof(tmp));
 	if (out < 0) {
-		r = -errno;
-		goto out;
+		close(in);
+		return out;
 	}
 	/* Where the file systems can share blocks, nothing is copied. */
 	if (ioctl(out, FICLONE, in) == 0) {
 		*data = (uint64_t)st.st_blocks * 512u;
-		goto commit;
-	}
-	if (ftruncate(out, st.st_size) < 0) {
+	} else if (ftruncate(out, st.st_size) < 0) {
 		r = -errno;
-		goto out;
-	}
-	if (st.st_size) {
+	} else if (st.st_size) {
 		m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, in, 0);
 		if (m == MAP_FAILED) {
 			r = -errno;
-			goto out;
-		}
-		madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
-		r = copy_data(in, out, m, (uint64_t)st.st_size, o, data);
-		if (r)
-			goto out;
-	}
-commit:
-	if (o && o->durable && fsync(out) < 0)
-		r = -errno;
-	if (close(out) < 0 && !r)
-		r = -errno;
-	out = -1;
-	if (!r && rename(tmp, to) < 0)
-		r = -errno;
-	if (!r && o && o->durable) {
-		char dir[4200], *slash;
-
-		snprintf(dir, sizeof(dir), "%s", to);
-		slash = strrchr(dir, '/');
-		if (slash && slash != dir) {
-			*slash = 0;
-			r = fsync_dir(dir);
+		} else {
+			madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
+			r = copy_data(in, out, m, (uint64_t)st.st_size, o, data);
+			munmap(m, (size_t)st.st_size);
 		}
 	}
-out:
-	if (m != MAP_FAILED)
-		munmap(m, (size_t)st.st_size);
-	if (out >= 0)
-		close(out);
 	close(in);
-	if (r)
-		unlink(tmp);
-	return r;
+	return tmp_commit(out, tmp, to, o && o->durable, r);
 }
 
 int memfile_move(const char *from, const char *to, const struct memfile_copy_opts *o,
@@ -214,26 +178,19 @@ int memfile_move(const char *from, const char *to, const struct memfile_copy_opt
 	if (stat(from, &st) < 0)
 		return -errno;
 	if (rename(from, to) == 0) {
+		int fd;
+
 		if (data)
 			*data = (uint64_t)st.st_blocks * 512u;
-		if (o && o->durable) {
-			char dir[4200], *slash;
-			int fd = open(to, O_RDONLY | O_CLOEXEC);
-
-			/* the memory file was never synced: a rename alone
-			 * does not make its pages durable */
-			r = fd < 0 || fsync(fd) < 0 ? -errno : 0;
-			if (fd >= 0)
-				close(fd);
-			snprintf(dir, sizeof(dir), "%s", to);
-			slash = strrchr(dir, '/');
-			if (!r && slash && slash != dir) {
-				*slash = 0;
-				r = fsync_dir(dir);
-			}
-			return r;
-		}
-		return 0;
+		if (!o || !o->durable)
+			return 0;
+		/* the memory file was never synced: a rename alone does not
+		 * make its pages durable */
+		fd = open(to, O_RDONLY | O_CLOEXEC);
+		r = fd < 0 || fsync(fd) < 0 ? -errno : 0;
+		if (fd >= 0)
+			close(fd);
+		return r ? r : fsync_parent(to);
 	}
 	if (errno != EXDEV)
 		return -errno;
@@ -252,9 +209,10 @@ int memfile_prefetch(const char *path)
 		return -errno;
 	if (fstat(fd, &st) < 0)
 		r = -errno;
-	/* Into the page cache: a first touch is then a minor fault, never a
-	 * read from the disk. readahead() is synchronous enough for that
-	 * (it returns when the reads are queued); a hole costs nothing. */
+	/* Into the page cache, so a first touch finds the page there (or
+	 * waits for a read already under way) instead of starting a read
+	 * of its own: readahead() returns once the reads are queued. A hole
+	 * costs nothing. */
 	for (off_t pos = 0; !r && pos < st.st_size;) {
 		off_t d = lseek(fd, pos, SEEK_DATA), h;
 

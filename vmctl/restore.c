@@ -373,11 +373,10 @@ static int ram_backend(char **arg, const char *snapdir, const char *name, const 
 	const char *img = json_string_value(json_object_get(mem, "image"));
 	char *abs, *a;
 	struct stat st;
+	int r;
 
 	if (!img) {
-		int r = memfile_new_path(o->mem_dir, as, ram, ramlen);
-
-		if (r)
+		if ((r = memfile_new_path(o->mem_dir, as, ram, ramlen)))
 			return r;
 		*shared = true;
 	} else {
@@ -402,8 +401,8 @@ static int ram_backend(char **arg, const char *snapdir, const char *name, const 
 			return vm_seterr(-EINVAL, "memory image %s: a path with a comma cannot be "
 					 "passed to QEMU", ram);
 		*shared = false;
-		if (o->prefault == VM_PREFAULT_CACHE && memfile_prefetch(ram) < 0)
-			return vm_seterr(-errno, "reading %s ahead: %s", ram, strerror(errno));
+		if (o->prefault == VM_PREFAULT_CACHE && (r = memfile_prefetch(ram)))
+			return vm_seterr(r, "reading %s ahead: %s", ram, strerror(-r));
 	}
 	a = opt_set(*arg, "mem-path", ram);
 	swap(arg, a);
@@ -438,7 +437,7 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 	const char *root, *as, *olddir, *oldtap;
 	char dir[4096], qmp[4300], path[4400], tag[48], copyname[40], copytap[64], ram[4300] = "";
 	json_t *j = NULL, *snap, *disks, *d, *newdisks = NULL, *st = NULL, *mem;
-	bool ram_shared = false;
+	bool ram_shared = false, image;
 	useconds_t poll_us = 500;
 	int bi, polls = 0;
 	char **argv = NULL, **out = NULL;
@@ -608,8 +607,14 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 	}
 	/* RAM: the snapshot's image, or a file of its own. */
 	mem = json_object_get(snap, "memory");
+	image = json_string_value(json_object_get(mem, "image")) != NULL;
 	bi = memfile_argv_backend(out);
-	if (json_object_get(mem, "image") && bi < 0) {
+	if (!image && json_object_get(mem, "image")) {	/* never a stream without the RAM */
+		r = vm_seterr(-EINVAL, "%s/%s/vm.json: memory.image is not a file name",
+			      snapdir, name);
+		goto out;
+	}
+	if (image && bi < 0) {
 		r = vm_seterr(-EINVAL, "%s/%s: a memory image, but no memory-backend-file in the "
 			      "saved command line", snapdir, name);
 		goto out;
@@ -651,7 +656,7 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 		}
 		json_object_set_new(j, "argv", saved);
 	}
-	if (json_object_get(mem, "image") && (r = ignore_shared(q, as)))
+	if (image && (r = ignore_shared(q, as)))
 		goto kill;
 	snprintf(path, sizeof(path), "%s/%s/state", snapdir, name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -64,8 +64,23 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+int fsync_parent(const char *path)
+{
+	char dir[4200], *slash;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return fsync_dir(".");
+	if (slash == dir)
+		slash++;	/* a file in / */
+	*slash = 0;
+	return fsync_dir(dir);
+}
+
 /* PATH.tmp, open for writing. */
-static int tmp_open(const char *path, char *tmp, size_t len)
+int tmp_open(const char *path, char *tmp, size_t len)
 {
 	int fd;
 
@@ -77,10 +92,8 @@ static int tmp_open(const char *path, char *tmp, size_t len)
 
 /* After @err (0: all written): fsync if @durable, close, rename over @path
  * and fsync the folder, or remove the temporary. */
-static int tmp_commit(int fd, const char *tmp, const char *path, bool durable, int err)
+int tmp_commit(int fd, const char *tmp, const char *path, bool durable, int err)
 {
-	char dir[4200], *slash;
-
 	if (!err && durable && fsync(fd) < 0)
 		err = -errno;
 	if (close(fd) < 0 && !err)
@@ -91,13 +104,7 @@ static int tmp_commit(int fd, const char *tmp, const char *path, bool durable, i
 		unlink(tmp);
 		return err;
 	}
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (durable && slash && slash != dir) {
-		*slash = 0;
-		fsync_dir(dir);
-	}
-	return 0;
+	return durable ? fsync_parent(path) : 0;
 }
 
 int vmctl__copy_file(const char *from, const char *to, off_t offset, bool durable)

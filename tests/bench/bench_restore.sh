@@ -26,7 +26,7 @@ export STASIS_VM_ROOT=$W/vms STASIS_MEM_DIR=/dev/shm/stasis-bench.$$
 t_defer "rm -rf '$STASIS_MEM_DIR'"
 t_defer "'$STASIS' vm quit --all"
 die() { echo "bench_restore: $*" >&2; T_FAILED=1; exit 1; }
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) printf "%.1f", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+med1() { median | awk '{ printf "%.1f", $1 }'; }	# one decimal
 maxof() { sort -n | tail -1; }
 log() { echo "$STASIS_VM_ROOT/$1/console.log"; }
 start() {	# NAME MIB RUN [OPTS]
@@ -44,7 +44,7 @@ bare() {	# MIB: median ms from exec to QMP
 		"$QMPOPEN" "$W/bare.sock" -- qemu-system-x86_64 -S -nodefaults -no-user-config \
 			-display none -accel "${STASIS_ACCEL:-tcg}" -m "$1" \
 			-qmp "unix:$W/bare.sock,server=on,wait=off" || die "bare QEMU"
-	done | median
+	done | med1
 }
 
 # restore_rows NAME MIB FILL LABEL [START OPTS]: a table row of restores.
@@ -66,7 +66,10 @@ restore_rows() {
 		tail -n +"$L" "$(log "$n")" | grep -q BAD && die "$n: memory differs after a restore"
 		"$STASIS" vm quit "$n" > /dev/null
 	done
-	ROWS="$ROWS| $m MiB, $f MiB written | $label | $(echo "$j" | jq '.vms[0].state_bytes / 1e6 * 10 | round / 10') | $(echo "$j" | jq '.vms[0].mem_bytes / 1e6 | round') | $(printf '%s\n' $wall | awk '{ print $1 / 1000 }' | median) | $(printf '%s\n' $load | median) |
+	local cmd bare=$BARE128
+	[ "$m" -gt 128 ] && bare=$BARE1G
+	cmd=$(printf '%s\n' $wall | awk '{ print $1 / 1000 }' | med1)
+	ROWS="$ROWS| $m MiB, $f MiB written | $label | $(echo "$j" | jq '.vms[0].state_bytes / 1e6 * 10 | round / 10') | $(echo "$j" | jq '.vms[0].mem_bytes / 1e6 | round') | $cmd | $(printf '%s\n' $load | med1) | $(awk -v a="$cmd" -v b="$bare" 'BEGIN { printf "%.2f", a / b }') |
 "
 	rm -rf "$W/snap-$n"
 }
@@ -87,7 +90,7 @@ works() { tail -n +"$2" "$(log "$1")" | tr -d '\r' | sed -n 's/^work [0-9]* \([0
 start p 128 "work-timer --mib 32"
 wait_until 120 at_least 60 sh -c "tr -d '\r' < '$(log p)' | grep -c '^work '" || die "work-timer"
 UNDIST=$(works p 1 | tail -n +11 | head -50 | maxof)
-UNDIST_MED=$(works p 1 | tail -n +11 | head -50 | median)
+UNDIST_MED=$(works p 1 | tail -n +11 | head -50 | med1)
 "$STASIS" vm save "$W/snap-p" p > /dev/null 2>&1 || die "save p"
 "$STASIS" vm quit p > /dev/null
 # a stream snapshot of the same moment's kind, for the old path
@@ -111,7 +114,7 @@ perceive() {	# LABEL SNAP NAME COLD RESTORE-OPTS...
 		maxes="$maxes $(works "$n" "$L" | head -10 | maxof)"
 		"$STASIS" vm quit "$n" > /dev/null
 	done
-	PROWS="$PROWS| $label | $(printf '%s\n' $wall | awk '{ print $1 / 1000 }' | median) | $(printf '%s\n' $maxes | awk '{ print $1 / 1000 }' | median) | $(printf '%s\n' $maxes | maxof | awk '{ print $1 / 1000 }') | $(printf '%s\n' $maxes | median | awk -v u="$UNDIST" '{ printf "%.2f", $1 / u }') |
+	PROWS="$PROWS| $label | $(printf '%s\n' $wall | awk '{ print $1 / 1000 }' | med1) | $(printf '%s\n' $maxes | awk '{ print $1 / 1000 }' | med1) | $(printf '%s\n' $maxes | maxof | awk '{ print $1 / 1000 }') | $(printf '%s\n' $maxes | med1 | awk -v u="$UNDIST" '{ printf "%.2f", $1 / u }') |
 "
 }
 perceive "image, in the page cache (--prefault none, the default)" "$W/snap-p" p 0
@@ -137,11 +140,12 @@ pass verified every word each time, not timed). "command" is the wall time of
 is its \`load_ms\`. A stream restore is what every restore was before
 (and still is for adopted VMs and \`--anon-ram\`).
 
-| guest | saved as | stream file (MB) | image data (MB) | command (ms) | exec → running (ms) |
-| --- | --- | --- | --- | --- | --- |
+| guest | saved as | stream file (MB) | image data (MB) | command (ms) | exec → running (ms) | command ÷ bare QEMU's QMP |
+| --- | --- | --- | --- | --- | --- | --- |
 $ROWS
-Image restore ÷ bare QEMU's QMP: see the rows against $BARE128 ms (128 MiB) and $BARE1G ms (1 GiB):
-the rest is stasis's process, the state's few hundred KB and \`cont\`.
+Beyond the bare QEMU's QMP start, an image restore spends its time on
+stasis's own process, a QEMU with its devices and RAM backend, the state's
+few hundred KB and \`cont\`.
 
 What the guest perceives: \`work-timer --mib 32\` (a write to each page of a
 32 MiB buffer, timed with gettimeofday) in a 128 MiB guest; undisturbed, the

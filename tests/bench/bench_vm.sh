@@ -8,6 +8,7 @@
 #  - live-snapshot downtime (median of 5).
 # Needs root, QEMU and the guest image (make guest). ROUNDS (default 30).
 set -u
+. "$(dirname "$0")/lib.sh"	# median
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
@@ -23,7 +24,6 @@ cleanup() { "$STASIS" vm quit --all > /dev/null 2>&1; rm -rf "$W"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 start() {	# NAME MEM
 	"$STASIS" vm start "$1" --mem "$2" --kernel "$K" --initrd "$I" \
 		--append "console=ttyS0 loglevel=3 panic=-1 stasis.name=$1" --run "$W/run.sh" \

@@ -7,6 +7,9 @@ DOC=$ROOT/docs/BENCHMARKS.md
 
 now_ns() { date +%s%N; }
 
+# median: the median of the numbers on stdin, one a line (nothing for none).
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+
 # time_median RUNS CMD...: median wall seconds of RUNS runs of CMD.
 time_median() {
 	local runs=$1 i t0 t1
