@@ -251,15 +251,12 @@ int vm__quit(struct vm *vm, int timeout_ms)
 			kill(pid, SIGKILL);
 			wait_gone(pid, 2000);
 		}
-		vm_drop_ram(vm);
-		return 0;
+		r = 0;
+	} else if (r == -ENOENT || r == -ECONNREFUSED) {
+		r = vm_seterr(-ESRCH, "VM %s is not running", vm->name);
 	}
-	if (r == -ENOENT || r == -ECONNREFUSED) {
-		vm_drop_ram(vm);	/* its QEMU died: the file is nobody's */
-		return vm_seterr(-ESRCH, "VM %s is not running", vm->name);
-	}
-	if (!r)
-		vm_drop_ram(vm);	/* quit, and gone before we looked */
+	if (!r || r == -ESRCH)
+		vm_drop_ram(vm);	/* its QEMU is gone: the file is nobody's */
 	return r;
 }
 

@@ -51,8 +51,8 @@ image_round() {
 	t_require "vm save $n" test "$T_RC" = 0
 	P=$(passes "$(log "$n")" 1 | tail -1)
 	t_eq "$n: the RAM is saved as an image" true "$(jq '.vms[0].mem_image' "$T_WORK/out")"
-	t_check "$n: the stream is the device state only (under 4 MB)" \
-		test "$(stat -c %s "$snap/$n/state")" -lt 4000000
+	t_check "$n: the stream is the device state only (under 5% of the RAM)" \
+		test "$(stat -c %s "$snap/$n/state")" -lt $((m * 1048576 / 20))
 	t_check "$n: the image is the guest's size" \
 		test "$(stat -c %s "$snap/$n/mem")" = $((m * 1048576))
 	t_check "$n: the image holds most of the RAM as data" \
@@ -144,5 +144,9 @@ t_eq "one line" 1 "$(wc -l < "$T_WORK/err")"
 rm "$T_WORK/snap-bad/q/mem"
 t_run "$T_WORK/out" "$T_WORK/err" "$STASIS" vm restore "$T_WORK/snap-bad"
 t_check "a missing image is refused" sh -c "test $T_RC = 1 && grep -q 'memory image .*No such file' '$T_WORK/err'"
+jq '.snapshot.memory.image = 5' "$T_WORK/snap-q/q/vm.json" > "$T_WORK/snap-bad/q/vm.json"
+t_run "$T_WORK/out" "$T_WORK/err" "$STASIS" vm restore "$T_WORK/snap-bad"
+t_check "an image that is not a file name is refused, not taken for a stream" \
+	sh -c "test $T_RC = 1 && grep -q 'memory.image is not a file name' '$T_WORK/err'"
 t_check "no QEMU of q runs" test "$(pgrep -f -- "-name q .*$STASIS_VM_ROOT/q/qmp.sock" | wc -l)" = 0
 t_done
