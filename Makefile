@@ -45,7 +45,7 @@ LIB_bpf     := bpf/stasis_bpf.c
 LIB_loader  := $(addprefix loader/,kernel.c link.c attach.c state.c drain.c replay.c)
 LIB_vmctl   := vmctl/memfile.c vmctl/instance.c vmctl/util.c vmctl/qmp_msg.c vmctl/qmp.c vmctl/launch.c vmctl/save.c vmctl/rxq.c vmctl/restore.c
 LIB_sp      := $(addprefix sp-format/,crc32c.c writer.c reader.c pcapng.c copy.c edit.c mutate.c merge.c checksum.c segment.c hex.c)
-LIB_coord   := $(addprefix coordinator/,action.c timer.c proto.c mqtt.c broker.c manifest.c part.c roster.c agent.c sender.c round.c fuzz_watch.c fuzz.c)
+LIB_coord   := $(addprefix coordinator/,action.c timer.c proto.c mqtt.c broker.c manifest.c part.c roster.c agent.c sender.c round.c fuzz_watch.c fuzz_hosts.c fuzz.c)
 LIBNAMES    := bpf loader vmctl sp coord
 LIBS        := $(foreach l,$(LIBNAMES),$(BUILD)/lib/libstasis_$(l).a)
 
@@ -82,7 +82,7 @@ FUZZ_DEPS_pcap := $(LIB_sp)
 FUZZ_DEPS_coord_msg := coordinator/proto.c coordinator/timer.c coordinator/roster.c
 FUZZ_DEPS_qmp := vmctl/qmp_msg.c
 FUZZ_DEPS_qmp_stream := vmctl/qmp_msg.c vmctl/qmp.c
-FUZZ_DEPS_watch_spec := coordinator/fuzz_watch.c sp-format/hex.c $(LIB_vmctl)
+FUZZ_DEPS_watch_spec := coordinator/fuzz_watch.c coordinator/proto.c coordinator/timer.c coordinator/roster.c sp-format/hex.c $(LIB_vmctl)
 
 .PHONY: all deps test test-unit test-san demo bench install clean guest fuzz kmatrix
 all: $(BUILD)/stasis $(UNIT_BINS) $(GUEST_TOOLS) $(TEST_TOOLS)

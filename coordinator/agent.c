@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <sys/eventfd.h>
 #include "coordinator/agent.h"
+#include "coordinator/fuzz.h"
 #include "coordinator/manifest.h"
 #include "coordinator/part.h"
 #include "coordinator/stasis_action.h"
@@ -89,6 +90,11 @@ struct agent {
 	char pending[1100];
 	uint64_t pending_epoch;
 	uint64_t restored_epoch;	/* a paused restore's: its critical actions run on the resume */
+	char inline_sp[256];		/* frames a request carried ({"sp": HEX}), as a file, or "" */
+	/* A fuzz case's watch (worker) and the watch-stop that ends it (main),
+	 * under @lock: the request it belongs to, the last stop's. */
+	char watch_re[COORD_NAME_MAX], watch_stop_of[COORD_NAME_MAX];
+	volatile int watch_stop;
 	/* armed triggers, and the requests that armed them */
 	uint64_t time_at, time_epoch;
 	bool time_armed;
@@ -610,13 +616,66 @@ static void do_verdict(struct agent *a, uint64_t epoch, bool commit, const char 
 	reply(a, op, epoch, ret, ret ? "writing the manifest failed" : NULL, NULL);
 }
 
-/* The frames to put back: this host's entry of the request's "frames"
- * (a .sp the user edited, used for this request only), else @dflt. */
-static const char *frames_for(struct agent *a, json_t *frames, const char *dflt)
+/* Frames a request carries inline (this host's entry of "frames" as
+ * {"sp": HEX}: the fuzz loop's case, made on another host) into a private
+ * file, which stands for them until the next such request. */
+static int inline_frames(struct agent *a, const char *hex, char *err, size_t errlen)
 {
-	json_t *f = json_object_get(frames, a->o->host);
+	size_t len = strlen(hex) / 2;
+	uint8_t *buf = malloc(len + 1);
+	const char *tmp = getenv("TMPDIR");
+	int n, fd, ret = 0;
 
-	return json_is_string(f) ? json_string_value(f) : dflt;
+	if (!buf)
+		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+	if ((n = sp_hex_parse(hex, buf, len + 1)) <= 0) {
+		free(buf);
+		snprintf(err, errlen, "the frames for %s are not hex", a->o->host);
+		return -EINVAL;
+	}
+	if (a->inline_sp[0])
+		unlink(a->inline_sp);
+	snprintf(a->inline_sp, sizeof(a->inline_sp), "%s/stasis-frames-%.64s-XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp", a->o->host);
+	if ((fd = mkstemp(a->inline_sp)) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", a->inline_sp, strerror(errno));
+		a->inline_sp[0] = 0;
+	} else {
+		if (write(fd, buf, (size_t)n) != n) {
+			ret = -EIO;
+			snprintf(err, errlen, "%s: writing the frames failed", a->inline_sp);
+		}
+		close(fd);
+	}
+	free(buf);
+	return ret;
+}
+
+/* The frames to put back into *@sp: this host's entry of the request's
+ * "frames" (a .sp the user edited, or one given inline, for this request
+ * only), else @dflt. */
+static int frames_for(struct agent *a, json_t *frames, const char *dflt, const char **sp, char *err,
+		      size_t errlen)
+{
+	json_t *f = json_object_get(frames, a->o->host), *hex = json_object_get(f, "sp");
+	int ret;
+
+	*sp = dflt;
+	if (!f)
+		return 0;
+	if (json_is_string(f)) {
+		*sp = json_string_value(f);
+		return 0;
+	}
+	if (!json_is_string(hex)) {
+		snprintf(err, errlen, "\"frames\".%s: a path or {\"sp\": HEX}", a->o->host);
+		return -EINVAL;
+	}
+	if ((ret = inline_frames(a, json_string_value(hex), err, errlen)))
+		return ret;
+	*sp = a->inline_sp;
+	return 0;
 }
 
 /* Continue this host's part (restored, or as it stands) and put its held
@@ -652,17 +711,34 @@ static int go_on(struct agent *a, struct coord_part *p, uint64_t epoch, const ch
 	json_object_set_new(r, "cont_window_us", json_integer((json_int_t)((coord_part__cont_window_ns(p) + 999) / 1000)));
 	if (l && sp) {
 		struct loader_replay_opts ro = { .rate_pps = 5000 };
-		struct loader_replay_result res;
+		struct loader_replay_result res = { 0 };
 		char lerr[LOADER_ERR_MAX];
+		uint64_t t0 = vmctl__now_ns();
 
 		ret = loader__replay(l, sp, &ro, &res, lerr);
-		if (ret)
+		if (ret) {
 			snprintf(err, errlen, "replaying %s: %s", sp, lerr);
+			/* The frames could not go out (a fuzz case's mutated
+			 * length, say): the case's doing, not the host's. */
+			json_object_set_new(r, "replay_failed", json_true());
+		}
 		json_object_set_new(r, "replayed", json_integer((json_int_t)(res.file_frames + res.ring_frames)));
+		json_object_set_new(r, "replay_s", json_real((double)(vmctl__now_ns() - t0) / 1e9));
 	}
 out:
 	loader__close(l);
 	return ret;
+}
+
+/* The names of the part's VMs: where a fuzz case's watchdogs of each run. */
+static json_t *part_names(struct coord_part *p)
+{
+	json_t *names = json_array();
+	struct vm_group *g = p ? coord_part__vms(p) : NULL;
+
+	for (int i = 0; g && i < vm_group__size(g); i++)
+		json_array_append_new(names, json_string(vm__name(vm_group__vm(g, i))));
+	return names;
 }
 
 static void do_restore(struct agent *a, uint64_t epoch, bool paused, json_t *frames)
@@ -698,12 +774,17 @@ static void do_restore(struct agent *a, uint64_t epoch, bool paused, json_t *fra
 	/* Non-critical first: user actions, then every VM loaded, paused. */
 	if (!ret && n_pre && (ret = coord_actions__execute(pre, (size_t)n_pre, COORD_RESTORE)))
 		snprintf(err, sizeof(err), "a user action before the restore failed: %s", strerror(-ret));
+	const char *frames_sp = NULL;
+	uint64_t t_load = vmctl__now_ns();
+
+	if (!ret)
+		ret = frames_for(a, frames, access(sp, F_OK) ? NULL : sp, &frames_sp, err, sizeof(err));
 	if (!ret) {
 		struct coord_part_opts po = { .sz = sizeof(po), .vdir = access(vdir, F_OK) ? NULL : vdir };
 
 		ret = coord_part__load(&part, &po, err, sizeof(err));
 	}
-	const char *frames_sp = frames_for(a, frames, access(sp, F_OK) ? NULL : sp);
+	json_object_set_new(r, "load_s", json_real((double)(vmctl__now_ns() - t_load) / 1e9));
 
 	if (!ret && paused) {
 		/* Frozen at the snapshot's moment: a resume goes on from here.
@@ -740,6 +821,7 @@ static void do_restore(struct agent *a, uint64_t epoch, bool paused, json_t *fra
 	if (!ret && !paused && n_post && (ret = coord_actions__execute(post, (size_t)n_post, COORD_RESTORE)))
 		snprintf(err, sizeof(err), "a user action after the restore failed: %s", strerror(-ret));
 	json_object_set_new(r, "vms", json_integer(part ? vm_group__size(coord_part__vms(part)) : 0));
+	json_object_set_new(r, "vm_names", part_names(part));
 	if (frames_sp)
 		json_object_set_new(r, "frames", json_string(frames_sp));
 	coord_part__close(part);
@@ -749,19 +831,40 @@ static void do_restore(struct agent *a, uint64_t epoch, bool paused, json_t *fra
 	reply(a, "restore", epoch, ret, ret ? err : NULL, r);
 }
 
+/* A fuzz case's watch here (the resume's "watch"), answered for "watch". */
+static void watch_case(struct agent *a, uint64_t epoch, json_t *watch, struct fuzz_case_vms *cv)
+{
+	char err[512] = "";
+	json_t *r = NULL;
+	int ret;
+
+	pthread_mutex_lock(&a->lock);
+	snprintf(a->watch_re, sizeof(a->watch_re), "%s", cur_re);
+	a->watch_stop = !strcmp(a->watch_stop_of, cur_re) || a->stopping;
+	pthread_mutex_unlock(&a->lock);
+	ret = fuzz_hosts__watch(a->o->host, watch, cv, &a->watch_stop, &r, err, sizeof(err));
+	pthread_mutex_lock(&a->lock);
+	a->watch_re[0] = 0;
+	pthread_mutex_unlock(&a->lock);
+	reply(a, "watch", epoch, ret, ret ? err : NULL, r);
+}
+
 /* resume: a frozen experiment goes on without a restore. Every VM here
  * continued at once, then the frames held at the freeze put back (those of
  * the last snapshot or paused restore, or the request's own for this host). */
-static void do_resume(struct agent *a, uint64_t epoch, json_t *frames)
+static void do_resume(struct agent *a, uint64_t epoch, json_t *frames, json_t *watch)
 {
 	char err[LOADER_ERR_MAX + 128] = "";
 	struct coord_part *part = NULL;
+	struct fuzz_case_vms cv = { 0 };
 	char **names = NULL;
 	int n = 0, ret;
 	json_t *r = json_object();
-	const char *sp = frames_for(a, frames, a->pending[0] ? a->pending : NULL);
+	const char *sp = NULL;
 
-	if (!a->frozen) {
+	if ((ret = frames_for(a, frames, a->pending[0] ? a->pending : NULL, &sp, err, sizeof(err)))) {
+		/* answered below */
+	} else if (!a->frozen) {
 		ret = -ENOENT;
 		snprintf(err, sizeof(err), "nothing is frozen here (no snapshot or paused restore since "
 			 "this agent's last restore or resume)");
@@ -775,6 +878,9 @@ static void do_resume(struct agent *a, uint64_t epoch, json_t *frames)
 
 		ret = coord_part__load(&part, &po, err, sizeof(err));
 	}
+	/* A fuzz case: where each console stands before the VMs go on. */
+	if (!ret && watch && (ret = fuzz_case_vms__open(coord_part__vms(part), &cv)))
+		snprintf(err, sizeof(err), "out of memory");
 	if (!ret)
 		ret = go_on(a, part, a->pending_epoch ? a->pending_epoch : epoch, sp, r, err, sizeof(err));
 	if (!ret && a->restored_epoch) {
@@ -798,13 +904,22 @@ static void do_resume(struct agent *a, uint64_t epoch, json_t *frames)
 	json_object_set_new(r, "vms", json_integer(n));
 	if (sp)
 		json_object_set_new(r, "frames", json_string(sp));
+	reply(a, "resume", epoch, ret, ret ? err : NULL, r);
+	/* Then the case's watchdogs here, over the connections the VMs were
+	 * continued on (an event right after the cont is not missed). */
+	if (!ret && watch)
+		watch_case(a, epoch, watch, &cv);
+	fuzz_case_vms__close(&cv);
 	for (int i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
 	coord_part__close(part);
+	if (a->inline_sp[0] && !a->frozen) {
+		unlink(a->inline_sp);
+		a->inline_sp[0] = 0;
+	}
 	if (rearm)
 		arm_vms(a);
-	reply(a, "resume", epoch, ret, ret ? err : NULL, r);
 }
 
 /* This host's parts of snapshots: epoch -> state (saved, complete, failed). */
@@ -896,7 +1011,7 @@ static void run_job(struct agent *a, struct job *jb)
 			   json_object_get(jb->j, "frames"));
 		break;
 	case JOB_RESUME:
-		do_resume(a, jb->epoch, json_object_get(jb->j, "frames"));
+		do_resume(a, jb->epoch, json_object_get(jb->j, "frames"), json_object_get(jb->j, "watch"));
 		break;
 	case JOB_ARM_VMS:
 		arm_vms(a);
@@ -1099,6 +1214,16 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 			loader__close(l);
 		}
 		reply(a, "ping", m.epoch, 0, NULL, r);
+	} else if (!strcmp(m.op, "watch-stop")) {
+		/* Main thread: the worker is busy watching. */
+		const char *of = json_string_value(json_object_get(j, "of"));
+
+		pthread_mutex_lock(&a->lock);
+		snprintf(a->watch_stop_of, sizeof(a->watch_stop_of), "%s", of ? of : "");
+		if (of && !strcmp(a->watch_re, of))
+			a->watch_stop = 1;
+		pthread_mutex_unlock(&a->lock);
+		reply(a, m.op, m.epoch, of ? 0 : -EINVAL, of ? NULL : "watch-stop needs \"of\"", NULL);
 	} else if (!strcmp(m.op, "list")) {
 		reply(a, "list", m.epoch, 0, NULL, json_pack("{s:o}", "snapshots", list_snapshots(a)));
 	} else if (m.id[0] ? seen_id(a, m.id) : seen_before(a, m.op, m.epoch)) {
@@ -1232,6 +1357,8 @@ static int poll_timeout(struct agent *a, bool connected)
 
 static void agent_free(struct agent *a)
 {
+	if (a->inline_sp[0])
+		unlink(a->inline_sp);
 	if (a->wake_fd >= 0)
 		close(a->wake_fd);
 	pthread_mutex_destroy(&a->lock);
@@ -1351,6 +1478,7 @@ int coord_agent__run(const struct coord_agent_opts *o, char *err, size_t errlen)
 	/* The job under way finishes (its reply goes out), the rest too. */
 	pthread_mutex_lock(&a->lock);
 	a->stopping = true;
+	a->watch_stop = 1;
 	pthread_cond_signal(&a->cond);
 	pthread_mutex_unlock(&a->lock);
 	pthread_join(a->worker, NULL);

@@ -59,6 +59,10 @@ json_t *coord_sender__call_same(struct coord_sender *s, const char *op, uint64_t
 /* Only collect more replies to the last request, now for @op (a trigger's
  * snapshots answer the arm request when it fires). */
 json_t *coord_sender__collect(struct coord_sender *s, const char *op, int timeout_ms);
+/* Publish @op (+ @extra, stolen) as a request of its own without making
+ * it the one under way: replies to the last request are still collected
+ * (a watch-stop naming it, say). 0 or negative errno. */
+int coord_sender__notify(struct coord_sender *s, const char *op, uint64_t epoch, json_t *extra);
 /* Progress an agent published on the request under way (@msg: "for",
  * "stage", and the stage's own fields, e.g. "vm", "done", "total"). */
 typedef void (*coord_progress_fn)(void *ctx, const char *host, json_t *msg);
@@ -95,6 +99,12 @@ int coord_round__call(struct coord_sender *s, const char *op, uint64_t epoch, js
  * in place of that host's held frames (borrowed). */
 int coord_round__restore(struct coord_sender *s, uint64_t epoch, json_t *frames, bool paused, int timeout_ms,
 			 struct coord_round *load, struct coord_round *go);
+/* The second round of a restore (or a resume of what stands): every host
+ * the last request went to continues its VMs at once and puts its held
+ * frames back; @extra (stolen, may be NULL) goes with the request (a fuzz
+ * case's "watch"). */
+int coord_round__resume(struct coord_sender *s, uint64_t epoch, json_t *extra, int timeout_ms,
+			struct coord_round *go);
 /* A snapshot (@op "snapshot") or a trigger's (@op "arm-time", "arm-packet"):
  * arm (a host that cannot fails the round at once), the snapshots, then
  * commit if every host saved its part (each marks it complete) or abort

@@ -8,9 +8,39 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli/cli.h"
+#include "coordinator/cli_mqtt.h"
 #include "coordinator/fuzz.h"
 
 #define WATCH_MAX 16
+
+/* The broker options of CLI_MQTT_OPTS but --timeout (a case's, here): a
+ * snapshot of several hosts is fuzzed through their agents. */
+#define FUZZ_MQTT_OPTS \
+	{ "broker", required_argument, 0, 1000 }, { "username", required_argument, 0, 1001 }, \
+	{ "password", required_argument, 0, 1002 }, { "cafile", required_argument, 0, 1003 }, \
+	{ "cert", required_argument, 0, 1004 }, { "key", required_argument, 0, 1005 }, \
+	{ "experiment", required_argument, 0, 1006 }
+
+/* No --broker: the local agent's private broker, if there is one (only a
+ * snapshot of several hosts needs one). True when an option asked for the
+ * agents explicitly. */
+static bool mqtt_settle(struct cli_mqtt *m, char *buf, size_t len)
+{
+	bool asked = m->mo.url || m->experiment;
+	char path[256];
+	FILE *f;
+
+	if (!m->experiment)
+		m->experiment = "default";
+	if (m->mo.url || cli_mqtt_url_file(m->experiment, path, sizeof(path)) || !(f = fopen(path, "r")))
+		return asked;
+	if (fgets(buf, (int)len, f)) {
+		buf[strcspn(buf, "\n")] = 0;
+		m->mo.url = buf;
+	}
+	fclose(f);
+	return asked;
+}
 
 static volatile int stop;
 static void on_signal(int sig) { (void)sig; stop = 1; }
@@ -126,8 +156,10 @@ static int do_fuzz_run(int argc, char **argv)
 		{ "cases-dir", required_argument, 0, 'K' }, { "seed", required_argument, 0, 'S' },
 		{ "watch", required_argument, 0, 'w' }, { "timeout", required_argument, 0, 't' },
 		{ "out", required_argument, 0, 'o' }, { "raw", no_argument, 0, 'R' },
-		{ "rate", required_argument, 0, 'p' }, { 0 },
+		{ "rate", required_argument, 0, 'p' }, { "host", required_argument, 0, 'H' }, FUZZ_MQTT_OPTS, { 0 },
 	};
+	struct cli_mqtt cm = { 0 };
+	char url[512];
 	const char *watch[WATCH_MAX];
 	struct fuzz_opts o = { .cases = 100, .timeout_s = 10, .watch = watch, .stop = &stop,
 			       .progress = progress };
@@ -144,6 +176,11 @@ static int do_fuzz_run(int argc, char **argv)
 		case 'K': o.cases_dir = optarg; break;
 		case 'o': o.out = optarg; break;
 		case 'R': o.raw = true; break;
+		case 'H':
+			if (!coord_name__ok(optarg))
+				return p_usage("bad --host '%s' (a host name)", optarg);
+			o.host = optarg;
+			break;
 		case 'r':
 			if (parse_range(optarg, &o.from, &o.to))
 				return p_usage("bad --range '%s' (A:B, byte offsets in the frame, A <= B)", optarg);
@@ -172,13 +209,21 @@ static int do_fuzz_run(int argc, char **argv)
 				return p_usage("at most %d --watch", WATCH_MAX);
 			watch[o.n_watch++] = optarg;
 			break;
-		default:
-			return EXIT_USAGE;
+		default: {
+			int t = cli_mqtt_opt(c, optarg, &cm);
+
+			if (t != 1)
+				return EXIT_USAGE;
+		}
 		}
 	}
+	o.across_hosts = mqtt_settle(&cm, url, sizeof(url));
+	o.mqtt = &cm.mo;
+	o.experiment = cm.experiment;
 	if (optind != argc || !o.snapshot || !o.out || !o.n_watch)
-		return p_usage("usage: stasis fuzz run --snapshot DIR [--frame SEL] --range A:B [--cases K | --cases-dir DIR] "
-			       "[--seed S] --watch SPEC... [--timeout S] -o RESULTS_DIR");
+		return p_usage("usage: stasis fuzz run --snapshot DIR [--frame SEL] [--host HOST] --range A:B "
+			       "[--cases K | --cases-dir DIR] [--seed S] --watch SPEC... [--timeout S] "
+			       "[--broker URL --experiment NAME] -o RESULTS_DIR");
 	if (o.cases_dir && (have_cases || have_range))
 		return p_usage("--cases-dir takes the cases as they are: no --cases or --range with it");
 	if (!o.cases_dir && !have_range)
@@ -218,24 +263,30 @@ static int case_arg(const char *s, uint32_t *id)
 
 static int do_fuzz_repro(int argc, char **argv)
 {
-	static const struct option opts[] = { { "quit", no_argument, 0, 'q' }, { 0 } };
+	static const struct option opts[] = { { "quit", no_argument, 0, 'q' }, FUZZ_MQTT_OPTS, { 0 } };
+	struct cli_mqtt cm = { 0 };
+	struct fuzz_repro_opts ro = { .stop = &stop, .mqtt = &cm.mo };
 	bool quit = false;
-	char err[1024];
+	char err[1024], url[512];
 	json_t *r;
 	uint32_t id;
 	int c;
 
 	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
-		if (c != 'q')
+		if (c == 'q')
+			quit = true;
+		else if (cli_mqtt_opt(c, optarg, &cm) != 1)
 			return EXIT_USAGE;
-		quit = true;
 	}
+	mqtt_settle(&cm, url, sizeof(url));
+	ro.quit = quit;
+	ro.experiment = cm.experiment;
 	if (argc - optind != 2)
-		return p_usage("usage: stasis fuzz repro RESULTS_DIR CASE [--quit]");
+		return p_usage("usage: stasis fuzz repro RESULTS_DIR CASE [--quit] [--broker URL --experiment NAME]");
 	if (case_arg(argv[optind + 1], &id))
 		return p_usage("bad case '%s' (a case number)", argv[optind + 1]);
 	catch_signals();
-	if (fuzz__repro(argv[optind], id, quit, &stop, &r, err, sizeof(err)))
+	if (fuzz__repro(argv[optind], id, &ro, &r, err, sizeof(err)))
 		return p_err("%s", err);
 	if (json_output) {
 		jw_value(r);
@@ -274,10 +325,11 @@ static int do_fuzz_report(int argc, char **argv)
 }
 
 static const struct cmd fuzz_cmds[] = {
-	{ "run",    do_fuzz_run,    "--snapshot DIR [--frame trigger|N|match:OFF:HEX] --range A:B [--cases K | --cases-dir DIR] "
-				    "[--seed S] --watch SPEC... [--timeout S] [--raw] [--rate PPS] -o RESULTS_DIR" },
+	{ "run",    do_fuzz_run,    "--snapshot DIR [--frame trigger|N|match:OFF:HEX] [--host HOST] --range A:B "
+				    "[--cases K | --cases-dir DIR] [--seed S] --watch SPEC... [--timeout S] [--raw] "
+				    "[--rate PPS] [--broker URL --experiment NAME] -o RESULTS_DIR" },
 	{ "report", do_fuzz_report, "RESULTS_DIR: counts, mean times, every case that did not pass" },
-	{ "repro",  do_fuzz_repro,  "RESULTS_DIR CASE [--quit]: restore the snapshot and run that one case again" },
+	{ "repro",  do_fuzz_repro,  "RESULTS_DIR CASE [--quit] [--broker URL --experiment NAME]: restore the snapshot and run that one case again" },
 	{ 0 },
 };
 

@@ -95,6 +95,8 @@ void coord_broker__stop(struct coord_broker *b);
  * Versioned JSON (docs/coordination.md). Every message names the
  * experiment and the epoch it belongs to. */
 #define COORD_PROTO_VERSION 1
+/* The largest message taken (a restore may carry a fuzz case's frames). */
+#define COORD_MSG_MAX (8 * 1024 * 1024)
 #define COORD_NAME_MAX 64
 struct coord_msg {
 	int v;

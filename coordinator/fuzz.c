@@ -28,6 +28,12 @@
 /* Prepared once per run or repro. */
 struct fuzz_env {
 	char snapdir[PATH_MAX], vdir[PATH_MAX + 8], out[PATH_MAX];
+	/* Across hosts: the snapshot's folder, its hosts, the one whose
+	 * frame is fuzzed (its part is @snapdir), the rounds' sender. */
+	char root[PATH_MAX], frame_host[COORD_NAME_MAX];
+	char **hosts;
+	int n_hosts;
+	struct fuzz_hosts *fh;
 	char **vms;
 	int n_vms;
 	struct loader *l;
@@ -74,44 +80,63 @@ static int write_json_file(const char *dir, const char *name, json_t *j)
 
 /* ---- the snapshot ---------------------------------------------------------- */
 
-/* A host's part: SNAPDIR itself, or its only HOST folder (coord's layout
- * SNAPSHOTS/snap-E/HOST). */
-static int find_part(const char *dir, char *out, size_t len, char *err, size_t errlen)
+/* The parts of a snapshot: @dir itself (*n = 0), or its HOST folders with a
+ * net.sp in them (coord's layout SNAPSHOTS/snap-E/HOST), sorted. @root
+ * gets @dir's real path. */
+static int name_cmp(const void *a, const void *b)
 {
-	char p[PATH_MAX + 32], found[PATH_MAX] = "";
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int list_parts(const char *dir, char *root, char ***hosts, int *n, char *err, size_t errlen)
+{
+	char p[PATH_MAX + 300];
 	struct stat st;
 	DIR *d;
 	struct dirent *e;
-	int n = 0;
 
-	if (!realpath(dir, out)) {
+	*hosts = NULL;
+	*n = 0;
+	if (!realpath(dir, root)) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		return -errno;
 	}
-	snprintf(p, sizeof(p), "%s/net.sp", out);
+	snprintf(p, sizeof(p), "%s/net.sp", root);
 	if (!stat(p, &st))
 		return 0;
-	if (!(d = opendir(out))) {
+	if (!(d = opendir(root))) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		return -errno;
 	}
 	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
+		char **g;
+
+		snprintf(p, sizeof(p), "%s/%s/net.sp", root, e->d_name);
+		if (e->d_name[0] == '.' || stat(p, &st) || !coord_name__ok(e->d_name))
 			continue;
-		snprintf(p, sizeof(p), "%s/%s/net.sp", out, e->d_name);
-		if (!stat(p, &st)) {
-			snprintf(found, sizeof(found), "%s/%s", out, e->d_name);
-			n++;
+		if (!(g = realloc(*hosts, (size_t)(*n + 1) * sizeof(*g))) || !(g[*n] = strdup(e->d_name))) {
+			free(g ? g : *hosts);
+			*hosts = NULL;
+			closedir(d);
+			return snprintf(err, errlen, "out of memory"), -ENOMEM;
 		}
+		*hosts = g;
+		(*n)++;
 	}
 	closedir(d);
-	if (n != 1) {
-		snprintf(err, errlen, "%s: %s", dir, n ? "holds several hosts' parts: name one" :
-			 "not a snapshot (no net.sp in it or in one host folder)");
+	if (!*n) {
+		snprintf(err, errlen, "%s: not a snapshot (no net.sp in it or in a host folder)", dir);
 		return -ENOENT;
 	}
-	snprintf(out, len, "%s", found);
+	qsort(*hosts, (size_t)*n, sizeof(**hosts), name_cmp);
 	return 0;
+}
+
+static void free_names(char **names, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
 }
 
 /* The frame to mutate: "trigger" (the first frame with the packet
@@ -287,36 +312,33 @@ static json_t *read_jsonl(const char *path)
 
 /* ---- one case -------------------------------------------------------------- */
 
-/* The watchdogs' view of a case's VMs: their connections (the part's own)
- * and where each console log stood before the case began. */
-struct case_vms {
-	struct fuzz_vm *fv;
-	char (*console)[PATH_MAX];
-	int n;
-};
-
-static void case_vms_close(struct case_vms *c)
+/* The case's own fields, then what its run found (@res, stolen). */
+static json_t *case_record(const struct fuzz_case *fc, json_t *res, uint64_t t0)
 {
-	free(c->fv);
-	free(c->console);
+	const char *base = strrchr(fc->path, '/');
+	json_t *rec = json_pack("{s:i,s:s,s:O?}", "case", (int)fc->id, "file", base ? base + 1 : fc->path,
+				"mutation", fc->mutation);
+
+	if (rec && res) {
+		json_object_update(rec, res);
+		json_object_set_new(rec, "seconds", json_real(secs(t0, vmctl__now_ns())));
+	}
+	json_decref(res);
+	return rec;
 }
 
-static int case_vms_open(struct fuzz_env *e, struct coord_part *p, struct case_vms *c)
+/* A case across hosts: the rounds through the agents (fuzz_hosts.c). */
+static int run_case_hosts(struct fuzz_env *e, const struct fuzz_case *fc, const char *prefix, json_t **rec,
+			  char *err, size_t errlen)
 {
-	struct vm_group *g = coord_part__vms(p);
-	struct stat st;
+	uint64_t t0 = vmctl__now_ns();
+	json_t *res = NULL;
+	int ret = fuzz_hosts__case(e->fh, fc->id, fc->path, prefix, &res, err, errlen);
 
-	c->n = vm_group__size(g);
-	c->fv = calloc((size_t)c->n, sizeof(*c->fv));
-	c->console = calloc((size_t)c->n, sizeof(*c->console));
-	if (!c->fv || !c->console)
+	if (ret)
+		return ret;
+	if (!(*rec = case_record(fc, res, t0)))
 		return -ENOMEM;
-	for (int i = 0; i < c->n; i++) {
-		snprintf(c->console[i], sizeof(c->console[i]), "%s/console.log", vm__dir(vm_group__vm(g, i)));
-		c->fv[i] = (struct fuzz_vm){ .name = e->vms[i], .qmp = vm_group__qmp(g, i),
-					     .console = c->console[i],
-					     .offset = stat(c->console[i], &st) ? 0 : (long long)st.st_size };
-	}
 	return 0;
 }
 
@@ -330,7 +352,7 @@ static int case_vms_open(struct fuzz_env *e, struct coord_part *p, struct case_v
 static int run_case(struct fuzz_env *e, const struct fuzz_case *fc, const char *prefix, json_t **rec,
 		    char *err, size_t errlen)
 {
-	struct case_vms cv = { 0 };
+	struct fuzz_case_vms cv = { 0 };
 	struct coord_part *part = NULL;
 	struct fuzz_watch_result wr = { .verdict = FUZZ_ERROR };
 	char lerr[LOADER_ERR_MAX], env_case[64], env_out[PATH_MAX + 32];
@@ -342,12 +364,14 @@ static int run_case(struct fuzz_env *e, const struct fuzz_case *fc, const char *
 	int ret;
 
 	*rec = NULL;
+	if (e->fh)
+		return run_case_hosts(e, fc, prefix, rec, err, errlen);
 	struct coord_part_opts po = { .sz = sizeof(po), .vdir = e->vdir, .vms = e->vms, .n_vms = e->n_vms };
 
 	if ((ret = coord_part__load(&part, &po, err, errlen)))
 		goto out;
 	t_restored = vmctl__now_ns();
-	if ((ret = case_vms_open(e, part, &cv)))
+	if ((ret = fuzz_case_vms__open(coord_part__vms(part), &cv)))
 		goto out;
 	if ((ret = coord_part__resume(part, e->l, e->epoch, err, errlen)))
 		goto out;
@@ -374,10 +398,10 @@ static int run_case(struct fuzz_env *e, const struct fuzz_case *fc, const char *
 	for (int i = 0; i < cv.n; i++) {
 		char path[PATH_MAX + 160], rel[128];
 
-		snprintf(rel, sizeof(rel), "console/%s-%06u-%s.log", prefix, fc->id, e->vms[i]);
+		snprintf(rel, sizeof(rel), "console/%s-%06u-%s.log", prefix, fc->id, cv.fv[i].name);
 		snprintf(path, sizeof(path), "%s/%s", e->out, rel);
 		if (!vmctl__copy_file(cv.console[i], path, (off_t)cv.fv[i].offset, false))
-			json_object_set_new(consoles, e->vms[i], json_string(rel));
+			json_object_set_new(consoles, cv.fv[i].name, json_string(rel));
 	}
 	const char *base = strrchr(fc->path, '/');
 
@@ -391,7 +415,7 @@ static int run_case(struct fuzz_env *e, const struct fuzz_case *fc, const char *
 	if (!*rec)
 		ret = -ENOMEM;
 out:
-	case_vms_close(&cv);
+	fuzz_case_vms__close(&cv);
 	coord_part__close(part);
 	return ret;
 }
@@ -400,18 +424,79 @@ out:
 
 static void env_close(struct fuzz_env *e)
 {
-	for (int i = 0; i < e->n_vms; i++)
-		free(e->vms[i]);
-	free(e->vms);
+	free_names(e->vms, e->n_vms);
+	free_names(e->hosts, e->n_hosts);
 	for (size_t i = 0; i < e->n_watch; i++)
 		fuzz_watch__free(e->watch[i]);
 	free(e->watch);
 	loader__close(e->l);
+	fuzz_hosts__close(e->fh);
+}
+
+/* Across hosts: the host whose frame is fuzzed (@host, else the first
+ * whose held frames have the selected one) and its part. */
+static int pick_frame_host(struct fuzz_env *e, const struct fuzz_opts *o, char *err, size_t errlen)
+{
+	uint64_t frame;
+	int ret = -ENOENT;
+	bool index = o->frame && strncmp(o->frame, "match:", 6) && strcmp(o->frame, "trigger");
+
+	if (index && !o->host) {
+		snprintf(err, errlen, "--frame %s: a snapshot of several hosts: say whose with --host", o->frame);
+		return -EINVAL;
+	}
+	for (int i = 0; i < e->n_hosts; i++) {
+		if (o->host && strcmp(o->host, e->hosts[i]))
+			continue;
+		snprintf(e->snapdir, sizeof(e->snapdir), "%.3900s/%.63s", e->root, e->hosts[i]);
+		if (o->host)
+			return snprintf(e->frame_host, sizeof(e->frame_host), "%s", o->host), 0;
+		if ((ret = select_frame(e->snapdir, o->frame, &frame, err, errlen)) == -EINVAL)
+			continue;
+		if (!ret)
+			return snprintf(e->frame_host, sizeof(e->frame_host), "%s", e->hosts[i]), 0;
+	}
+	if (o->host)
+		snprintf(err, errlen, "%s: no part of host '%s' in it", e->root, o->host);
+	else
+		snprintf(err, errlen, "%s: no host's held frames have the frame to fuzz (--host names one)", e->root);
+	return -ENOENT;
+}
+
+/* Across hosts: the rounds through the agents, every watchdog sent where
+ * it runs. */
+static int env_open_hosts(struct fuzz_env *e, const struct fuzz_opts *o, json_t *watch, char *err, size_t errlen)
+{
+	const char **specs = calloc(json_array_size(watch) + 1, sizeof(*specs));
+	struct coord_manifest m;
+	int ret;
+
+	if (!specs)
+		return -ENOMEM;
+	for (size_t i = 0; i < json_array_size(watch); i++)
+		specs[i] = json_string_value(json_array_get(watch, i));
+	if ((ret = pick_frame_host(e, o, err, errlen)))
+		goto out;
+	if ((ret = coord_manifest__load(e->snapdir, &m, err, errlen))) {
+		if (ret == -ENOENT)
+			snprintf(err, errlen, "%s: no manifest (a snapshot of several hosts is coord's)", e->snapdir);
+		goto out;
+	}
+	e->epoch = m.epoch;
+	coord_manifest__free(&m);
+	struct fuzz_hosts_opts ho = { .sz = sizeof(ho), .mqtt = o->mqtt, .experiment = o->experiment,
+				      .epoch = e->epoch, .frame_host = e->frame_host, .hosts = e->hosts,
+				      .n_hosts = e->n_hosts, .watch = specs, .n_watch = json_array_size(watch),
+				      .timeout_s = e->timeout_s, .out = e->out, .stop = e->stop };
+
+	ret = fuzz_hosts__open(&e->fh, &ho, err, errlen);
+out:
+	free(specs);
+	return ret;
 }
 
 /* Everything a case needs that does not change between cases. */
-static int env_open(struct fuzz_env *e, const char *snapshot, const char *out, json_t *watch,
-		    double timeout_s, uint64_t rate, volatile int *stop, char *err, size_t errlen)
+static int env_open(struct fuzz_env *e, const struct fuzz_opts *o, json_t *watch, char *err, size_t errlen)
 {
 	char lerr[LOADER_ERR_MAX];
 	struct stasis_host h;
@@ -419,12 +504,22 @@ static int env_open(struct fuzz_env *e, const char *snapshot, const char *out, j
 	int ret;
 
 	memset(e, 0, sizeof(*e));
-	e->timeout_s = timeout_s;
-	e->rate_pps = rate ? rate : 5000;
-	e->stop = stop;
-	snprintf(e->out, sizeof(e->out), "%s", out);
-	if ((ret = find_part(snapshot, e->snapdir, sizeof(e->snapdir), err, errlen)))
+	e->timeout_s = o->timeout_s;
+	e->rate_pps = o->rate_pps ? o->rate_pps : 5000;
+	e->stop = o->stop;
+	snprintf(e->out, sizeof(e->out), "%s", o->out);
+	if ((ret = list_parts(o->snapshot, e->root, &e->hosts, &e->n_hosts, err, errlen)))
 		return ret;
+	if (e->n_hosts > 1 || o->across_hosts)
+		return env_open_hosts(e, o, watch, err, errlen);
+	if (o->host && (!e->n_hosts || strcmp(o->host, e->hosts[0]))) {
+		snprintf(err, errlen, "%s: no part of host '%s' in it", e->root, o->host);
+		return -ENOENT;
+	}
+	if (e->n_hosts)
+		snprintf(e->snapdir, sizeof(e->snapdir), "%.3900s/%.63s", e->root, e->hosts[0]);
+	else
+		snprintf(e->snapdir, sizeof(e->snapdir), "%s", e->root);
 	snprintf(e->vdir, sizeof(e->vdir), "%s/vms", e->snapdir);
 	if ((ret = snap__open(e->vdir, &e->vms, &e->n_vms))) {
 		snprintf(err, errlen, "%s: %s", e->vdir, vmctl__errmsg());
@@ -440,6 +535,11 @@ static int env_open(struct fuzz_env *e, const char *snapshot, const char *out, j
 		const char *vm = fuzz_watch__vm(e->watch[i]);
 		bool known = !vm;
 
+		if (fuzz_watch__host(e->watch[i])) {
+			snprintf(err, errlen, "--watch %s: @HOST: is for a snapshot of several hosts",
+				 fuzz_watch__spec(e->watch[i]));
+			return -EINVAL;
+		}
 		for (int k = 0; vm && k < e->n_vms; k++)
 			known |= !strcmp(e->vms[k], vm);
 		if (!known) {
@@ -462,6 +562,8 @@ static int env_open(struct fuzz_env *e, const char *snapshot, const char *out, j
 	return 0;
 }
 
+/* The VMs of a run here are quit at its end; across hosts each agent's
+ * stay as the last case left them. */
 static void quit_vms(struct fuzz_env *e)
 {
 	for (int i = 0; i < e->n_vms; i++) {
@@ -533,7 +635,7 @@ static int check_run_json(const char *out, json_t *want, char *err, size_t errle
 {
 	char path[PATH_MAX + 16];
 	json_t *have;
-	const char *keys[] = { "snapshot", "frame", "range", "seed", "cases", "cases_dir", "raw" };
+	const char *keys[] = { "snapshot", "host", "frame", "range", "seed", "cases", "cases_dir", "raw" };
 
 	snprintf(path, sizeof(path), "%s/run.json", out);
 	if (access(path, F_OK))
@@ -613,25 +715,27 @@ int fuzz__run(const struct fuzz_opts *o, json_t **summary, char *err, size_t err
 	struct fuzz_env e;
 	struct fuzz_case *cases = NULL;
 	size_t n_cases = 0;
-	char part[PATH_MAX], cdir[PATH_MAX + 16], path[PATH_MAX + 32], serr[SP_ERR_MAX] = "";
+	char cdir[PATH_MAX + 16], path[PATH_MAX + 32], serr[SP_ERR_MAX] = "";
 	json_t *watch = json_array(), *run = NULL, *lines = NULL, *clines = NULL;
 	uint64_t frame = 0;
 	int ret;
 
 	*summary = NULL;
 	err[0] = 0;
-	if ((ret = mkdir_p(o->out)) || (ret = find_part(o->snapshot, part, sizeof(part), err, errlen))) {
-		if (!err[0])
-			snprintf(err, errlen, "%s: %s", o->out, strerror(-ret));
+	if ((ret = mkdir_p(o->out))) {
+		snprintf(err, errlen, "%s: %s", o->out, strerror(-ret));
 		json_decref(watch);
 		return ret;
 	}
 	for (size_t i = 0; i < o->n_watch; i++)
 		json_array_append_new(watch, json_string(o->watch[i]));
-	if ((ret = env_open(&e, part, o->out, watch, o->timeout_s, o->rate_pps, o->stop, err, errlen)))
+	if ((ret = env_open(&e, o, watch, err, errlen)))
 		goto out;
-	run = json_pack("{s:i,s:s,s:s,s:[i,i],s:I,s:i,s:s?,s:b,s:O,s:f,s:I}", "v", FUZZ_RUN_VERSION,
-			"snapshot", e.snapdir, "frame", o->frame ? o->frame : "trigger", "range",
+	/* Across hosts the run names the snapshot and the host whose frame
+	 * it fuzzes; on one host, that host's part. */
+	run = json_pack("{s:i,s:s,s:s?,s:s,s:[i,i],s:I,s:i,s:s?,s:b,s:O,s:f,s:I}", "v", FUZZ_RUN_VERSION,
+			"snapshot", e.fh ? e.root : e.snapdir, "host", e.fh ? e.frame_host : NULL,
+			"frame", o->frame ? o->frame : "trigger", "range",
 			(int)o->from, (int)o->to, "seed", (json_int_t)o->seed, "cases", (int)o->cases,
 			"cases_dir", o->cases_dir, "raw", o->raw, "watch", watch, "timeout_s", o->timeout_s,
 			"rate_pps", (json_int_t)e.rate_pps);
@@ -725,7 +829,8 @@ int fuzz__run(const struct fuzz_opts *o, json_t **summary, char *err, size_t err
 		}
 		json_decref(rec);
 	}
-	quit_vms(&e);
+	if (!e.fh)
+		quit_vms(&e);
 	*summary = tally_json(&t, (uint32_t)n_cases);
 	write_json_file(o->out, "summary.json", *summary);
 	if (ret == -EINTR) {
@@ -765,9 +870,11 @@ static json_t *load_run(const char *results, char *err, size_t errlen)
 	return run;
 }
 
-int fuzz__repro(const char *results, uint32_t id, bool quit, volatile int *stop, json_t **result,
+int fuzz__repro(const char *results, uint32_t id, const struct fuzz_repro_opts *ro, json_t **result,
 		char *err, size_t errlen)
 {
+	bool quit = ro->quit;
+	volatile int *stop = ro->stop;
 	json_t *run = load_run(results, err, errlen), *clines;
 	struct fuzz_case fc = { .id = id };
 	struct fuzz_env e;
@@ -800,9 +907,15 @@ int fuzz__repro(const char *results, uint32_t id, bool quit, volatile int *stop,
 	for (size_t i = 0; i < json_array_size(clines); i++)
 		if (json_integer_value(json_object_get(json_array_get(clines, i), "case")) == (json_int_t)id)
 			fc.mutation = json_array_get(clines, i);
-	ret = env_open(&e, json_string_value(json_object_get(run, "snapshot")), results,
-		       json_object_get(run, "watch"), json_number_value(json_object_get(run, "timeout_s")),
-		       (uint64_t)json_integer_value(json_object_get(run, "rate_pps")), stop, err, errlen);
+	struct fuzz_opts fo = { .snapshot = json_string_value(json_object_get(run, "snapshot")),
+				.host = json_string_value(json_object_get(run, "host")),
+				.frame = json_string_value(json_object_get(run, "frame")),
+				.across_hosts = json_is_string(json_object_get(run, "host")),
+				.mqtt = ro->mqtt, .experiment = ro->experiment, .out = results,
+				.timeout_s = json_number_value(json_object_get(run, "timeout_s")),
+				.rate_pps = (uint64_t)json_integer_value(json_object_get(run, "rate_pps")), .stop = stop };
+
+	ret = env_open(&e, &fo, json_object_get(run, "watch"), err, errlen);
 	if (!ret) {
 		snprintf(path, sizeof(path), "%s/console", results);
 		mkdir_p(path);
@@ -811,7 +924,7 @@ int fuzz__repro(const char *results, uint32_t id, bool quit, volatile int *stop,
 			snprintf(err, errlen, "interrupted");
 		else if (ret && !err[0])
 			snprintf(err, errlen, "case %u: %s", id, strerror(-ret));
-		if (quit || ret)
+		if ((quit || ret) && !e.fh)
 			quit_vms(&e);
 	}
 	env_close(&e);

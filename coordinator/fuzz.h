@@ -45,6 +45,12 @@ void fuzz_watch__free(struct fuzz_watch *w);
 const char *fuzz_watch__spec(const struct fuzz_watch *w);
 /* The VM it looks at, or NULL. */
 const char *fuzz_watch__vm(const struct fuzz_watch *w);
+/* "@HOST:SPEC" (a probe or command run on that host of a snapshot of
+ * several hosts): HOST, else NULL; and SPEC without it. */
+const char *fuzz_watch__host(const struct fuzz_watch *w);
+const char *fuzz_watch__body(const struct fuzz_watch *w);
+/* Whether a case waits for it to pass (ok:, probes, commands). */
+bool fuzz_watch__must_pass(const struct fuzz_watch *w);
 
 /* A VM of the case, as the watchdogs see it. */
 struct fuzz_vm {
@@ -53,6 +59,17 @@ struct fuzz_vm {
 	const char *console;	/* console log path */
 	long long offset;	/* its size when the case began */
 };
+/* The watchdogs' view of a part's VMs (their open connections, borrowed
+ * from @g) and where each console stood before the case went on. */
+struct vm_group;
+struct fuzz_case_vms {
+	struct fuzz_vm *fv;
+	char (*console)[4096];
+	int n;
+};
+int fuzz_case_vms__open(struct vm_group *g, struct fuzz_case_vms *c);
+void fuzz_case_vms__close(struct fuzz_case_vms *c);
+
 struct fuzz_watch_result {
 	enum fuzz_verdict verdict;
 	char reason[512];
@@ -64,6 +81,38 @@ int fuzz_watch__run(struct fuzz_watch **w, size_t n, struct fuzz_vm *vms, size_t
 		    double timeout_s, volatile int *stop, char *const *env,
 		    struct fuzz_watch_result *res);
 
+/* ---- across hosts (fuzz_hosts.c) ---------------------------------------------
+ * A snapshot of several hosts is fuzzed through their agents. */
+struct coord_mqtt_opts;
+struct fuzz_hosts_opts {
+	size_t sz;			/* sizeof(struct fuzz_hosts_opts) */
+	const struct coord_mqtt_opts *mqtt;
+	const char *experiment;
+	uint64_t epoch;
+	const char *frame_host;		/* the host whose held frame is fuzzed */
+	char **hosts;			/* every host with a part */
+	int n_hosts;
+	const char *const *watch;	/* --watch specs */
+	size_t n_watch;
+	double timeout_s;
+	int timeout_ms;			/* for a round (0: 600 s) */
+	const char *out;		/* results folder */
+	volatile int *stop;
+};
+struct fuzz_hosts;
+int fuzz_hosts__open(struct fuzz_hosts **out, const struct fuzz_hosts_opts *o, char *err, size_t errlen);
+/* One case (the frames of @case_sp in place of the fuzzed host's held
+ * ones): *res gets verdict, reason, the step times, console files and per
+ * host what each step took. A failure that is not the case's doing is
+ * returned (nothing recorded); -EINTR when stopped. */
+int fuzz_hosts__case(struct fuzz_hosts *h, uint32_t id, const char *case_sp, const char *prefix, json_t **res,
+		     char *err, size_t errlen);
+void fuzz_hosts__close(struct fuzz_hosts *h);
+/* An agent's share of a case (the resume's "watch"): its watchdogs over
+ * its VMs @cv, until a verdict, the timeout or *@stop. *out: the reply. */
+int fuzz_hosts__watch(const char *host, json_t *watch, struct fuzz_case_vms *cv, volatile int *stop,
+		      json_t **out, char *err, size_t errlen);
+
 struct fuzz_progress {
 	uint32_t done, total;		/* cases finished (including earlier runs) */
 	uint32_t counts[FUZZ_NVERDICT];
@@ -71,7 +120,11 @@ struct fuzz_progress {
 };
 
 struct fuzz_opts {
-	const char *snapshot;		/* a host's part of a snapshot */
+	const char *snapshot;		/* a snapshot (one host's part, or several) */
+	const char *host;		/* several: the host whose frame is fuzzed (NULL: the one holding it) */
+	const struct coord_mqtt_opts *mqtt;	/* several: the agents' broker */
+	const char *experiment;
+	bool across_hosts;		/* through the agents even with one part here */
 	const char *frame;		/* "trigger" (default), N, or match:OFFSET:HEX */
 	uint32_t from, to;		/* byte range of the frame to mutate */
 	uint32_t cases;			/* to make with sp_mutate ... */
@@ -91,7 +144,13 @@ struct fuzz_opts {
 int fuzz__run(const struct fuzz_opts *o, json_t **summary, char *err, size_t errlen);
 /* Run case @id of a results folder again, with its watchdogs; the VMs are
  * left running (to be looked at) unless @quit. *result: the result line. */
-int fuzz__repro(const char *results, uint32_t id, bool quit, volatile int *stop, json_t **result,
+struct fuzz_repro_opts {
+	bool quit;				/* quit the VMs after (one host) */
+	volatile int *stop;
+	const struct coord_mqtt_opts *mqtt;	/* a run across hosts: the agents' broker */
+	const char *experiment;
+};
+int fuzz__repro(const char *results, uint32_t id, const struct fuzz_repro_opts *o, json_t **result,
 		char *err, size_t errlen);
 /* The summary of a results folder, and its non-passing cases. */
 int fuzz__report(const char *results, json_t **report, char *err, size_t errlen);

@@ -18,7 +18,9 @@
 #include <unistd.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include "coordinator/coord.h"
 #include "coordinator/fuzz.h"
 #include "sp-format/sp.h"
 #include "vmctl/vmctl.h"
@@ -28,6 +30,7 @@ enum watch_kind { WK_CONSOLE, WK_OK, WK_EVENT, WK_UDP, WK_TCP, WK_CMD };
 struct fuzz_watch {
 	enum watch_kind kind;
 	char *spec;
+	char host[COORD_NAME_MAX];	/* "@HOST:": where a probe or command runs */
 	char vm[40];
 	regex_t re;
 	bool has_re;
@@ -58,6 +61,16 @@ const char *fuzz_watch__spec(const struct fuzz_watch *w) { return w->spec; }
 const char *fuzz_watch__vm(const struct fuzz_watch *w)
 {
 	return w->vm[0] ? w->vm : NULL;
+}
+
+const char *fuzz_watch__host(const struct fuzz_watch *w)
+{
+	return w->host[0] ? w->host : NULL;
+}
+
+const char *fuzz_watch__body(const struct fuzz_watch *w)
+{
+	return w->host[0] ? w->spec + strlen(w->host) + 2 : w->spec;
 }
 
 void fuzz_watch__free(struct fuzz_watch *w)
@@ -185,13 +198,32 @@ int fuzz_watch__parse(const char *spec, struct fuzz_watch **out, char *err, size
 		return -ENOMEM;
 	}
 	w->fd = -1;
+	if (spec[0] == '@') {
+		/* "@HOST:SPEC": a probe or a command run on that host (a
+		 * snapshot of several hosts is watched from each). */
+		const char *c = strchr(spec + 1, ':');
+		size_t n = c ? (size_t)(c - spec - 1) : 0;
+
+		if (!n || n >= sizeof(w->host)) {
+			snprintf(err, errlen, "--watch %s: expected @HOST:probe:... or @HOST:cmd:...", spec);
+			goto out;
+		}
+		memcpy(w->host, spec + 1, n);
+		w->host[n] = 0;
+		spec = c + 1;
+		if (!coord_name__ok(w->host) || (strncmp(spec, "probe:", 6) && strncmp(spec, "cmd:", 4))) {
+			snprintf(err, errlen, "--watch %s: @HOST: goes before a probe or a command, with "
+				 "a host name (a VM's watchdogs run on its own host)", w->spec);
+			goto out;
+		}
+	}
 	if (!strncmp(spec, "console:", 8) || !strncmp(spec, "ok:", 3)) {
 		w->kind = spec[0] == 'c' ? WK_CONSOLE : WK_OK;
 		if ((ret = split_vm(w, strchr(spec, ':') + 1, &rest, err, errlen)))
 			goto out;
 		ret = -EINVAL;
 		if (!rest || !*rest) {
-			snprintf(err, errlen, "--watch %s: a regular expression is needed", spec);
+			snprintf(err, errlen, "--watch %s: a regular expression is needed", w->spec);
 			goto out;
 		}
 		if (!regex_small(rest)) {
@@ -225,11 +257,11 @@ int fuzz_watch__parse(const char *spec, struct fuzz_watch **out, char *err, size
 			w->probe_len = rest ? sp_hex_parse(rest, w->probe, sizeof(w->probe)) : -EINVAL;
 			if (w->probe_len <= 0) {
 				snprintf(err, errlen, "--watch %s: the datagram to send (1-256 hex bytes) "
-					 "is needed after the port", spec);
+					 "is needed after the port", w->spec);
 				goto out;
 			}
 		} else if (rest) {
-			snprintf(err, errlen, "--watch %s: nothing may follow the port", spec);
+			snprintf(err, errlen, "--watch %s: nothing may follow the port", w->spec);
 			goto out;
 		}
 	} else if (!strncmp(spec, "cmd:", 4) && spec[4]) {
@@ -240,7 +272,7 @@ int fuzz_watch__parse(const char *spec, struct fuzz_watch **out, char *err, size
 		}
 	} else {
 		snprintf(err, errlen, "--watch '%s': expected console:VM:REGEX, ok:VM:REGEX, "
-			 "event:VM[:EVENTS], probe:udp:IP:PORT:HEX, probe:tcp:IP:PORT or cmd:COMMAND", spec);
+			 "event:VM[:EVENTS], probe:udp:IP:PORT:HEX, probe:tcp:IP:PORT or cmd:COMMAND", w->spec);
 		goto out;
 	}
 	ret = 0;
@@ -253,6 +285,35 @@ out:
 }
 
 /* ---- during a case ------------------------------------------------------ */
+
+void fuzz_case_vms__close(struct fuzz_case_vms *c)
+{
+	free(c->fv);
+	free(c->console);
+	memset(c, 0, sizeof(*c));
+}
+
+int fuzz_case_vms__open(struct vm_group *g, struct fuzz_case_vms *c)
+{
+	struct stat st;
+
+	c->n = vm_group__size(g);
+	c->fv = calloc((size_t)c->n + 1, sizeof(*c->fv));
+	c->console = calloc((size_t)c->n + 1, sizeof(*c->console));
+	if (!c->fv || !c->console) {
+		fuzz_case_vms__close(c);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < c->n; i++) {
+		struct vm *vm = vm_group__vm(g, i);
+
+		snprintf(c->console[i], sizeof(c->console[i]), "%s/console.log", vm__dir(vm));
+		c->fv[i] = (struct fuzz_vm){ .name = vm__name(vm), .qmp = vm_group__qmp(g, i),
+					     .console = c->console[i],
+					     .offset = stat(c->console[i], &st) ? 0 : (long long)st.st_size };
+	}
+	return 0;
+}
 
 static struct fuzz_vm *find_vm(struct fuzz_vm *vms, size_t n, const char *name)
 {
@@ -427,7 +488,7 @@ static int cmd_check(struct fuzz_watch *w, char *reason, size_t rlen)
 	return 1;
 }
 
-static bool must_pass(const struct fuzz_watch *w)
+bool fuzz_watch__must_pass(const struct fuzz_watch *w)
 {
 	return w->kind == WK_OK || w->kind == WK_UDP || w->kind == WK_TCP || w->kind == WK_CMD;
 }
@@ -456,7 +517,7 @@ int fuzz_watch__run(struct fuzz_watch **w, size_t n, struct fuzz_vm *vms, size_t
 			case WK_TCP: probe_check(w[i]); break;
 			case WK_CMD: failed = cmd_check(w[i], res->reason, sizeof(res->reason)); break;
 			}
-			if (must_pass(w[i])) {
+			if (fuzz_watch__must_pass(w[i])) {
 				to_pass++;
 				passed += w[i]->passed;
 			}

@@ -33,8 +33,8 @@ int coord_msg__parse(const char *payload, size_t len, struct coord_msg *m, void 
 	char *dst[] = { m->experiment, m->op, m->from };
 
 	memset(m, 0, sizeof(*m));
-	if (len > 65536) {
-		snprintf(err, errlen, "payload of %zu bytes (limit 65536)", len);
+	if (len > COORD_MSG_MAX) {
+		snprintf(err, errlen, "payload of %zu bytes (limit %d)", len, COORD_MSG_MAX);
 		return -EBADMSG;
 	}
 	j = json_loadb(payload, len, JSON_REJECT_DUPLICATES, &je);

@@ -68,16 +68,25 @@ int coord_round__restore(struct coord_sender *s, uint64_t epoch, json_t *frames,
 	int ret;
 
 	memset(go, 0, sizeof(*go));
-	ret = coord_round__call(s, "restore", epoch, json_pack("{s:b,s:O}", "paused", true, "frames", frames),
+	ret = coord_round__call(s, "restore", epoch, json_pack("{s:b,s:O?}", "paused", true, "frames", frames),
 				timeout_ms, load);
 	if (ret || paused)
 		return ret;
+	return coord_round__resume(s, epoch, NULL, timeout_ms, go);
+}
+
+int coord_round__resume(struct coord_sender *s, uint64_t epoch, json_t *extra, int timeout_ms,
+			struct coord_round *go)
+{
+	int ret;
+
+	memset(go, 0, sizeof(*go));
 	/* Every host the restore went to, online now or not: one that
 	 * vanished since loading fails the round. */
 	go->op = "resume";
 	go->epoch = epoch;
 	go->agents = json_deep_copy(coord_sender__agents(s, 0));
-	ret = take(s, go, "resume", coord_sender__call_same(s, "resume", epoch, NULL, timeout_ms));
+	ret = take(s, go, "resume", coord_sender__call_same(s, "resume", epoch, extra, timeout_ms));
 	json_decref(go->agents);
 	go->agents = json_deep_copy(coord_sender__agents(s, 0));
 	return ret;

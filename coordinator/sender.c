@@ -15,7 +15,8 @@ struct coord_sender {
 	struct coord_mqtt *mq;
 	char experiment[COORD_NAME_MAX];
 	char cmd[256];
-	json_t *agents, *replies, *errors;
+	json_t *agents, *errors;
+	json_t *replies;	/* op -> host -> reply, to the request under way */
 	json_t *expected;	/* hosts online when the command went out */
 	json_t *watched;	/* hosts whose status topic we subscribed to */
 	char want_op[COORD_NAME_MAX];
@@ -64,6 +65,18 @@ static void watch_roster(struct coord_sender *s, json_t *msg)
 		sync_again(s);
 }
 
+/* The replies for @op to the request under way (borrowed). */
+static json_t *replies_for(struct coord_sender *s, const char *op)
+{
+	json_t *r = json_object_get(s->replies, op);
+
+	if (!r) {
+		r = json_object();
+		json_object_set_new(s->replies, op, r);
+	}
+	return r;
+}
+
 static void on_msg(const char *t, const char *payload, int len, void *ctx)
 {
 	struct coord_sender *s = ctx;
@@ -91,9 +104,11 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 	} else if (strstr(t, "/error/")) {
 		json_array_append(s->errors, j);
 	} else if (strstr(t, "/reply/") && s->want_id[0] && !strcmp(m.re, s->want_id) &&
-		   json_is_string(json_object_get(j, "for")) &&
-		   !strcmp(json_string_value(json_object_get(j, "for")), s->want_op)) {
-		json_object_set(s->replies, m.from, j);
+		   json_is_string(json_object_get(j, "for"))) {
+		/* Kept by the op it answers: one request may be answered in
+		 * stages (a resume, then its watch), and a host's later stage
+		 * can come while another host's earlier one is awaited. */
+		json_object_set(replies_for(s, json_string_value(json_object_get(j, "for"))), m.from, j);
 	}
 	json_decref(j);
 }
@@ -181,7 +196,7 @@ static bool all_replied(struct coord_sender *s)
 	if (!json_object_size(s->expected))
 		return false;
 	json_object_foreach(s->expected, host, st)
-		if (!json_object_get(s->replies, host))
+		if (!json_object_get(replies_for(s, s->want_op), host))
 			return false;
 	return true;
 }
@@ -204,15 +219,21 @@ json_t *coord_sender__expected(struct coord_sender *s)
 
 json_t *coord_sender__collect(struct coord_sender *s, const char *op, int timeout_ms)
 {
-	if (strcmp(s->want_op, op)) {
-		snprintf(s->want_op, sizeof(s->want_op), "%s", op);
-		json_object_clear(s->replies);
-	}
+	snprintf(s->want_op, sizeof(s->want_op), "%s", op);
 	if (!json_object_size(s->expected))
 		expect_online(s);
 	for (int waited = 0; waited < timeout_ms && !all_replied(s); waited += 5)
-		coord_mqtt__run(s->mq, 5);
-	return json_deep_copy(s->replies);
+		coord_mqtt__run(s->mq, waited + 5 > timeout_ms ? timeout_ms - waited : 5);
+	return json_deep_copy(replies_for(s, op));
+}
+
+int coord_sender__notify(struct coord_sender *s, const char *op, uint64_t epoch, json_t *extra)
+{
+	char id[COORD_NAME_MAX];
+
+	new_id(s, id, sizeof(id));
+	publish(s, s->cmd, op, epoch, id, extra);
+	return 0;
 }
 
 static json_t *call(struct coord_sender *s, const char *op, uint64_t epoch, json_t *extra,

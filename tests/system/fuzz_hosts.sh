@@ -1,0 +1,148 @@
+#!/bin/bash
+# The fuzz loop across two hosts: the target of fuzz_loop.sh split over two
+# namespaces (cli on h1, srv on h2, a veth wire between their bridges held
+# by each host as an uplink, one mosquitto, an agent per host sharing one
+# snapshots folder as over NFS). A packet trigger on cli's request seq=3
+# freezes both hosts; `fuzz run` on that snapshot drives every case through
+# the agents: the crashing and the hanging op are found with the same seed
+# as on one host, every case starts from the same state, an interrupted run
+# resumes, and the reproducer reproduces. Watchdogs run where their VM is
+# (srv's console and QEMU events on h2), probes from h1 (beside the fuzz
+# command) and from h2 (@h2:), a command on h2.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/net.sh"
+. "$(dirname "$0")/../lib/hold.sh"
+. "$(dirname "$0")/../lib/vm.sh"
+. "$(dirname "$0")/../lib/broker.sh"
+. "$(dirname "$0")/../lib/target.sh"
+t_need_root
+K=$BUILD/guest/vmlinuz I=$BUILD/guest/initrd.img
+[ -r "$K" ] && [ -r "$I" ] || t_skip "guest image missing: make guest"
+export STASIS_MEM_DIR=/dev/shm/stasis-test.$$
+t_defer "rm -rf '$STASIS_MEM_DIR'"
+W=$T_WORK SNAPS=$T_WORK/snapshots R=$T_WORK/results CASES=12 SEED=7 EXP=fz
+TRIG=$TARGET_TRIG PROBE=$TARGET_PROBE
+
+ns_create H1 && ns_create H2 || { t_fail "namespaces"; t_done; }
+for i in 1 2; do
+	eval "h=\$H$i"
+	bridge_create "$h" br$i && tap_create "$h" tap$i br$i && addr_add "$h" br$i 10.0.0.25$i/24 || break
+done
+veth_create w1 "$H1" w2 "$H2" && ip -n "$H1" link set w1 master br1 && ip -n "$H2" link set w2 master br2 &&
+	veth_create c1 "$H1" c2 "$H2" && addr_add "$H1" c1 10.8.0.1/24 && addr_add "$H2" c2 10.8.0.2/24
+t_require "two hosts, a wire between their bridges, a control link" test $? = 0
+t_require "mosquitto on the control link" broker_start mosquitto "$H1" 10.8.0.1 1883
+URL=$BROKER_URL
+for i in 1 2; do
+	eval "h=\$H$i"
+	t_require "h$i attaches its tap and its end of the wire" quiet ip netns exec "$h" "$STASIS" net attach tap$i --uplink w$i
+	t_defer "ip netns exec $h $STASIS net detach --force"
+done
+echo "req-srv 7000 --crash-op 128 --hang-op 127" > "$W/srv.run"
+printf '%s\n' 'until ping -c 1 -W 1 10.0.0.2 > /dev/null; do :; done' \
+	'req-cli 10.0.0.2 7000 --interval-ms 500' > "$W/cli.run"
+# The same addresses as on one host: the held request has the same bytes.
+vmstart() {	# NAME HOSTNS TAP IP MAC
+	STASIS_VM_ROOT=$W/vms-$1 "$STASIS" vm start "$1" --kernel "$K" --initrd "$I" --run "$W/$1.run" \
+		--append "console=ttyS0 loglevel=3 panic=-1 stasis.name=$1 stasis.ip=$4/24" \
+		--netns "$2" --tap "$3" --mac "$5" > /dev/null
+}
+t_defer "STASIS_VM_ROOT=$W/vms-cli '$STASIS' vm quit --all; STASIS_VM_ROOT=$W/vms-srv '$STASIS' vm quit --all"
+for i in 1 2; do
+	eval "h=\$H$i"
+	x=cli; [ $i = 2 ] && x=srv
+	ip netns exec "$h" "$STASIS" agent --broker $URL --experiment $EXP --host h$i --snapshots "$SNAPS" \
+		--instances "$W/vms-$x" > "$W/agent$i.log" 2>&1 &
+	eval "AP$i=\$!"
+	t_defer "kill \$AP$i"
+done
+coord() { ip netns exec "$H1" "$STASIS" coord "$@" --broker $URL --experiment $EXP; }
+online() { coord status > "$W/online" 2>&1 && [ "$(grep -c ' online  *ok' "$W/online")" = 2 ]; }
+t_require "both agents answer" wait_until 30 online
+
+# srv first (serving before cli's first request), the trigger, then cli.
+t_require "srv on h2" vmstart srv "$H2" tap2 10.0.0.2 52:54:00:00:00:02
+t_require "srv serves" wait_line "$W/vms-srv/srv/console.log" 'req-srv: ready' 90
+coord trigger --packet --offset 42 --hex $TRIG --epoch 1 --timeout 180 > "$W/trigger.out" 2>&1 &
+tp=$!
+t_require "h1 is armed" wait_until 30 at_least 1 triggers "$H1"
+t_require "cli on h1" vmstart cli "$H1" tap1 10.0.0.1 52:54:00:00:00:01
+wait $tp
+t_eq "the packet trigger froze both hosts" 0 $?
+sed 's/^/# /' "$W/trigger.out"
+for i in 1 2; do
+	t_eq "h$i's part is complete" complete "$(jq -r .state "$SNAPS/snap-1/h$i/manifest.json")"
+done
+t_check "h1 holds the request" grep -q '> 10.0.0.2:7000' <("$STASIS" sp cat "$SNAPS/snap-1/h1/net.sp")
+
+fuzz() { ip netns exec "$H1" "$STASIS" fuzz "$@"; }
+RUN_ARGS=(--snapshot "$SNAPS/snap-1" --range 58:58 --cases $CASES --seed $SEED --timeout 8
+	--watch 'console:srv:req-srv: op [0-9]+: abort|run exited'
+	--watch "probe:udp:10.0.0.2:7000:$PROBE" --watch event:srv --broker $URL --experiment $EXP -o "$R")
+# (exec'd directly: $! is the fuzz command's own PID, for the SIGINT)
+ip netns exec "$H1" "$STASIS" fuzz run "${RUN_ARGS[@]}" > "$W/run1.out" 2> "$W/run1.err" &
+fp=$!
+results_n() { wc -l < "$R/results.jsonl"; }
+wait_until 90 at_least 3 results_n
+kill -INT $fp
+wait $fp
+rc=$?
+echo "# $(tail -1 "$W/run1.err")"
+t_eq "an interrupted run exits 1" 1 $rc
+t_check "and says how to go on" grep -q 'run the same command again' "$W/run1.err"
+done1=$(wc -l < "$R/results.jsonl")
+t_check "some cases were recorded before the stop ($done1)" test "$done1" -ge 3 -a "$done1" -lt $CASES
+t_require "the run resumes and finishes" into "$W/run2.json" fuzz -j run "${RUN_ARGS[@]}" 2> "$W/run2.err"
+t_eq "run.json names the snapshot and the fuzzed frame's host" "$(realpath "$SNAPS/snap-1") h1" \
+	"$(jq -r '"\(.snapshot) \(.host)"' "$R/run.json")"
+t_eq "every case ran once" "$(seq 0 $((CASES - 1)))" "$(jq .case "$R/results.jsonl" | sort -n)"
+jq -r '"# case \(.case): \(.verdict) op=\(.mutation.changes[0].new // "len") \(.reason) restore=\(.restore_s) verdict=\(.time_to_verdict_s)"' "$R/results.jsonl"
+
+crash=$(jq -r 'select(.mutation.changes[0].new == "80") | .case' "$R/results.jsonl" | head -1)
+hang=$(jq -r 'select(.mutation.changes[0].new == "7f") | .case' "$R/results.jsonl" | head -1)
+t_check "seed $SEED makes op 0x80 (case $crash) and 0x7f (case $hang), as on one host" test -n "$crash" -a -n "$hang"
+t_eq "op 0x80 fails on h2: the service aborted" "fail h2" \
+	"$(jq -r "select(.case == $crash) | \"\(.verdict) \(.reason | split(\":\")[0])\"" "$R/results.jsonl")"
+t_check "seen on srv's console, brought back from h2" grep -q 'req-srv: op 128: abort' \
+	"$R/console/case-$(printf %06d "$crash")-srv.log"
+t_eq "op 0x7f hangs the guest: the probe from h1 is never answered" "hang" \
+	"$(jq -r "select(.case == $hang) | .verdict" "$R/results.jsonl")"
+t_eq "every other case passed" "$((CASES - 2))" "$(jq -s '[.[] | select(.verdict == "ok")] | length' "$R/results.jsonl")"
+t_check "reproducers for both" test -s "$R/repro/case-$(printf %06d "$crash").sp" -a -s "$R/repro/case-$(printf %06d "$hang").sp"
+t_eq "what each step took on each host" "h1 h2" \
+	"$(jq -r 'select(.case == 0) | .hosts | to_entries | map(select(.value.restore_s > 0 and .value.watch_s > 0)) | map(.key) | join(" ")' "$R/results.jsonl")"
+t_eq "h1 replayed the case's frames" true "$(jq -s 'map(.hosts.h1.replayed >= 1) | all' "$R/results.jsonl")"
+# Every case began from the same state: the first request srv sees after
+# the resume finds the same served counter.
+for f in "$R"/console/case-*-srv.log; do
+	grep -o 'req-srv: got seq=[0-9]* op=[0-9]* served=[0-9]*' "$f" | head -1 | grep -o 'served=[0-9]*'
+done > "$W/served"
+echo "# first request of each case: $(sort "$W/served" | uniq -c | tr -s ' ' | tr '\n' ';')"
+t_eq "one served counter in all $CASES cases" 1 "$(sort -u "$W/served" | wc -l)"
+t_eq "and srv saw the request in each" "$CASES" "$(wc -l < "$W/served")"
+
+t_require "fuzz repro of the crash" into "$W/repro.json" fuzz -j repro "$R" "$crash" --broker $URL --experiment $EXP
+t_eq "repro reproduces it" fail "$(jq -r .verdict "$W/repro.json")"
+t_check "with the abort on the console" grep -q 'op 128: abort' "$R/console/repro-$(printf %06d "$crash")-srv.log"
+
+# The other watchdogs over the two cases that did not pass: a command on
+# h2 (it gets the case and its host), a probe from h2's namespace, and a
+# line that must come on cli's console (h1).
+R2=$T_WORK/results2
+t_require "a run over given cases" into "$W/run3.json" fuzz -j run --snapshot "$SNAPS/snap-1" --cases-dir "$R/repro" \
+	--timeout 4 --watch "@h2:cmd:test \$STASIS_FUZZ_HOST = h2 -a \$STASIS_FUZZ_CASE != $crash" \
+	--watch "@h2:probe:udp:10.0.0.2:7000:$PROBE" --watch 'ok:cli:req-cli: reply seq=' \
+	--broker $URL --experiment $EXP -o "$R2"
+t_eq "both cases ran" 2 "$(jq .ran "$W/run3.json")"
+t_eq "the crash case: h2's command exits 1" "fail h2" \
+	"$(jq -r "select(.case == $crash) | \"\(.verdict) \(.reason | split(\":\")[0])\"" "$R2/results.jsonl")"
+t_eq "the hang case: cli is never answered: hang" hang "$(jq -r "select(.case == $hang) | .verdict" "$R2/results.jsonl")"
+
+t_eq "a watchdog of a VM no host has: error" 1 "$(fuzz run --snapshot "$SNAPS/snap-1" --cases-dir "$R/repro" \
+	--watch event:nosuch --broker $URL --experiment $EXP -o "$T_WORK/r4" > /dev/null 2> "$W/r4.err"; echo $?)"
+t_check "saying so" grep -q "no host of the snapshot has a VM 'nosuch'" "$W/r4.err"
+t_eq "@HOST: of a host without a part: error" 1 "$(fuzz run --snapshot "$SNAPS/snap-1" --cases-dir "$R/repro" \
+	--watch '@h9:cmd:true' --broker $URL --experiment $EXP -o "$T_WORK/r5" > /dev/null 2>&1; echo $?)"
+t_eq "--frame N without --host: usage error" 1 "$(fuzz run --snapshot "$SNAPS/snap-1" --frame 0 --range 58:58 \
+	--cases 2 --watch event:srv --broker $URL --experiment $EXP -o "$T_WORK/r6" > /dev/null 2>&1; echo $?)"
+t_done
