@@ -475,7 +475,12 @@ static int env_open_hosts(struct fuzz_env *e, const struct fuzz_opts *o, json_t 
 		return -ENOMEM;
 	for (size_t i = 0; i < json_array_size(watch); i++)
 		specs[i] = json_string_value(json_array_get(watch, i));
-	if ((ret = pick_frame_host(e, o, err, errlen)))
+	ret = -EINVAL;
+	if (!o->mqtt || !o->mqtt->url)
+		snprintf(err, errlen, "%s", FUZZ_HOSTS_NO_BROKER);
+	else if (!(ret = pick_frame_host(e, o, err, errlen)))
+		ret = 0;
+	if (ret)
 		goto out;
 	if ((ret = coord_manifest__load(e->snapdir, &m, err, errlen))) {
 		if (ret == -ENOENT)

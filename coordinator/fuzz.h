@@ -100,6 +100,8 @@ struct fuzz_hosts_opts {
 	volatile int *stop;
 };
 struct fuzz_hosts;
+#define FUZZ_HOSTS_NO_BROKER "a snapshot of several hosts is fuzzed through their agents: give --broker " \
+	"(and --experiment), or run this where an agent of the experiment runs"
 int fuzz_hosts__open(struct fuzz_hosts **out, const struct fuzz_hosts_opts *o, char *err, size_t errlen);
 /* One case (the frames of @case_sp in place of the fuzzed host's held
  * ones): *res gets verdict, reason, the step times, console files and per

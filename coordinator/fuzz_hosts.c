@@ -186,8 +186,7 @@ int fuzz_hosts__open(struct fuzz_hosts **out, const struct fuzz_hosts_opts *o, c
 	if (!o || o->sz < sizeof(*o))
 		return snprintf(err, errlen, "fuzz_hosts__open: bad options size"), -EINVAL;
 	if (!o->mqtt || !o->mqtt->url) {
-		snprintf(err, errlen, "a snapshot of several hosts is fuzzed through their agents: give --broker "
-			 "(and --experiment), or run this where an agent of the experiment runs");
+		snprintf(err, errlen, "%s", FUZZ_HOSTS_NO_BROKER);
 		return -EINVAL;
 	}
 	if (!(h = calloc(1, sizeof(*h))) || !(h->w = calloc(o->n_watch + 1, sizeof(*h->w))) ||

@@ -56,3 +56,81 @@ target_snapshot() {
 	wait $ap 2> /dev/null
 	[ $rc = 0 ] || { echo "target: coord trigger: $(cat "$T_WORK/trigger.err")" >&2; return 1; }
 }
+
+# ---- the same target split over two hosts (tests/system/fuzz_hosts.sh,
+# tests/bench/bench_fuzz_hosts.sh) ----------------------------------------
+# Two namespaces $H1 (cli, tap1 on br1) and $H2 (srv, tap2 on br2), a veth
+# wire w1-w2 between the bridges held by each host as an uplink, a control
+# link c1-c2 (10.8.0.1-2) with mosquitto on h1's end ($URL), an agent per
+# host (experiment $EXP, default fz) sharing one snapshots folder, as over
+# NFS. The guests keep the one-host addresses and MACs: the held request
+# has the same bytes. Needs lib/net.sh, lib/hold.sh and lib/broker.sh, $K,
+# $I and $T_WORK; VM instances in $T_WORK/vms-cli and vms-srv.
+
+# target_hosts_net: namespaces, bridges, taps, the wire, the broker, the
+# hold attached on each host (detached at exit).
+target_hosts_net() {
+	local i h
+	EXP=${EXP:-fz}
+	ns_create H1 && ns_create H2 || { echo "target: namespaces" >&2; return 1; }
+	for i in 1 2; do
+		eval "h=\$H$i"
+		bridge_create "$h" br$i && tap_create "$h" tap$i br$i && addr_add "$h" br$i 10.0.0.25$i/24 ||
+			{ echo "target: bridge and tap of h$i" >&2; return 1; }
+	done
+	veth_create w1 "$H1" w2 "$H2" && ip -n "$H1" link set w1 master br1 && ip -n "$H2" link set w2 master br2 &&
+		veth_create c1 "$H1" c2 "$H2" && addr_add "$H1" c1 10.8.0.1/24 && addr_add "$H2" c2 10.8.0.2/24 ||
+		{ echo "target: the wire and the control link" >&2; return 1; }
+	broker_start mosquitto "$H1" 10.8.0.1 1883 || { echo "target: mosquitto" >&2; return 1; }
+	URL=$BROKER_URL
+	for i in 1 2; do
+		eval "h=\$H$i"
+		ip netns exec "$h" "$STASIS" net attach tap$i --uplink w$i > /dev/null ||
+			{ echo "target: net attach on h$i" >&2; return 1; }
+		t_defer "ip netns exec $h '$STASIS' net detach --force"
+	done
+	t_defer "STASIS_VM_ROOT=$T_WORK/vms-cli '$STASIS' vm quit --all; STASIS_VM_ROOT=$T_WORK/vms-srv '$STASIS' vm quit --all"
+	echo "req-srv 7000 --crash-op 128 --hang-op 127" > "$T_WORK/srv.run"
+	printf '%s\n' 'until ping -c 1 -W 1 10.0.0.2 > /dev/null; do :; done' \
+		'req-cli 10.0.0.2 7000 --interval-ms 500' > "$T_WORK/cli.run"
+}
+
+# target_hosts_vm srv|cli: boot that guest on its host.
+target_hosts_vm() {
+	local ns=$H2 tap=tap2 ip=10.0.0.2 mac=52:54:00:00:00:02
+	[ "$1" = cli ] && ns=$H1 tap=tap1 ip=10.0.0.1 mac=52:54:00:00:00:01
+	STASIS_VM_ROOT=$T_WORK/vms-$1 "$STASIS" vm start "$1" --kernel "$K" --initrd "$I" --run "$T_WORK/$1.run" \
+		--append "console=ttyS0 loglevel=3 panic=-1 stasis.name=$1 stasis.ip=$ip/24" \
+		--netns "$ns" --tap $tap --mac $mac > /dev/null || { echo "target: vm start $1" >&2; return 1; }
+}
+
+# target_hosts_snapshot SNAPS: the agents (kept running), srv booted and
+# serving, a packet trigger on cli's request seq=3 armed on both hosts,
+# cli booted; both hosts' parts are SNAPS/snap-1/h1 and h2.
+target_hosts_snapshot() {
+	local snaps=$1 i h x tp rc
+	for i in 1 2; do
+		eval "h=\$H$i"
+		x=cli; [ $i = 2 ] && x=srv
+		ip netns exec "$h" "$STASIS" agent --broker "$URL" --experiment "$EXP" --host h$i --snapshots "$snaps" \
+			--instances "$T_WORK/vms-$x" > "$T_WORK/agent$i.log" 2>&1 &
+		eval "TARGET_AP$i=\$!"
+		t_defer "kill \$TARGET_AP$i 2> /dev/null; wait \$TARGET_AP$i 2> /dev/null"
+	done
+	_target_online() {
+		ip netns exec "$H1" "$STASIS" coord status --broker "$URL" --experiment "$EXP" > "$T_WORK/online" 2>&1 &&
+			[ "$(grep -c ' online  *ok' "$T_WORK/online")" = 2 ]
+	}
+	wait_until 30 _target_online || { echo "target: the agents do not answer" >&2; return 1; }
+	target_hosts_vm srv || return 1
+	wait_line "$T_WORK/vms-srv/srv/console.log" 'req-srv: ready' 90 ||
+		{ echo "target: srv does not serve" >&2; return 1; }
+	ip netns exec "$H1" "$STASIS" coord trigger --packet --offset 42 --hex $TARGET_TRIG --epoch 1 --timeout 180 \
+		--broker "$URL" --experiment "$EXP" > "$T_WORK/trigger.out" 2>&1 &
+	tp=$!
+	wait_until 30 at_least 1 triggers "$H1" || { echo "target: the trigger was not armed" >&2; return 1; }
+	target_hosts_vm cli || return 1
+	wait $tp
+	rc=$?
+	[ $rc = 0 ] || { echo "target: coord trigger: $(cat "$T_WORK/trigger.out")" >&2; return 1; }
+}

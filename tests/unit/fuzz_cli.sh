@@ -24,11 +24,24 @@ usage "negative timeout" run --snapshot "$T_WORK" --range 1:2 --timeout -1 $W -o
 usage "--cases-dir with --range" run --snapshot "$T_WORK" --cases-dir "$T_WORK" --range 1:2 $W -o "$R"
 for spec in 'bogus:x' 'console:srv' 'console::x' 'console:bad/name:x' 'ok:srv:(' 'event:' \
 	    'probe:udp:10.0.0.2:7000' 'probe:udp:10.0.0.2:99999:00' 'probe:tcp:host:80' \
-	    'probe:tcp:10.0.0.2:80:00' 'cmd:' "console:srv:x$(printf '+%.0s' $(seq 20))"; do
+	    'probe:tcp:10.0.0.2:80:00' 'cmd:' "console:srv:x$(printf '+%.0s' $(seq 20))" \
+	    '@h2:console:srv:x' '@:cmd:x' '@bad/h:cmd:x' '@h2:' '@h2' '@h2:event:srv'; do
 	usage "--watch '${spec:0:40}'" run --snapshot "$T_WORK" --range 1:2 --watch "$spec" -o "$R"
 done
 t_check "a bad spec is named in the message" grep -q "probe:udp:10.0.0.2:7000" \
 	<("$STASIS" fuzz run --snapshot "$T_WORK" --range 1:2 --watch probe:udp:10.0.0.2:7000 -o "$R" 2>&1)
+
+usage "--host not a name" run --snapshot "$T_WORK" --host 'a/b' --range 1:2 $W -o "$R"
+usage "--broker with no value" run --snapshot "$T_WORK" --range 1:2 $W -o "$R" --broker
+
+# A snapshot of several hosts is fuzzed through the agents: without a
+# broker (and no local agent's of that experiment), a one-line error.
+mkdir -p "$T_WORK/multi/h1" "$T_WORK/multi/h2"
+: > "$T_WORK/multi/h1/net.sp"
+: > "$T_WORK/multi/h2/net.sp"
+t_run "$O" "$E" "$STASIS" fuzz run --snapshot "$T_WORK/multi" --range 1:2 $W --experiment none.$$ -o "$R"
+t_eq "several hosts, no broker: exit 1, one line" "1 1" "$T_RC $(wc -l < "$E")"
+t_check "saying how to reach the agents" grep -q "fuzzed through their agents: give --broker" "$E"
 
 mkdir -p "$T_WORK/empty"
 t_run "$O" "$E" "$STASIS" fuzz run --snapshot "$T_WORK/empty" --range 1:2 $W -o "$R"
