@@ -91,6 +91,11 @@ struct agent {
 	uint64_t pending_epoch;
 	uint64_t restored_epoch;	/* a paused restore's: its critical actions run on the resume */
 	char inline_sp[256];		/* frames a request carried ({"sp": HEX}), as a file, or "" */
+	/* A paused restore that asked to "keep" its part: the VMs' QMP
+	 * connections, open until the resume that follows (the fuzz loop's
+	 * next round), so it connects to nothing. Any other job closes it
+	 * first: QEMU's monitor takes one client at a time. Worker only. */
+	struct coord_part *kept;
 	/* A fuzz case's watch (worker) and the watch-stop that ends it (main),
 	 * under @lock: the request it belongs to, the last stop's. */
 	char watch_re[COORD_NAME_MAX], watch_stop_of[COORD_NAME_MAX];
@@ -741,7 +746,7 @@ static json_t *part_names(struct coord_part *p)
 	return names;
 }
 
-static void do_restore(struct agent *a, uint64_t epoch, bool paused, json_t *frames)
+static void do_restore(struct agent *a, uint64_t epoch, bool paused, bool keep, json_t *frames)
 {
 	char dir[1024], vdir[1100], sp[1100], err[LOADER_ERR_MAX + 128] = "";
 	struct coord_part *part = NULL;
@@ -824,7 +829,11 @@ static void do_restore(struct agent *a, uint64_t epoch, bool paused, json_t *fra
 	json_object_set_new(r, "vm_names", part_names(part));
 	if (frames_sp)
 		json_object_set_new(r, "frames", json_string(frames_sp));
-	coord_part__close(part);
+	/* Kept for the resume, unless a trigger arms on the new VMs. */
+	if (!ret && paused && keep && !rearm)
+		a->kept = part;
+	else
+		coord_part__close(part);
 	/* The VMs a trigger armed on were replaced: arm on the new ones. */
 	if (rearm)
 		arm_vms(a);
@@ -868,12 +877,16 @@ static void do_resume(struct agent *a, uint64_t epoch, json_t *frames, json_t *w
 		ret = -ENOENT;
 		snprintf(err, sizeof(err), "nothing is frozen here (no snapshot or paused restore since "
 			 "this agent's last restore or resume)");
+	} else if (a->kept) {
+		part = a->kept;		/* the paused restore's, connected */
+		a->kept = NULL;
+		n = vm_group__size(coord_part__vms(part));
 	} else if ((ret = vm__list(&names, &n))) {
 		snprintf(err, sizeof(err), "listing the VMs: %s", vmctl__errmsg());
 	}
 	bool rearm = disarm_vms(a);	/* one QMP client at a time (do_restore) */
 
-	if (!ret) {
+	if (!ret && !part) {
 		struct coord_part_opts po = { .sz = sizeof(po), .vms = names, .n_vms = n };
 
 		ret = coord_part__load(&part, &po, err, sizeof(err));
@@ -910,7 +923,7 @@ static void do_resume(struct agent *a, uint64_t epoch, json_t *frames, json_t *w
 	if (!ret && watch)
 		watch_case(a, epoch, watch, &cv);
 	fuzz_case_vms__close(&cv);
-	for (int i = 0; i < n; i++)
+	for (int i = 0; names && i < n; i++)
 		free(names[i]);
 	free(names);
 	coord_part__close(part);
@@ -989,6 +1002,10 @@ static void enqueue_job(struct agent *a, enum job_kind kind, uint64_t epoch, uin
 static void run_job(struct agent *a, struct job *jb)
 {
 	snprintf(cur_re, sizeof(cur_re), "%s", jb->re);
+	if (jb->kind != JOB_RESUME) {
+		coord_part__close(a->kept);	/* its connections would keep this job from the VMs */
+		a->kept = NULL;
+	}
 	switch (jb->kind) {
 	case JOB_SNAPSHOT:
 		do_snapshot(a, jb->epoch, json_incref(jb->j), jb->max_bw);
@@ -1008,7 +1025,7 @@ static void run_job(struct agent *a, struct job *jb)
 		break;
 	case JOB_RESTORE:
 		do_restore(a, jb->epoch, json_is_true(json_object_get(jb->j, "paused")),
-			   json_object_get(jb->j, "frames"));
+			   json_is_true(json_object_get(jb->j, "keep")), json_object_get(jb->j, "frames"));
 		break;
 	case JOB_RESUME:
 		do_resume(a, jb->epoch, json_object_get(jb->j, "frames"), json_object_get(jb->j, "watch"));
@@ -1482,6 +1499,7 @@ int coord_agent__run(const struct coord_agent_opts *o, char *err, size_t errlen)
 	pthread_cond_signal(&a->cond);
 	pthread_mutex_unlock(&a->lock);
 	pthread_join(a->worker, NULL);
+	coord_part__close(a->kept);
 	flush_posts(a);
 	/* A clean stop says offline itself (the will is for crashes). */
 	coord_mqtt__publish(a->mq, t_status, will, true);
