@@ -134,3 +134,27 @@ target_hosts_snapshot() {
 	rc=$?
 	[ $rc = 0 ] || { echo "target: coord trigger: $(cat "$T_WORK/trigger.out")" >&2; return 1; }
 }
+
+# target_fuzz_resumed NS: `fuzz run "${RUN_ARGS[@]}"` (results in $R, $CASES
+# cases) in NS, stopped by SIGINT after 3 cases, then run again to the end:
+# the stop says how to go on, and every case runs once. (exec'd directly:
+# $! is the fuzz command's own PID, for the SIGINT.)
+target_fuzz_resumed() {
+	local fp rc done1
+	_target_results() { wc -l < "$R/results.jsonl"; }
+	ip netns exec "$1" "$STASIS" fuzz run "${RUN_ARGS[@]}" > "$T_WORK/run1.out" 2> "$T_WORK/run1.err" &
+	fp=$!
+	wait_until 90 at_least 3 _target_results
+	kill -INT $fp
+	wait $fp
+	rc=$?
+	echo "# $(tail -1 "$T_WORK/run1.err")"
+	t_eq "an interrupted run exits 1" 1 $rc
+	t_check "and says how to go on" grep -q 'run the same command again' "$T_WORK/run1.err"
+	done1=$(wc -l < "$R/results.jsonl")
+	t_check "some cases were recorded before the stop ($done1)" test "$done1" -ge 3 -a "$done1" -lt "$CASES"
+	t_require "the run resumes and finishes" into "$T_WORK/run2.json" \
+		ip netns exec "$1" "$STASIS" -j fuzz run "${RUN_ARGS[@]}" 2> "$T_WORK/run2.err"
+	grep 'fuzz: \[' "$T_WORK/run2.err" | tail -3 | sed 's/^/# /'
+	t_eq "every case ran once" "$(seq 0 $((CASES - 1)))" "$(jq .case "$R/results.jsonl" | sort -n)"
+}

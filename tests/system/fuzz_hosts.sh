@@ -36,23 +36,10 @@ fuzz() { ip netns exec "$H1" "$STASIS" fuzz "$@"; }
 RUN_ARGS=(--snapshot "$SNAPS/snap-1" --range 58:58 --cases $CASES --seed $SEED --timeout 8
 	--watch 'console:srv:req-srv: op [0-9]+: abort|run exited'
 	--watch "probe:udp:10.0.0.2:7000:$PROBE" --watch event:srv --broker $URL --experiment $EXP -o "$R")
-# (exec'd directly: $! is the fuzz command's own PID, for the SIGINT)
-ip netns exec "$H1" "$STASIS" fuzz run "${RUN_ARGS[@]}" > "$W/run1.out" 2> "$W/run1.err" &
-fp=$!
-results_n() { wc -l < "$R/results.jsonl"; }
-wait_until 90 at_least 3 results_n
-kill -INT $fp
-wait $fp
-rc=$?
-echo "# $(tail -1 "$W/run1.err")"
-t_eq "an interrupted run exits 1" 1 $rc
-t_check "and says how to go on" grep -q 'run the same command again' "$W/run1.err"
-done1=$(wc -l < "$R/results.jsonl")
-t_check "some cases were recorded before the stop ($done1)" test "$done1" -ge 3 -a "$done1" -lt $CASES
-t_require "the run resumes and finishes" into "$W/run2.json" fuzz -j run "${RUN_ARGS[@]}" 2> "$W/run2.err"
+# Stopped (SIGINT) after 3 cases, then resumed.
+target_fuzz_resumed "$H1"
 t_eq "run.json names the snapshot and the fuzzed frame's host" "$(realpath "$SNAPS/snap-1") h1" \
 	"$(jq -r '"\(.snapshot) \(.host)"' "$R/run.json")"
-t_eq "every case ran once" "$(seq 0 $((CASES - 1)))" "$(jq .case "$R/results.jsonl" | sort -n)"
 jq -r '"# case \(.case): \(.verdict) op=\(.mutation.changes[0].new // "len") \(.reason) restore=\(.restore_s) verdict=\(.time_to_verdict_s)"' "$R/results.jsonl"
 
 crash=$(jq -r 'select(.mutation.changes[0].new == "80") | .case' "$R/results.jsonl" | head -1)
