@@ -31,6 +31,7 @@
 
 #define SEEN_MAX 256
 #define PLUGIN_MAX 64
+#define KEPT_MAX_S 30	/* how long a kept part waits for its resume */
 
 /* The request the running code answers: main's message, or the worker's job. */
 static __thread char cur_re[COORD_NAME_MAX];
@@ -854,6 +855,14 @@ static void watch_case(struct agent *a, uint64_t epoch, json_t *watch, struct fu
 	ret = fuzz_hosts__watch(a->o->host, watch, cv, &a->watch_stop, &r, err, sizeof(err));
 	pthread_mutex_lock(&a->lock);
 	a->watch_re[0] = 0;
+	/* Stopped by the agent's own shutdown, not by the sender: no verdict
+	 * (a "stopped" would read as "nothing failed here"). */
+	if (!ret && a->stopping && json_is_true(json_object_get(r, "stopped"))) {
+		ret = -ESHUTDOWN;
+		snprintf(err, sizeof(err), "the agent is stopping: the watch was cut short");
+		json_decref(r);
+		r = NULL;
+	}
 	pthread_mutex_unlock(&a->lock);
 	reply(a, "watch", epoch, ret, ret ? err : NULL, r);
 }
@@ -917,7 +926,10 @@ static void do_resume(struct agent *a, uint64_t epoch, json_t *frames, json_t *w
 	json_object_set_new(r, "vms", json_integer(n));
 	if (sp)
 		json_object_set_new(r, "frames", json_string(sp));
-	reply(a, "resume", epoch, ret, ret ? err : NULL, r);
+	/* A fuzz case's resume is answered now, its watch after; a plain one
+	 * once its connections are closed and its triggers armed again. */
+	if (watch)
+		reply(a, "resume", epoch, ret, ret ? err : NULL, r);
 	/* Then the case's watchdogs here, over the connections the VMs were
 	 * continued on (an event right after the cont is not missed). */
 	if (!ret && watch)
@@ -933,6 +945,8 @@ static void do_resume(struct agent *a, uint64_t epoch, json_t *frames, json_t *w
 	}
 	if (rearm)
 		arm_vms(a);
+	if (!watch)
+		reply(a, "resume", epoch, ret, ret ? err : NULL, r);
 }
 
 /* This host's parts of snapshots: epoch -> state (saved, complete, failed). */
@@ -1044,8 +1058,24 @@ static void *worker(void *arg)
 		struct job *jb;
 
 		pthread_mutex_lock(&a->lock);
-		while (!a->jobs && !a->stopping)
-			pthread_cond_wait(&a->cond, &a->lock);
+		while (!a->jobs && !a->stopping) {
+			struct timespec ts;
+
+			if (!a->kept) {
+				pthread_cond_wait(&a->cond, &a->lock);
+				continue;
+			}
+			/* Kept connections whose resume does not come (the
+			 * sender gone between its rounds) are let go: they
+			 * would keep every other QMP client from the VMs. The
+			 * host stays frozen, as after any paused restore. */
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += KEPT_MAX_S;
+			if (pthread_cond_timedwait(&a->cond, &a->lock, &ts) == ETIMEDOUT && !a->jobs) {
+				coord_part__close(a->kept);
+				a->kept = NULL;
+			}
+		}
 		jb = a->jobs;
 		if (jb) {
 			a->jobs = jb->next;

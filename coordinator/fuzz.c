@@ -478,6 +478,8 @@ static int env_open_hosts(struct fuzz_env *e, const struct fuzz_opts *o, json_t 
 	ret = -EINVAL;
 	if (!o->mqtt || !o->mqtt->url)
 		snprintf(err, errlen, "%s", FUZZ_HOSTS_NO_BROKER);
+	else if (o->rate_pps)
+		snprintf(err, errlen, "--rate: across hosts each agent replays at its own pace (5000 frames/s)");
 	else if (!(ret = pick_frame_host(e, o, err, errlen)))
 		ret = 0;
 	if (ret)
@@ -918,7 +920,8 @@ int fuzz__repro(const char *results, uint32_t id, const struct fuzz_repro_opts *
 				.across_hosts = json_is_string(json_object_get(run, "host")),
 				.mqtt = ro->mqtt, .experiment = ro->experiment, .out = results,
 				.timeout_s = json_number_value(json_object_get(run, "timeout_s")),
-				.rate_pps = (uint64_t)json_integer_value(json_object_get(run, "rate_pps")), .stop = stop };
+				.rate_pps = json_is_string(json_object_get(run, "host")) ? 0 :	/* the agents' own */
+					    (uint64_t)json_integer_value(json_object_get(run, "rate_pps")), .stop = stop };
 
 	ret = env_open(&e, &fo, json_object_get(run, "watch"), err, errlen);
 	if (!ret) {

@@ -153,6 +153,7 @@ struct fuzz_hosts {
 	size_t n_local;
 	json_t *routes;		/* host -> [spec], or NULL until the first restore */
 	json_t *must;		/* host -> true when one of its watchdogs must pass */
+	bool stop_sent;		/* this case's watch-stop went out */
 };
 
 void fuzz_hosts__close(struct fuzz_hosts *h)
@@ -235,9 +236,17 @@ static int route(struct fuzz_hosts *h, json_t *load, char *err, size_t errlen)
 			json_t *names = json_object_get(r, "vm_names"), *nm;
 			size_t k;
 
-			json_array_foreach(names, k, nm)
-				if (vm && !strcmp(json_string_value(nm) ?: "", vm))
-					on = host;
+			json_array_foreach(names, k, nm) {
+				if (!vm || strcmp(json_string_value(nm) ?: "", vm))
+					continue;
+				if (on) {	/* its console file would be two VMs' */
+					snprintf(err, errlen, "--watch %s: hosts %s and %s both have a VM '%s'",
+						 fuzz_watch__spec(h->w[i]), on, host, vm);
+					json_decref(routes);
+					return -EEXIST;
+				}
+				on = host;
+			}
 		}
 		if (vm && !on) {
 			snprintf(err, errlen, "--watch %s: no host of the snapshot has a VM '%s'",
@@ -339,13 +348,43 @@ static void *local_run(void *x)
 	return NULL;
 }
 
-/* A verdict of one group of watchdogs ("stopped": decided elsewhere). */
-static enum fuzz_verdict verdict_of(const char *v)
+/* A verdict of one group of watchdogs. "stopped" is a pass only once
+ * this sender stopped the watch (decided elsewhere); else it is no verdict. */
+static enum fuzz_verdict verdict_of(const struct fuzz_hosts *h, const char *v)
 {
 	for (int k = 0; k < FUZZ_NVERDICT; k++)
 		if (v && !strcmp(v, fuzz__verdict_name(k)))
 			return k;
-	return v && !strcmp(v, "stopped") ? FUZZ_OK : FUZZ_ERROR;
+	return v && !strcmp(v, "stopped") && h->stop_sent ? FUZZ_OK : FUZZ_ERROR;
+}
+
+/* Every host of @hosts (those whose @ok reply says ok, when @ok is given)
+ * is in @replies. */
+static bool all_in(json_t *hosts, json_t *ok, json_t *replies)
+{
+	const char *host;
+	json_t *v;
+
+	json_object_foreach(hosts, host, v) {
+		if (ok && !json_is_true(json_object_get(json_object_get(ok, host), "ok")))
+			continue;
+		if (!json_object_get(replies, host))
+			return false;
+	}
+	return true;
+}
+
+/* A host that could not watch (a console it cannot open, a fork that
+ * failed): not the case's doing. Its name, or NULL. */
+static const char *watch_broken(json_t *watch)
+{
+	const char *host;
+	json_t *rep;
+
+	json_object_foreach(watch, host, rep)
+		if (!json_is_true(json_object_get(rep, "ok")))
+			return host;
+	return NULL;
 }
 
 /* Decided: a group failed, hung or erred; or every group with a watchdog
@@ -361,7 +400,7 @@ static bool decided(struct fuzz_hosts *h, json_t *watch, struct local_watch *lw)
 		bool m = json_is_true(json_object_get(h->must, host));
 
 		if (rep && (!json_is_true(json_object_get(rep, "ok")) ||
-			    verdict_of(json_string_value(json_object_get(rep, "verdict"))) != FUZZ_OK))
+			    verdict_of(h, json_string_value(json_object_get(rep, "verdict"))) != FUZZ_OK))
 			return true;
 		must += m;
 		must_done += m && rep;
@@ -398,7 +437,7 @@ static void combine(struct fuzz_hosts *h, json_t *watch, struct local_watch *lw,
 		}
 		json_object_foreach(watch, host, rep) {
 			const char *v = json_string_value(json_object_get(rep, "verdict"));
-			enum fuzz_verdict fv = json_is_true(json_object_get(rep, "ok")) ? verdict_of(v) : FUZZ_ERROR;
+			enum fuzz_verdict fv = json_is_true(json_object_get(rep, "ok")) ? verdict_of(h, v) : FUZZ_ERROR;
 
 			if (fv != rank[k])
 				continue;
@@ -500,6 +539,7 @@ int fuzz_hosts__case(struct fuzz_hosts *h, uint32_t id, const char *case_sp, con
 	int ret, timeout_ms = h->o.timeout_ms ? h->o.timeout_ms : 600000;
 
 	*res = NULL;
+	h->stop_sent = false;
 	if (!sp) {
 		json_decref(frames);
 		return -EINVAL;
@@ -540,7 +580,10 @@ int fuzz_hosts__case(struct fuzz_hosts *h, uint32_t id, const char *case_sp, con
 		json_object_foreach(go.expected, host, r) {
 			json_t *rep = json_object_get(go.replies, host);
 
-			if (!json_is_true(json_object_get(rep, "ok")) && !json_is_true(json_object_get(rep, "replay_failed")))
+			/* Only the fuzzed host's replay: another host's own
+			 * frames failing is that host's trouble. */
+			if (!json_is_true(json_object_get(rep, "ok")) &&
+			    (!json_is_true(json_object_get(rep, "replay_failed")) || strcmp(host, h->o.frame_host)))
 				replay_failed = false;
 		}
 		if (!replay_failed) {
@@ -565,6 +608,7 @@ int fuzz_hosts__case(struct fuzz_hosts *h, uint32_t id, const char *case_sp, con
 	/* Until every host has answered: decided (one failed, or every
 	 * watchdog that must pass has passed), the others are stopped. */
 	bool sent_stop = false;
+	const char *broken;
 	uint64_t deadline = t_resumed + (uint64_t)((h->o.timeout_s + 30) * 1e9);
 
 	for (;;) {
@@ -574,9 +618,15 @@ int fuzz_hosts__case(struct fuzz_hosts *h, uint32_t id, const char *case_sp, con
 			t_decided = vmctl__now_ns();
 			coord_sender__notify(h->s, "watch-stop", h->o.epoch, json_pack("{s:s}", "of", req));
 			lw.stop = 1;
-			sent_stop = true;
+			sent_stop = h->stop_sent = true;
 		}
-		if (json_object_size(watch) >= json_object_size(go.expected))
+		if ((broken = watch_broken(watch))) {
+			snprintf(err, errlen, "%s could not watch case %u: %s", broken, id,
+				 json_string_value(json_object_get(json_object_get(watch, broken), "error")) ?: "no reason");
+			ret = -EREMOTEIO;
+			goto stop;
+		}
+		if (all_in(go.expected, NULL, watch))
 			break;
 		if (vmctl__now_ns() > deadline) {
 			snprintf(err, errlen, "not every host reported its watch of case %u", id);
@@ -586,8 +636,6 @@ int fuzz_hosts__case(struct fuzz_hosts *h, uint32_t id, const char *case_sp, con
 	}
 	if (local_started && !sent_stop && decided(h, watch, &lw))
 		lw.stop = 1;
-	if (!sent_stop)
-		t_decided = vmctl__now_ns();
 	if (local_started) {
 		pthread_join(lw.t, NULL);
 		local_started = false;
@@ -602,9 +650,9 @@ int fuzz_hosts__case(struct fuzz_hosts *h, uint32_t id, const char *case_sp, con
 			ret = lw.ret;
 			goto out;
 		}
-		if (lw.wr.seconds < secs(t_resumed, t_decided))
-			t_decided = t_resumed + (uint64_t)(lw.wr.seconds * 1e9);
 	}
+	if (!sent_stop)		/* decided by the last group to end */
+		t_decided = vmctl__now_ns();
 	if (h->o.stop && *h->o.stop) {
 		ret = -EINTR;
 		goto out;
@@ -616,9 +664,15 @@ stop:
 	/* The hosts that went on are watching: end it, and take what
 	 * they say (their consoles). */
 	coord_sender__notify(h->s, "watch-stop", h->o.epoch, json_pack("{s:s}", "of", req));
+	h->stop_sent = true;
 	lw.stop = 1;
-	json_decref(watch);
-	watch = coord_sender__collect(h->s, "watch", 5000);
+	/* Those whose resume went on answer; the others never watched. */
+	for (int waited = 0; waited < 5000; waited += 20) {
+		json_decref(watch);
+		watch = coord_sender__collect(h->s, "watch", 20);
+		if (all_in(go.expected, go.replies, watch))
+			break;
+	}
 	if (local_started)
 		pthread_join(lw.t, NULL);
 	if (ret)

@@ -89,4 +89,6 @@ t_eq "@HOST: of a host without a part: error" 1 "$(fuzz run --snapshot "$SNAPS/s
 	--watch '@h9:cmd:true' --broker $URL --experiment $EXP -o "$T_WORK/r5" > /dev/null 2>&1; echo $?)"
 t_eq "--frame N without --host: usage error" 1 "$(fuzz run --snapshot "$SNAPS/snap-1" --frame 0 --range 58:58 \
 	--cases 2 --watch event:srv --broker $URL --experiment $EXP -o "$T_WORK/r6" > /dev/null 2>&1; echo $?)"
+t_eq "--rate across hosts (the agents' own pace): error" 1 "$(fuzz run --snapshot "$SNAPS/snap-1" --cases-dir "$R/repro" \
+	--watch event:srv --rate 100 --broker $URL --experiment $EXP -o "$T_WORK/r7" > /dev/null 2>&1; echo $?)"
 t_done
