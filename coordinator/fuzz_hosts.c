@@ -213,6 +213,7 @@ int fuzz_hosts__open(struct fuzz_hosts **out, const struct fuzz_hosts_opts *o, c
 		if (!on && !fuzz_watch__vm(h->w[i]))
 			h->local[h->n_local++] = h->w[i];
 	}
+	h->o.watch = NULL;	/* parsed: the caller's array need not outlive this */
 	if ((ret = coord_sender__open(&h->s, o->mqtt, o->experiment, err, errlen))) {
 		fuzz_hosts__close(h);
 		return ret;
