@@ -19,7 +19,9 @@ rp=$!
 wait_line "$W/recv" ready 5
 t_require "hold" quiet net "$M" hold --epoch 3
 t_require "drain (nothing held yet)" quiet net "$M" drain -o "$W/empty.sp"
-t_eq "the drained file is empty" 0 "$("$STASIS" -j sp info "$W/empty.sp" | jq .frames)"
+# (nothing of the flow: the kernel's own chatter, an IGMP report of an
+# interface just up, may be held and drained; CI saw one)
+t_eq "the drained file has no datagram of the flow" 0 "$("$STASIS" sp cat "$W/empty.sp" | grep -c ':5000')"
 t_require "$LEFT datagrams sent while holding, after the drain" \
 	quiet in_ns "$S" "$SG" udp-send 10.7.0.2 5000 $LEFT --rate 3000
 t_check "they wait in the ring" test "$(net "$M" -j status | jq .ring.used)" -gt 0
