@@ -13,32 +13,14 @@
 
 #define WATCH_MAX 16
 
-/* The broker options of CLI_MQTT_OPTS but --timeout (a case's, here): a
- * snapshot of several hosts is fuzzed through their agents. */
-#define FUZZ_MQTT_OPTS \
-	{ "broker", required_argument, 0, 1000 }, { "username", required_argument, 0, 1001 }, \
-	{ "password", required_argument, 0, 1002 }, { "cafile", required_argument, 0, 1003 }, \
-	{ "cert", required_argument, 0, 1004 }, { "key", required_argument, 0, 1005 }, \
-	{ "experiment", required_argument, 0, 1006 }
-
 /* No --broker: the local agent's private broker, if there is one (only a
  * snapshot of several hosts needs one). True when an option asked for the
  * agents explicitly. */
 static bool mqtt_settle(struct cli_mqtt *m, char *buf, size_t len)
 {
 	bool asked = m->mo.url || m->experiment;
-	char path[256];
-	FILE *f;
 
-	if (!m->experiment)
-		m->experiment = "default";
-	if (m->mo.url || cli_mqtt_url_file(m->experiment, path, sizeof(path)) || !(f = fopen(path, "r")))
-		return asked;
-	if (fgets(buf, (int)len, f)) {
-		buf[strcspn(buf, "\n")] = 0;
-		m->mo.url = buf;
-	}
-	fclose(f);
+	cli_mqtt_local(m, buf, len, NULL, 0);
 	return asked;
 }
 
@@ -156,7 +138,7 @@ static int do_fuzz_run(int argc, char **argv)
 		{ "cases-dir", required_argument, 0, 'K' }, { "seed", required_argument, 0, 'S' },
 		{ "watch", required_argument, 0, 'w' }, { "timeout", required_argument, 0, 't' },
 		{ "out", required_argument, 0, 'o' }, { "raw", no_argument, 0, 'R' },
-		{ "rate", required_argument, 0, 'p' }, { "host", required_argument, 0, 'H' }, FUZZ_MQTT_OPTS, { 0 },
+		{ "rate", required_argument, 0, 'p' }, { "host", required_argument, 0, 'H' }, CLI_MQTT_BROKER_OPTS, { 0 },
 	};
 	struct cli_mqtt cm = { 0 };
 	char url[512];
@@ -263,7 +245,7 @@ static int case_arg(const char *s, uint32_t *id)
 
 static int do_fuzz_repro(int argc, char **argv)
 {
-	static const struct option opts[] = { { "quit", no_argument, 0, 'q' }, FUZZ_MQTT_OPTS, { 0 } };
+	static const struct option opts[] = { { "quit", no_argument, 0, 'q' }, CLI_MQTT_BROKER_OPTS, { 0 } };
 	struct cli_mqtt cm = { 0 };
 	struct fuzz_repro_opts ro = { .stop = &stop, .mqtt = &cm.mo };
 	bool quit = false;

@@ -45,25 +45,37 @@ int cli_mqtt_url_file(const char *experiment, char *buf, size_t len)
 	return 0;
 }
 
-int cli_mqtt_default(struct cli_mqtt *m, char *buf, size_t len)
+int cli_mqtt_local(struct cli_mqtt *m, char *buf, size_t len, char *path, size_t plen)
 {
-	char path[256] = "";
+	char own[256] = "";
 	FILE *f = NULL;
 
+	if (!path)
+		path = own, plen = sizeof(own);
+	path[0] = 0;
 	if (!m->experiment)
 		m->experiment = "default";
 	if (m->mo.url)
 		return 0;
-	if (!cli_mqtt_url_file(m->experiment, path, sizeof(path)))
+	if (!cli_mqtt_url_file(m->experiment, path, plen))
 		f = fopen(path, "r");
 	if (!f || !fgets(buf, (int)len, f)) {
 		if (f)
 			fclose(f);
-		return p_usage("no --broker, and no private broker of a local agent of experiment %s "
-			       "in this network namespace (%s)", m->experiment, path);
+		return -ENOENT;
 	}
 	fclose(f);
 	buf[strcspn(buf, "\n")] = 0;
 	m->mo.url = buf;
+	return 0;
+}
+
+int cli_mqtt_default(struct cli_mqtt *m, char *buf, size_t len)
+{
+	char path[256];
+
+	if (cli_mqtt_local(m, buf, len, path, sizeof(path)))
+		return p_usage("no --broker, and no private broker of a local agent of experiment %s "
+			       "in this network namespace (%s)", m->experiment, path);
 	return 0;
 }

@@ -14,13 +14,14 @@
 /* The file's path for @experiment in this network namespace. */
 int cli_mqtt_url_file(const char *experiment, char *buf, size_t len);
 
-/* Options 1000-1007: --broker --username --password --cafile --cert --key
- * --experiment --timeout */
-#define CLI_MQTT_OPTS \
+/* Options 1000-1006: --broker --username --password --cafile --cert --key
+ * --experiment (`fuzz` has a --timeout of its own); 1007: --timeout. */
+#define CLI_MQTT_BROKER_OPTS \
 	{ "broker", required_argument, 0, 1000 }, { "username", required_argument, 0, 1001 }, \
 	{ "password", required_argument, 0, 1002 }, { "cafile", required_argument, 0, 1003 }, \
 	{ "cert", required_argument, 0, 1004 }, { "key", required_argument, 0, 1005 }, \
-	{ "experiment", required_argument, 0, 1006 }, { "timeout", required_argument, 0, 1007 }
+	{ "experiment", required_argument, 0, 1006 }
+#define CLI_MQTT_OPTS CLI_MQTT_BROKER_OPTS, { "timeout", required_argument, 0, 1007 }
 
 struct cli_mqtt {
 	struct coord_mqtt_opts mo;
@@ -32,5 +33,8 @@ int cli_mqtt_opt(int c, const char *arg, struct cli_mqtt *m);
 /* No --broker: the URL the local agent's private broker left, if any (for
  * the experiment of --experiment, in this network namespace). */
 int cli_mqtt_default(struct cli_mqtt *m, char *buf, size_t len);
+/* The same without a message: 0 when a URL was given or found, else
+ * -ENOENT (@path, when not NULL, gets the file looked for). */
+int cli_mqtt_local(struct cli_mqtt *m, char *buf, size_t len, char *path, size_t plen);
 
 #endif

@@ -324,7 +324,7 @@ static json_t *case_record(const struct fuzz_case *fc, json_t *res, uint64_t t0)
 		json_object_set_new(rec, "seconds", json_real(secs(t0, vmctl__now_ns())));
 	}
 	json_decref(res);
-	return rec;
+	return rec;	/* without "verdict" when @res was NULL */
 }
 
 /* A case across hosts: the rounds through the agents (fuzz_hosts.c). */
@@ -403,15 +403,16 @@ static int run_case(struct fuzz_env *e, const struct fuzz_case *fc, const char *
 		if (!vmctl__copy_file(cv.console[i], path, (off_t)cv.fv[i].offset, false))
 			json_object_set_new(consoles, cv.fv[i].name, json_string(rel));
 	}
-	const char *base = strrchr(fc->path, '/');
-
-	*rec = json_pack("{s:i,s:s,s:O?,s:s,s:s,s:f,s:f,s:f,s:f,s:f,s:I,s:o}",
-			 "case", (int)fc->id, "file", base ? base + 1 : fc->path, "mutation", fc->mutation,
-			 "verdict", fuzz__verdict_name(wr.verdict), "reason", wr.reason,
-			 "time_to_verdict_s", wr.verdict == FUZZ_ERROR ? 0.0 : wr.seconds,
-			 "seconds", secs(t0, vmctl__now_ns()), "restore_s", secs(t0, t_restored),
-			 "resume_s", secs(t_restored, t_resumed), "replay_s", secs(t_resumed, t_replayed),
-			 "replayed", (json_int_t)(rr.file_frames + rr.ring_frames), "console", consoles);
+	*rec = case_record(fc, json_pack("{s:s,s:s,s:f,s:f,s:f,s:f,s:I,s:o}",
+			   "verdict", fuzz__verdict_name(wr.verdict), "reason", wr.reason,
+			   "time_to_verdict_s", wr.verdict == FUZZ_ERROR ? 0.0 : wr.seconds,
+			   "restore_s", secs(t0, t_restored), "resume_s", secs(t_restored, t_resumed),
+			   "replay_s", secs(t_resumed, t_replayed),
+			   "replayed", (json_int_t)(rr.file_frames + rr.ring_frames), "console", consoles), t0);
+	if (*rec && !json_object_get(*rec, "verdict")) {
+		json_decref(*rec);
+		*rec = NULL;
+	}
 	if (!*rec)
 		ret = -ENOMEM;
 out:

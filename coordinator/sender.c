@@ -30,8 +30,8 @@ struct coord_sender {
 };
 
 static void new_id(struct coord_sender *s, char *buf, size_t len);
-static void publish(struct coord_sender *s, const char *topic, const char *op, uint64_t epoch,
-		    const char *id, json_t *extra);
+static int publish(struct coord_sender *s, const char *topic, const char *op, uint64_t epoch,
+		   const char *id, json_t *extra);
 
 /* A sync after the subscriptions made so far: when it comes back, the
  * broker has sent what they retain. */
@@ -119,11 +119,12 @@ static void new_id(struct coord_sender *s, char *buf, size_t len)
 	snprintf(buf, len, "r%x-%llx-%u", (unsigned)getpid(), (unsigned long long)coord_now_ns(), s->n_req++);
 }
 
-static void publish(struct coord_sender *s, const char *topic, const char *op, uint64_t epoch,
-		    const char *id, json_t *extra)
+static int publish(struct coord_sender *s, const char *topic, const char *op, uint64_t epoch,
+		   const char *id, json_t *extra)
 {
 	struct coord_msg m = { .epoch = epoch, .sent_ns = coord_now_ns() };
 	char *p;
+	int ret = -ENOMEM;
 
 	snprintf(m.experiment, sizeof(m.experiment), "%s", s->experiment);
 	snprintf(m.op, sizeof(m.op), "%s", op);
@@ -132,8 +133,9 @@ static void publish(struct coord_sender *s, const char *topic, const char *op, u
 	p = coord_msg__encode(&m, extra);
 	json_decref(extra);
 	if (p)
-		coord_mqtt__publish(s->mq, topic, p, false);
+		ret = coord_mqtt__publish(s->mq, topic, p, false);
 	free(p);
+	return ret;
 }
 
 int coord_sender__open(struct coord_sender **out, const struct coord_mqtt_opts *mo,
@@ -232,8 +234,7 @@ int coord_sender__notify(struct coord_sender *s, const char *op, uint64_t epoch,
 	char id[COORD_NAME_MAX];
 
 	new_id(s, id, sizeof(id));
-	publish(s, s->cmd, op, epoch, id, extra);
-	return 0;
+	return publish(s, s->cmd, op, epoch, id, extra);
 }
 
 static json_t *call(struct coord_sender *s, const char *op, uint64_t epoch, json_t *extra,
