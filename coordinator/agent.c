@@ -1249,17 +1249,12 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 			enqueue_job(a, JOB_SNAPSHOT, m.epoch, 0, json_pack("{s:s,s:s,s:O?}", "kind", "packet", "host", m.from,
 				"event_real_ns", json_object_get(j, "event_real_ns")));
 	} else if (!strcmp(m.op, "ping")) {
-		struct loader *l;
 		struct stasis_host h;
-		char e2[LOADER_ERR_MAX];
 		json_t *r = json_pack("{s:s,s:I,s:I}", "host", a->o->host,
 				      "received_ns", (json_int_t)received, "req_sent_ns", (json_int_t)m.sent_ns);
 
-		if (!loader__open(&l, e2)) {
-			if (!loader__host(l, &h))
-				json_object_set_new(r, "net", json_string(loader__state_name(h.state)));
-			loader__close(l);
-		}
+		if (!loader__peek_host(&h))
+			json_object_set_new(r, "net", json_string(loader__state_name(h.state)));
 		reply(a, "ping", m.epoch, 0, NULL, r);
 	} else if (!strcmp(m.op, "watch-stop")) {
 		/* Main thread: the worker is busy watching. */

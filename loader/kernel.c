@@ -156,12 +156,14 @@ int loader__pin_dir(char *buf, size_t len)
 	char root[64] = "";
 	struct statfs fs;
 	struct stat st;
-	int pid = outer_pid(), err;
+	int pid, err;
 
+	/* The chosen bpffs first: walking our ancestors reads a /proc file
+	 * per generation, and an agent asks on every ping. */
 	if (getenv("STASIS_BPFFS")) {
 		snprintf(root, sizeof(root), "%s", getenv("STASIS_BPFFS"));
 		err = loader__ensure_bpffs(root);
-	} else if (pid) {
+	} else if ((pid = outer_pid())) {
 		snprintf(root, sizeof(root), "/proc/%d/root/sys/fs/bpf", pid);
 		err = (statfs(root, &fs) == 0 && fs.f_type == BPF_FS_MAGIC) ? 0 : mount_in(pid);
 	} else {

@@ -73,6 +73,9 @@ struct loader_dev {
 	uint64_t tx_dropped;		/* the link's counter (libnl) */
 };
 int loader__host(struct loader *l, struct stasis_host *h);
+/* The host state alone, without opening the rest of the pins: for a caller
+ * that asks often (the agent's ping). -ENOENT when nothing is attached. */
+int loader__peek_host(struct stasis_host *h);
 int loader__set_state(struct loader *l, uint32_t state, uint64_t epoch);
 /* "pass", "hold", "replay", "replay-last". */
 const char *loader__state_name(uint32_t state);

@@ -102,6 +102,21 @@ int loader__host(struct loader *l, struct stasis_host *h)
 	return bpf_map_lookup_elem(l->host, &zero, h) ? -errno : 0;
 }
 
+int loader__peek_host(struct stasis_host *h)
+{
+	char dir[sizeof(((struct loader *)0)->dir)];
+	uint32_t zero = 0;
+	int fd, ret;
+
+	if ((ret = loader__pin_dir(dir, sizeof(dir))))
+		return ret;
+	if ((fd = get(dir, "host")) < 0)
+		return -errno;
+	ret = bpf_map_lookup_elem(fd, &zero, h) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
 struct stasis_host *host_map(struct loader *l)
 {
 	void *h = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE, MAP_SHARED,

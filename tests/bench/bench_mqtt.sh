@@ -99,10 +99,17 @@ Discovery reads the retained roster and each host's status (no fixed
 wait): before, \`coord status\` took ~530 ms at every size (a fixed
 500 ms wait); what the ~100 ms left are spent on is not yet measured. Fan-out:
 the agents answer the ping, so the broker carries their answers while it
-still fans the request out; the answering subscribers show what that costs
-alone. The rest of the agents' gap at 10 (12 processes on 2 cores) is not
-yet explained, and the goal of 1.5x the plain subscribers at 10 agents is
-not met.
+still fans the request out; the answering subscribers (the same QoS 1
+answer, at once) show what that costs alone, and they are the like-for-like
+baseline. Against them the agents are within 1.5x at 10; against
+subscribers that do not answer they are not (the answers alone cost the
+plain subscribers ~1.3x). What an agent spends per ping beyond a bare
+answer, measured with strace and /proc/PID/stat: the ping used to open
+every pinned map of the host (eight BPF_OBJ_GET) and, before that, to walk
+its ancestors' /proc status files to find the outer bpffs; it now reads
+the one host map (loader__peek_host) and looks no further than
+STASIS_BPFFS when it is set, ~130 µs of CPU per ping where it was ~195
+(a plain answering subscriber: ~110).
 
 The report behind Staghorn measured 1.29 ms mean over RabbitMQ.
 <!-- /bench:mqtt -->
