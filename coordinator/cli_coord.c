@@ -105,6 +105,12 @@ static void summary(json_t *r, char *buf, size_t len)
 		n += (size_t)snprintf(buf + n, len - n, " frames_held=%lld vms=%zu",
 				      (long long)json_integer_value(json_object_get(r, "frames_held")),
 				      json_array_size(json_object_get(man, "vms")));
+	/* Not a failure (the part is consistent: what the VMs had taken and
+	 * what was held), but those frames are in no part: say so on the line
+	 * a user reads. */
+	if (json_string_value(json_object_get(man, "rx_queue_left")))
+		n += (size_t)snprintf(buf + n, len - n, " NOT IN THE SNAPSHOT: frames left in the queue toward a VM (%s)",
+				      json_string_value(json_object_get(man, "rx_queue_left")));
 	if (json_object_get(trig, "late_ns"))
 		n += (size_t)snprintf(buf + n, len - n, " late=%lld ns",
 				      (long long)json_integer_value(json_object_get(trig, "late_ns")));

@@ -26,6 +26,7 @@
 
 struct rxq {
 	int fd;
+	bool paused;	/* its VM reads nothing: looked at, not waited for */
 	char vm[40];
 	char dev[32];
 };
@@ -62,6 +63,20 @@ static bool wanted(const char *dev, const char *const *taps, int n)
 	return false;
 }
 
+/* Whether the VM behind @q runs (a paused one reads no frame, and waiting
+ * for it would only spend the whole timeout). */
+static int vm_running(struct qmp *q, const char *vm, bool *running)
+{
+	json_t *st = NULL;
+	int r = qmp__call(q, "query-status", NULL, &st);
+
+	if (r)
+		return vm_seterr(r, "VM %s: query-status: %s", vm, qmp__errmsg(q));
+	*running = json_is_true(json_object_get(st, "running"));
+	json_decref(st);
+	return 0;
+}
+
 /* Duplicate the tap files of the QEMU behind @q into @qs. */
 static int collect(struct qmp *q, const char *vm, const char *const *taps, int n_taps,
 		   struct rxq *qs, int *n)
@@ -69,9 +84,12 @@ static int collect(struct qmp *q, const char *vm, const char *const *taps, int n
 	pid_t pid = qmp__peer_pid(q);
 	char path[64], dev[32];
 	struct dirent *de;
-	int pidfd, r = 0;
+	bool running = false;
+	int pidfd, r;
 	DIR *d;
 
+	if ((r = vm_running(q, vm, &running)))
+		return r;
 	if (pid <= 0)
 		return vm_seterr(-ESRCH, "VM %s: QEMU's pid is not known", vm);
 	if ((pidfd = (int)syscall(SYS_pidfd_open, pid, 0)) < 0)
@@ -95,6 +113,7 @@ static int collect(struct qmp *q, const char *vm, const char *const *taps, int n
 			break;
 		}
 		qs[*n].fd = fd;
+		qs[*n].paused = !running;
 		snprintf(qs[*n].vm, sizeof(qs[*n].vm), "%s", vm);
 		snprintf(qs[*n].dev, sizeof(qs[*n].dev), "%s", dev);
 		(*n)++;
@@ -104,9 +123,10 @@ static int collect(struct qmp *q, const char *vm, const char *const *taps, int n
 	return r;
 }
 
-/* How many of @qs still have frames waiting (POLLIN). A file whose device
- * is gone reports POLLERR: nothing can wait in it. */
-static int waiting(struct rxq *qs, int n, struct pollfd *p)
+/* How many of @qs still have frames waiting (POLLIN), those of paused VMs
+ * only when @all. A file whose device is gone reports POLLERR: nothing can
+ * wait in it. */
+static int waiting(struct rxq *qs, int n, struct pollfd *p, bool all)
 {
 	int k = 0;
 
@@ -115,7 +135,8 @@ static int waiting(struct rxq *qs, int n, struct pollfd *p)
 	if (poll(p, (nfds_t)n, 0) < 0)
 		return -errno;
 	for (int i = 0; i < n; i++)
-		k += (p[i].revents & POLLIN) && !(p[i].revents & (POLLERR | POLLHUP | POLLNVAL));
+		k += (all || !qs[i].paused) && (p[i].revents & POLLIN) &&
+		     !(p[i].revents & (POLLERR | POLLHUP | POLLNVAL));
 	return k;
 }
 
@@ -133,17 +154,17 @@ int vm_group__settle_rx(struct vm_group *g, const char *const *taps, int n_taps,
 		r = collect(vm_group__qmp(g, i), vm__name(vm_group__vm(g, i)), taps, n_taps, qs, &n);
 	/* A frame in the ring is read by QEMU's main loop as soon as the
 	 * guest has a buffer for it: a millisecond's sleep is many reads. */
-	while (!r && (k = waiting(qs, n, p)) > 0 && vmctl__now_ns() < deadline)
+	while (!r && (k = waiting(qs, n, p, false)) > 0 && vmctl__now_ns() < deadline)
 		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
-	if (!r && (k = waiting(qs, n, p)) < 0)
+	if (!r && (k = waiting(qs, n, p, true)) < 0)
 		r = vm_seterr(k, "poll: %s", strerror(-k));
 	if (!r && k > 0) {
 		size_t o = 0;
 
 		for (int i = 0; i < n && left; i++)
 			if ((p[i].revents & POLLIN) && o < leftlen)
-				o += (size_t)snprintf(left + o, leftlen - o, "%s%s (VM %s)", o ? ", " : "",
-						      qs[i].dev, qs[i].vm);
+				o += (size_t)snprintf(left + o, leftlen - o, "%s%s (VM %s%s)", o ? ", " : "",
+						      qs[i].dev, qs[i].vm, qs[i].paused ? ", paused" : "");
 		r = k;
 	}
 	for (int i = 0; i < n; i++)

@@ -210,7 +210,8 @@ int vm_group__cont(struct vm_group *g);
  * with the network held, before the stop, or those frames are in neither the
  * held frames nor the saved state. 0 when every queue is empty; else how
  * many are not, named in @left ("tap0 (VM a), ..."); negative errno when a
- * queue cannot be looked at (vmctl__errmsg()). */
+ * queue cannot be looked at (vmctl__errmsg()). A paused VM reads nothing:
+ * its queues are looked at once, not waited for ("tap1 (VM b, paused)"). */
 int vm_group__settle_rx(struct vm_group *g, const char *const *taps, int n_taps, int timeout_ms,
 			char *left, size_t leftlen);
 /* How far apart the group's last stop or cont was acknowledged (ns). */

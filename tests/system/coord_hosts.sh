@@ -6,7 +6,9 @@
 # is restored three times, and each time every flow completes with nothing
 # lost, duplicated or reordered. Then a packet trigger on a later datagram
 # freezes the restored experiment, and `coord resume` lets every flow
-# complete without a restore.
+# complete without a restore. Last, snapshot 11 is restored with h1's held
+# frames edited (the trigger datagram given another sender): b receives the
+# edited datagram, and the next plain restore of 11 the original.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/net.sh"
 . "$(dirname "$0")/../lib/hold.sh"
@@ -46,7 +48,7 @@ done
 # a ping first resolves the peer's address: while ARP is pending the kernel
 # queues a few datagrams only and drops the rest.)
 cat > "$W/a.run" <<RUN
-udp-recv 5001 --count $COUNT --idle-ms 60000 &
+udp-recv 5001 --count $COUNT --idle-ms 60000 --sender 2 &
 udp-recv 6000 --count 1 --timeout-ms 600000 > /dev/null; echo flows-start
 until ping -c 1 -W 1 10.0.0.2 > /dev/null; do :; done
 udp-send 10.0.0.2 5000 $COUNT --rate $RATE --sender 1 > /dev/null &
@@ -54,7 +56,7 @@ tcp-send 10.0.0.2 6001 $BYTES --rate $BRATE > /dev/null
 wait
 RUN
 cat > "$W/b.run" <<RUN
-udp-recv 5000 --count $COUNT --idle-ms 60000 &
+udp-recv 5000 --count $COUNT --idle-ms 60000 --sender 1 &
 tcp-sink 6001 &
 udp-recv 6000 --count 1 --timeout-ms 600000 > /dev/null; echo flows-start
 until ping -c 1 -W 1 10.0.0.1 > /dev/null; do :; done
@@ -92,7 +94,9 @@ flows_done() {
 	[ "$(tail -n +"$2" "$LB" | grep -c 'udp-recv: done')" -ge 1 ] &&
 	[ "$(tail -n +"$2" "$LB" | grep -c 'tcp-sink: done')" -ge 1 ]
 }
-# check_flows WHAT FROMA FROMB: each flow complete, nothing lost, doubled or reordered.
+# check_flows WHAT FROMA FROMB [OTHER]: each flow complete, nothing lost,
+# doubled or reordered; OTHER: the datagrams b told from another sender
+# ("SENDER:SEQ ..."; none unless given).
 check_flows() {
 	ra=$(tail -n +"$2" "$LA" | tr -d '\r' | grep 'udp-recv: done' | tail -1)
 	rb=$(tail -n +"$3" "$LB" | tr -d '\r' | grep 'udp-recv: done' | tail -1)
@@ -102,6 +106,8 @@ check_flows() {
 	t_eq "$1: b -> a, every datagram once, in order" "$COUNT 0 0 0" "$(kv unique "$ra") $(kv gaps "$ra") $(kv dup "$ra") $(kv reordered "$ra")"
 	t_eq "$1: a -> b, every datagram once, in order" "$COUNT 0 0 0" "$(kv unique "$rb") $(kv gaps "$rb") $(kv dup "$rb") $(kv reordered "$rb")"
 	t_eq "$1: the TCP stream a -> b, every byte intact" "bytes=$BYTES errors=0" "$(echo "$tb" | grep -o 'bytes=[0-9]* errors=[0-9]*')"
+	t_eq "$1: datagrams from another sender at b" "${4:-}" "$(tail -n +"$3" "$LB" | tr -d '\r' |
+		sed -n 's/^udp-recv: other sender=\([0-9]*\) seq=\([0-9]*\)$/\1:\2/p' | tr '\n' ' ' | sed 's/ $//')"
 }
 
 both_go() { go a "$H1" 10.0.0.1 "$LA" && go b "$H2" 10.0.0.2 "$LB"; }
@@ -152,4 +158,26 @@ sed 's/^/# /' "$O"
 t_eq "coord resume" 0 "$T_RC"
 t_check "after the resume the flows end" wait_until 120 flows_done "$fa" "$fb"
 check_flows "resume" "$fa" "$fb"
+
+# Edit, then go on: h1's held frames of 11 begin with the trigger datagram
+# (a -> b number $MARK); a copy with its sender field (frame offset 46)
+# changed to 9 is given for one restore. The snapshot itself is untouched.
+SP11=$W/snaps1/snap-11/h1$D/net.sp
+idx=$("$STASIS" -j sp cat "$SP11" | jq '[.[].summary | test("> 10.0.0.2:5000$")] | index(true)')
+t_eq "the trigger datagram is among h1's held frames" 1 "$(echo "$idx" | grep -c '^[0-9][0-9]*$')"
+t_require "an edited copy of h1's held frames" quiet "$STASIS" sp edit "$SP11" -o "$W/edited.sp" \
+	--set "$idx:46:00000009" --fix-checksums
+sum11=$(md5sum < "$SP11")
+fa=$(($(wc -l < "$LA") + 1)) fb=$(($(wc -l < "$LB") + 1))
+t_run "$O" "$E" coord restore 11 --frames "h1$D=$W/edited.sp"
+sed 's/^/# /' "$O"
+t_eq "restore of 11 with h1's frames edited" 0 "$T_RC"
+t_check "edited: the flows end" wait_until 120 flows_done "$fa" "$fb"
+check_flows "edited" "$fa" "$fb" "9:$MARK"
+t_eq "the snapshot's own frames are unchanged" "$sum11" "$(md5sum < "$SP11")"
+fa=$(($(wc -l < "$LA") + 1)) fb=$(($(wc -l < "$LB") + 1))
+t_run "$O" "$E" coord restore 11
+t_eq "the next plain restore of 11" 0 "$T_RC"
+t_check "plain: the flows end" wait_until 120 flows_done "$fa" "$fb"
+check_flows "plain, after the edited" "$fa" "$fb"
 t_done

@@ -128,11 +128,16 @@ int sg_udp_recv(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "count", required_argument, 0, 'c' }, { "idle-ms", required_argument, 0, 'i' },
 		{ "timeout-ms", required_argument, 0, 't' }, { "verbose", no_argument, 0, 'v' },
-		{ "progress-ms", required_argument, 0, 'p' }, { 0 },
+		{ "progress-ms", required_argument, 0, 'p' }, { "sender", required_argument, 0, 's' },
+		{ 0 },
 	};
 	uint64_t want = 0, idle_ms = 0, timeout_ms = 0, progress_ms = 0, tprog = 0;
 	uint64_t received = 0, unique = 0, dup = 0, reordered = 0, bad = 0;
 	uint64_t first = 0, last = 0, minseq = 0, maxseq = 0, t0, tlast;
+	/* --sender: the one expected; a datagram from another is told with
+	 * its number (a test that edited a held frame looks for it) and
+	 * counted by number like the rest. */
+	int64_t sender = -1;
 	/* A replay at full speed bursts tens of thousands of datagrams at
 	 * once: a receiver that drops them in its own socket would blame the
 	 * hold for what the test rig lost. FORCE (root) goes past rmem_max. */
@@ -149,11 +154,12 @@ int sg_udp_recv(int argc, char **argv)
 		case 't': timeout_ms = sg_opt_u64("udp-recv", "timeout-ms", optarg); break;
 		case 'v': verbose = 1; break;
 		case 'p': progress_ms = sg_opt_u64("udp-recv", "progress-ms", optarg); break;
+		case 's': sender = (int64_t)(uint32_t)sg_opt_u64("udp-recv", "sender", optarg); break;
 		default: return 2;
 		}
 	}
 	if (argc - optind != 1)
-		sg_die("udp-recv", "usage: udp-recv PORT [--count N] [--idle-ms MS] [--timeout-ms MS]");
+		sg_die("udp-recv", "usage: udp-recv PORT [--count N] [--idle-ms MS] [--timeout-ms MS] [--sender S]");
 	sg_parse_addr("udp-recv", NULL, argv[optind], &sa);
 	sa.sin_addr.s_addr = htonl(INADDR_ANY);
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -230,6 +236,11 @@ int sg_udp_recv(int argc, char **argv)
 		tlast = sg_now_ns();
 		if (verbose)
 			printf("udp-recv: seq=%llu\n", (unsigned long long)seq);
+		if (sender >= 0 && ntohl(d.sender) != (uint32_t)sender) {
+			printf("udp-recv: other sender=%u seq=%llu\n", ntohl(d.sender),
+			       (unsigned long long)seq);
+			fflush(stdout);
+		}
 		if (!received++)
 			first = seq;
 		last = seq;
