@@ -49,7 +49,7 @@ LIB_coord   := $(addprefix coordinator/,action.c timer.c proto.c mqtt.c broker.c
 LIBNAMES    := bpf loader vmctl sp coord
 LIBS        := $(foreach l,$(LIBNAMES),$(BUILD)/lib/libstasis_$(l).a)
 
-CLI_SRCS := cli/main.c cli/cmd.c cli/json.c \
+CLI_SRCS := cli/main.c cli/cmd.c cli/opts.c cli/json.c \
 	    loader/cli_net.c vmctl/cli_vm.c sp-format/cli_sp.c \
 	    coordinator/cli_agent.c coordinator/cli_coord.c coordinator/cli_fuzz.c coordinator/cli_mqtt.c
 

@@ -18,12 +18,70 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 extern bool json_output;	/* -j/--json */
 extern bool pretty_output;	/* -p/--pretty (implies --json) */
 extern const char *bin_name;
+extern const char *cli_obj;	/* the object of the verb running ("vm") */
+
+/*
+ * A verb's options, declared once (the model: xdp-tools' option tables):
+ * parsing (--opt=value and --opt value), the verb's usage and its --help
+ * are all made from the table. Each value lands in the verb's settings
+ * struct at @off.
+ */
+enum cli_opt_kind {
+	CLI_OPT_FLAG,	/* bool */
+	CLI_OPT_STR,	/* const char * (into argv) */
+	CLI_OPT_INT,	/* int, @lo..@hi */
+	CLI_OPT_BYTES,	/* uint64_t, BYTES[K|M|G] */
+	CLI_OPT_ENUM,	/* int: the index of the value in @words */
+};
+
+struct cli_opt {
+	const char *name;	/* "mem" for --mem */
+	char short_name;	/* 'o' for -o; 0: none */
+	enum cli_opt_kind kind;
+	size_t off;
+	const char *arg;	/* what the value is, for usage ("MIB") */
+	const char *help;
+	int lo, hi;
+	const char *const *words;
+	const char *group;	/* options of one group exclude each other */
+	bool required;		/* the verb cannot go without it */
+};
+
+#define CLI_FLAG(n, st, f, h) { .name = n, .kind = CLI_OPT_FLAG, .off = offsetof(st, f), .help = h }
+#define CLI_STR(n, st, f, a, h) { .name = n, .kind = CLI_OPT_STR, .off = offsetof(st, f), .arg = a, .help = h }
+#define CLI_INT(n, st, f, a, l, u, h) { .name = n, .kind = CLI_OPT_INT, .off = offsetof(st, f), .arg = a, \
+					.lo = l, .hi = u, .help = h }
+#define CLI_BYTES(n, st, f, a, h) { .name = n, .kind = CLI_OPT_BYTES, .off = offsetof(st, f), .arg = a, .help = h }
+#define CLI_ENUM(n, st, f, w, h) { .name = n, .kind = CLI_OPT_ENUM, .off = offsetof(st, f), .words = w, .help = h }
 
 struct cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);	/* argv[0] is the verb itself */
-	const char *help;			/* one line: "ARGS  what it does" */
+	/* Without @opts: one line, "ARGS: what it does". With @opts: what it
+	 * does; the synopsis is @args and the table. */
+	const char *help;
+	const struct cli_opt *opts;		/* { 0 }-terminated */
+	const char *args;			/* the positional arguments: "NAME..." */
+	bool rest;				/* "-- ARGS..." passed on (cli_parse's @rest) */
 };
+
+/* A table entry without options. */
+#define CLI_CMD(n, f, h) { .name = n, .fn = f, .help = h }
+
+/*
+ * Parse argv (argv[0] is the verb) against the option table @opts into
+ * @cfg. The positional arguments are moved to argv[1..N] and N returned.
+ * After "--", what follows is left in *@rest (refused when @rest is NULL;
+ * *@rest NULL when there is no "--"). A bad option is one usage line and a
+ * negative return (the verb returns EXIT_USAGE).
+ */
+int cli_parse(const struct cli_opt *opts, int argc, char **argv, void *cfg, char ***rest);
+/* The verb's synopsis from its table: "NAME [--mem MIB] ...". */
+void cli_synopsis(const struct cmd *c, char *buf, size_t len);
+/* `stasis OBJ VERB --help` of a verb with a table. */
+void cli_help(const struct cmd *c, const char *obj);
+/* The entry of @cmds named @name (for a verb to find its own table). */
+const struct cmd *cli_cmd(const struct cmd *cmds, const char *name);
 
 /*
  * Run the entry of @cmds whose name is @argv[0] or a unique prefix of it (an

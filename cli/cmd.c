@@ -8,6 +8,29 @@
 #include <string.h>
 #include "cli/cli.h"
 
+/* --help or -h before any "--". */
+static bool wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return true;
+	return false;
+}
+
+/* A verb with a table answers --help itself (the verb never runs). */
+const char *cli_obj = "";
+
+static int run(const struct cmd *c, const char *obj, int argc, char **argv)
+{
+	if (obj)
+		cli_obj = obj;
+	if (obj && c->opts && wants_help(argc, argv)) {
+		cli_help(c, obj);
+		return EXIT_OK;
+	}
+	return c->fn(argc, argv);
+}
+
 int cmd_select(const struct cmd *cmds, const char *obj, int argc, char **argv)
 {
 	const struct cmd *hit = NULL;
@@ -21,15 +44,21 @@ int cmd_select(const struct cmd *cmds, const char *obj, int argc, char **argv)
 	/* Every object answers "help" with its verb table. */
 	if (obj && strcmp(argv[0], "help") == 0) {
 		printf("Usage:\n");
-		for (const struct cmd *c = cmds; c->name; c++)
-			printf("  %s %s %s %s\n", bin_name, obj, c->name, c->help ? c->help : "");
+		for (const struct cmd *c = cmds; c->name; c++) {
+			char syn[1024];
+
+			if (c->opts)
+				cli_synopsis(c, syn, sizeof(syn));
+			printf("  %s %s %s %s\n", bin_name, obj, c->name,
+			       c->opts ? syn : c->help ? c->help : "");
+		}
 		printf("  %s %s help\n", bin_name, obj);
 		return EXIT_OK;
 	}
 	n = strlen(argv[0]);
 	for (const struct cmd *c = cmds; c->name; c++) {
 		if (strcmp(c->name, argv[0]) == 0)
-			return c->fn(argc, argv);	/* exact beats prefix */
+			return run(c, obj, argc, argv);	/* exact beats prefix */
 		if (n && strncmp(c->name, argv[0], n) == 0) {
 			if (hit)
 				return p_usage("ambiguous %s '%s' (%s, %s, ...)",
@@ -40,7 +69,7 @@ int cmd_select(const struct cmd *cmds, const char *obj, int argc, char **argv)
 	if (!hit)
 		return p_usage("unknown %s '%s'; try '%s %s%shelp'", what, argv[0],
 			       bin_name, obj ? obj : "", obj ? " " : "");
-	return hit->fn(argc, argv);
+	return run(hit, obj, argc, argv);
 }
 
 static int vreport(int status, const char *fmt, va_list ap)

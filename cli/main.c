@@ -21,14 +21,14 @@ static int do_help(int argc, char **argv);
 static int do_version(int argc, char **argv);
 
 static const struct cmd objects[] = {
-	{ "net",     do_net,     "VERB ...  network hold: attach, triggers, hold, drain, replay" },
-	{ "vm",      do_vm,      "VERB ...  QEMU VMs over QMP: stop, save, restore, fork" },
-	{ "sp",      do_sp,      "VERB ...  .sp packet files: info, cat, pcapng, edit, mutate" },
-	{ "agent",   do_agent,   "...       the per-host agent (MQTT)" },
-	{ "coord",   do_coord,   "VERB ...  the sender: triggers, snapshot, restore across hosts" },
-	{ "fuzz",    do_fuzz,    "VERB ...  packet-triggered fuzz loop over a snapshot" },
-	{ "help",    do_help,    "          this text" },
-	{ "version", do_version, "          versions of stasis and the libraries it uses" },
+	CLI_CMD("net",     do_net,     "VERB ...  network hold: attach, triggers, hold, drain, replay"),
+	CLI_CMD("vm",      do_vm,      "VERB ...  QEMU VMs over QMP: stop, save, restore, fork"),
+	CLI_CMD("sp",      do_sp,      "VERB ...  .sp packet files: info, cat, pcapng, edit, mutate"),
+	CLI_CMD("agent",   do_agent,   "...       the per-host agent (MQTT)"),
+	CLI_CMD("coord",   do_coord,   "VERB ...  the sender: triggers, snapshot, restore across hosts"),
+	CLI_CMD("fuzz",    do_fuzz,    "VERB ...  packet-triggered fuzz loop over a snapshot"),
+	CLI_CMD("help",    do_help,    "          this text"),
+	CLI_CMD("version", do_version, "          versions of stasis and the libraries it uses"),
 	{ 0 },
 };
 

@@ -482,12 +482,12 @@ static int do_coord_list(int argc, char **argv)
 }
 
 static const struct cmd coord_cmds[] = {
-	{ "status",   do_coord_status,   "[--broker URL] [--experiment NAME]: every agent, online or not, and its answer" },
-	{ "snapshot", do_coord_snapshot, "[--epoch E] [--max-bandwidth B]: snapshot every host now" },
-	{ "trigger",  do_coord_trigger,  "--at TIME | --in DURATION | --packet --offset N --hex BYTES [--max-bandwidth B]" },
-	{ "restore",  do_coord_restore,  "SNAPID [--paused] [--frames HOST=FILE]...: every host restored, then on at once" },
-	{ "resume",   do_coord_resume,   "[--frames HOST=FILE]...: a frozen experiment goes on, without a restore" },
-	{ "list",     do_coord_list,     "[--broker URL]: every agent's snapshots and their state" },
+	CLI_CMD("status",   do_coord_status,   "[--broker URL] [--experiment NAME]: every agent, online or not, and its answer"),
+	CLI_CMD("snapshot", do_coord_snapshot, "[--epoch E] [--max-bandwidth B]: snapshot every host now"),
+	CLI_CMD("trigger",  do_coord_trigger,  "--at TIME | --in DURATION | --packet --offset N --hex BYTES [--max-bandwidth B]"),
+	CLI_CMD("restore",  do_coord_restore,  "SNAPID [--paused] [--frames HOST=FILE]...: every host restored, then on at once"),
+	CLI_CMD("resume",   do_coord_resume,   "[--frames HOST=FILE]...: a frozen experiment goes on, without a restore"),
+	CLI_CMD("list",     do_coord_list,     "[--broker URL]: every agent's snapshots and their state"),
 	{ 0 },
 };
 

@@ -307,11 +307,11 @@ static int do_fuzz_report(int argc, char **argv)
 }
 
 static const struct cmd fuzz_cmds[] = {
-	{ "run",    do_fuzz_run,    "--snapshot DIR [--frame trigger|N|match:OFF:HEX] [--host HOST] --range A:B "
+	CLI_CMD("run",    do_fuzz_run,    "--snapshot DIR [--frame trigger|N|match:OFF:HEX] [--host HOST] --range A:B "
 				    "[--cases K | --cases-dir DIR] [--seed S] --watch SPEC... [--timeout S] [--raw] "
-				    "[--rate PPS] [--broker URL --experiment NAME] -o RESULTS_DIR" },
-	{ "report", do_fuzz_report, "RESULTS_DIR: counts, mean times, every case that did not pass" },
-	{ "repro",  do_fuzz_repro,  "RESULTS_DIR CASE [--quit] [--broker URL --experiment NAME]: restore the snapshot and run that one case again" },
+				    "[--rate PPS] [--broker URL --experiment NAME] -o RESULTS_DIR"),
+	CLI_CMD("report", do_fuzz_report, "RESULTS_DIR: counts, mean times, every case that did not pass"),
+	CLI_CMD("repro",  do_fuzz_repro,  "RESULTS_DIR CASE [--quit] [--broker URL --experiment NAME]: restore the snapshot and run that one case again"),
 	{ 0 },
 };
 

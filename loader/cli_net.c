@@ -574,9 +574,9 @@ static int do_trigger_del(int argc, char **argv)
 }
 
 static const struct cmd trigger_cmds[] = {
-	{ "add",  do_trigger_add,  "--offset N --hex BYTES [--mask HEX] [--dev DEV] [--dir to-guest|from-guest|any] [--once]" },
-	{ "list", do_trigger_list, "" },
-	{ "del",  do_trigger_del,  "ID" },
+	CLI_CMD("add",  do_trigger_add,  "--offset N --hex BYTES [--mask HEX] [--dev DEV] [--dir to-guest|from-guest|any] [--once]"),
+	CLI_CMD("list", do_trigger_list, ""),
+	CLI_CMD("del",  do_trigger_del,  "ID"),
 	{ 0 },
 };
 
@@ -628,16 +628,16 @@ static int do_net_wait_trigger(int argc, char **argv)
 }
 
 static const struct cmd net_cmds[] = {
-	{ "probe",        do_net_probe,    "                check the kernel and load the BPF object" },
-	{ "attach",       do_net_attach,       "DEV... [--uplink DEV...] [--ring-mb N]" },
-	{ "detach",       do_net_detach,       "[DEV...] [--force]" },
-	{ "status",       do_net_status,       "" },
-	{ "trigger",      do_net_trigger,      "add|list|del ..." },
-	{ "wait-trigger", do_net_wait_trigger, "[--timeout S]" },
-	{ "hold",         do_net_hold,         "[--epoch E]" },
-	{ "release",      do_net_release,      "[--force]" },
-	{ "drain",        do_net_drain,        "-o FILE.sp [--follow]" },
-	{ "replay",       do_net_replay,       "FILE.sp [--spacing] [--rate PPS]   (default rate 5000)" },
+	CLI_CMD("probe",        do_net_probe,    "                check the kernel and load the BPF object"),
+	CLI_CMD("attach",       do_net_attach,       "DEV... [--uplink DEV...] [--ring-mb N]"),
+	CLI_CMD("detach",       do_net_detach,       "[DEV...] [--force]"),
+	CLI_CMD("status",       do_net_status,       ""),
+	CLI_CMD("trigger",      do_net_trigger,      "add|list|del ..."),
+	CLI_CMD("wait-trigger", do_net_wait_trigger, "[--timeout S]"),
+	CLI_CMD("hold",         do_net_hold,         "[--epoch E]"),
+	CLI_CMD("release",      do_net_release,      "[--force]"),
+	CLI_CMD("drain",        do_net_drain,        "-o FILE.sp [--follow]"),
+	CLI_CMD("replay",       do_net_replay,       "FILE.sp [--spacing] [--rate PPS]   (default rate 5000)"),
 	{ 0 },
 };
 

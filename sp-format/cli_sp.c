@@ -749,14 +749,14 @@ static int do_sp_diff(int argc, char **argv)
 }
 
 static const struct cmd sp_cmds[] = {
-	{ "info",        do_sp_info,        "FILE" },
-	{ "cat",         do_sp_cat,         "FILE [--hex] [--iface I] [--seq A:B]" },
-	{ "to-pcapng",   do_sp_to_pcapng,   "FILE -o OUT" },
-	{ "from-pcapng", do_sp_from_pcapng, "IN -o FILE [--host NAME]   (pcapng or pcap)" },
-	{ "edit",        do_sp_edit,        "FILE -o OUT [--set N:OFF:HEX] [--delete N] [--insert N:HEX] [--fix-checksums]" },
-	{ "mutate",      do_sp_mutate,      "FILE --frame N --range A:B --cases K --seed S -o DIR [--fix-checksums]" },
-	{ "diff",        do_sp_diff,        "A B" },
-	{ "merge",       do_sp_merge,       "A B... -o OUT" },
+	CLI_CMD("info",        do_sp_info,        "FILE"),
+	CLI_CMD("cat",         do_sp_cat,         "FILE [--hex] [--iface I] [--seq A:B]"),
+	CLI_CMD("to-pcapng",   do_sp_to_pcapng,   "FILE -o OUT"),
+	CLI_CMD("from-pcapng", do_sp_from_pcapng, "IN -o FILE [--host NAME]   (pcapng or pcap)"),
+	CLI_CMD("edit",        do_sp_edit,        "FILE -o OUT [--set N:OFF:HEX] [--delete N] [--insert N:HEX] [--fix-checksums]"),
+	CLI_CMD("mutate",      do_sp_mutate,      "FILE --frame N --range A:B --cases K --seed S -o DIR [--fix-checksums]"),
+	CLI_CMD("diff",        do_sp_diff,        "A B"),
+	CLI_CMD("merge",       do_sp_merge,       "A B... -o OUT"),
 	{ 0 },
 };
 

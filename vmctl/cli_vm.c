@@ -8,24 +8,19 @@
 #include "loader/loader.h"
 #include "vmctl/vmctl.h"
 
-static bool is_opt(const char *a, const char *name) { return strcmp(a, name) == 0; }
+static const struct cli_opt no_opts[] = { { 0 } };
 
-/* NAME... or --all (every instance) into a list; 0 or a usage status. */
-static int pick_names(int argc, char **argv, char ***names, int *n, bool need)
+/* The VM names given (@argc of @argv, options already parsed) or --all
+ * (every instance) into a list; 0 or a usage status. */
+static int pick_names(int argc, char **argv, bool all, char ***names, int *n, bool need)
 {
-	bool all = false;
 	char **v = calloc((size_t)argc + 1, sizeof(char *));
 	int k = 0;
 
 	for (int i = 0; i < argc; i++) {
-		if (is_opt(argv[i], "--all"))
-			all = true;
-		else if (argv[i][0] == '-')
-			return free(v), p_usage("unknown option '%s'", argv[i]);
-		else if (vmctl__name_valid(argv[i]))
+		if (vmctl__name_valid(argv[i]))
 			return free(v), p_usage("bad VM name '%s'", argv[i]);
-		else
-			v[k++] = argv[i];
+		v[k++] = argv[i];
 	}
 	if (all && k)
 		return free(v), p_usage("give VM names or --all, not both");
@@ -59,81 +54,45 @@ static void free_names(char **names, int n)
 
 /* ---- start / adopt / list --------------------------------------------- */
 
-static int need_arg(int argc, char **argv, int i)
-{
-	if (i + 1 >= argc) {
-		p_usage("%s needs a value", argv[i]);
-		return -1;
-	}
-	return 0;
-}
-
-static int parse_int(const char *s, int lo, int hi, int *out)
-{
-	char *e;
-	long v = strtol(s, &e, 10);
-
-	if (!*s || *e || v < lo || v > hi)
-		return -1;
-	*out = (int)v;
-	return 0;
-}
+static const struct cli_opt start_opts[] = {
+	CLI_INT("mem", struct vm_start_opts, mem_mib, "MIB", 1, 1 << 20, "guest RAM (default 128)"),
+	CLI_INT("smp", struct vm_start_opts, smp, "N", 1, 64, "virtual CPUs (default 1)"),
+	CLI_STR("kernel", struct vm_start_opts, kernel, "FILE", "boot this kernel (with --initrd, --append)"),
+	CLI_STR("initrd", struct vm_start_opts, initrd, "FILE", "its initrd"),
+	CLI_STR("append", struct vm_start_opts, append, "CMDLINE", "its command line"),
+	CLI_STR("run", struct vm_start_opts, run_file, "SCRIPT", "a script the guest runs (fw_cfg opt/stasis/run)"),
+	CLI_STR("tap", struct vm_start_opts, tap, "TAP", "network: this tap (created if missing)"),
+	CLI_STR("mac", struct vm_start_opts, mac, "MAC", "the guest NIC's MAC address"),
+	CLI_STR("netns", struct vm_start_opts, netns, "NS", "run QEMU inside this named network namespace"),
+	{ .name = "disk", .kind = CLI_OPT_STR, .off = offsetof(struct vm_start_opts, disk), .arg = "IMG",
+	  .help = "run on an overlay of this disk image", .group = "disk" },
+	{ .name = "disk-size", .kind = CLI_OPT_INT, .off = offsetof(struct vm_start_opts, disk_mib),
+	  .arg = "MIB", .lo = 1, .hi = 1 << 20, .help = "or a new empty qcow2 disk of this size", .group = "disk" },
+	CLI_STR("accel", struct vm_start_opts, accel, "ACCEL", "QEMU accelerator (default $STASIS_ACCEL or tcg)"),
+	CLI_STR("qemu", struct vm_start_opts, qemu, "BINARY", "default qemu-system-x86_64"),
+	CLI_FLAG("paused", struct vm_start_opts, paused, "start paused (-S)"),
+	{ .name = "mem-dir", .kind = CLI_OPT_STR, .off = offsetof(struct vm_start_opts, mem_dir), .arg = "DIR",
+	  .help = "where the RAM file lives (default: a memory file system)", .group = "ram" },
+	{ .name = "anon-ram", .kind = CLI_OPT_FLAG, .off = offsetof(struct vm_start_opts, anon_ram),
+	  .help = "QEMU's own RAM, no file (every save and restore streams it)", .group = "ram" },
+	{ 0 },
+};
 
 static int do_start(int argc, char **argv)
 {
 	struct vm_start_opts o = { .sz = sizeof(o) };
-	const char *name = NULL;
+	const char *name;
 	struct vm *vm;
+	int np = cli_parse(start_opts, argc, argv, &o, &o.extra);
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char **str = NULL;
-		int *num = NULL, hi = 1 << 20;
-
-		if (is_opt(a, "--")) {
-			o.extra = argv + i + 1;
-			break;
-		}
-		if (is_opt(a, "--paused")) { o.paused = true; continue; }
-		if (is_opt(a, "--anon-ram")) { o.anon_ram = true; continue; }
-		if (is_opt(a, "--qemu")) str = &o.qemu;
-		else if (is_opt(a, "--accel")) str = &o.accel;
-		else if (is_opt(a, "--kernel")) str = &o.kernel;
-		else if (is_opt(a, "--initrd")) str = &o.initrd;
-		else if (is_opt(a, "--append")) str = &o.append;
-		else if (is_opt(a, "--run")) str = &o.run_file;
-		else if (is_opt(a, "--tap")) str = &o.tap;
-		else if (is_opt(a, "--mac")) str = &o.mac;
-		else if (is_opt(a, "--netns")) str = &o.netns;
-		else if (is_opt(a, "--disk")) str = &o.disk;
-		else if (is_opt(a, "--mem-dir")) str = &o.mem_dir;
-		else if (is_opt(a, "--mem")) num = &o.mem_mib;
-		else if (is_opt(a, "--smp")) { num = &o.smp; hi = 64; }
-		else if (is_opt(a, "--disk-size")) num = &o.disk_mib;
-		else if (a[0] == '-')
-			return p_usage("unknown option '%s'", a);
-		else if (name)
-			return p_usage("one VM per start: '%s' after '%s'", a, name);
-		else {
-			name = a;
-			continue;
-		}
-		if (need_arg(argc, argv, i))
-			return EXIT_USAGE;
-		if (str)
-			*str = argv[++i];
-		else if (parse_int(argv[++i], 1, hi, num))
-			return p_usage("%s wants a number from 1 to %d, not '%s'", a, hi, argv[i]);
-	}
-	if (!name)
-		return p_usage("vm start NAME [--mem MIB] [--kernel F --initrd F --append S] "
-			       "[--run SCRIPT] [--tap TAP [--mac MAC]] [--netns NS] "
-			       "[--disk IMG|--disk-size MIB] [--accel A] [--paused] "
-			       "[--mem-dir DIR|--anon-ram] [-- QEMU ARGS]");
+	if (np < 0)
+		return EXIT_USAGE;
+	if (np != 1)
+		return p_usage(np ? "vm start: one VM per start: '%s' after '%s'" : "vm start: which VM? (NAME)",
+			       np ? argv[2] : "", argv[1]);
+	name = argv[1];
 	if (vmctl__name_valid(name))
 		return p_usage("bad VM name '%s' (1-32 of A-Za-z0-9_.-)", name);
-	if (o.disk && o.disk_mib)
-		return p_usage("--disk and --disk-size exclude each other");
 	if (vm__start(name, &o))
 		return p_err("%s", vmctl__errmsg());
 	if (vm__load(name, &vm))
@@ -147,27 +106,30 @@ static int do_start(int argc, char **argv)
 	return EXIT_OK;
 }
 
+struct adopt_cfg {
+	const char *qmp, *argv_file;
+};
+
+static const struct cli_opt adopt_opts[] = {
+	{ .name = "qmp", .kind = CLI_OPT_STR, .off = offsetof(struct adopt_cfg, qmp), .arg = "SOCKET",
+	  .help = "the QEMU's QMP socket", .required = true },
+	CLI_STR("argv-file", struct adopt_cfg, argv_file, "FILE",
+		"its command line (NUL- or newline-separated; default /proc/PID/cmdline)"),
+	{ 0 },
+};
+
 static int do_adopt(int argc, char **argv)
 {
-	const char *name = NULL, *qmp = NULL, *argv_file = NULL;
+	struct adopt_cfg cfg = { 0 };
+	const char *name, *qmp, *argv_file;
 	struct vm *vm;
+	int np = cli_parse(adopt_opts, argc, argv, &cfg, NULL);
 
-	for (int i = 1; i < argc; i++) {
-		if (is_opt(argv[i], "--qmp") || is_opt(argv[i], "--argv-file")) {
-			if (need_arg(argc, argv, i))
-				return EXIT_USAGE;
-			*(is_opt(argv[i], "--qmp") ? &qmp : &argv_file) = argv[i + 1];
-			i++;
-		} else if (argv[i][0] == '-') {
-			return p_usage("unknown option '%s'", argv[i]);
-		} else if (name) {
-			return p_usage("one VM per adopt");
-		} else {
-			name = argv[i];
-		}
-	}
-	if (!name || !qmp)
-		return p_usage("vm adopt NAME --qmp SOCKET [--argv-file FILE]");
+	if (np < 0)
+		return EXIT_USAGE;
+	if (np != 1)
+		return p_usage("vm adopt: one NAME, not %d arguments", np);
+	name = argv[1], qmp = cfg.qmp, argv_file = cfg.argv_file;
 	if (vmctl__name_valid(name))
 		return p_usage("bad VM name '%s' (1-32 of A-Za-z0-9_.-)", name);
 	if (vm__adopt(name, qmp, argv_file))
@@ -189,7 +151,11 @@ static int do_list(int argc, char **argv)
 	char **names;
 	int n;
 
-	if (argc > 1)
+	int np = cli_parse(no_opts, argc, argv, NULL, NULL);
+
+	if (np < 0)
+		return EXIT_USAGE;
+	if (np)
 		return p_usage("vm list takes no arguments, not '%s'", argv[1]);
 	if (vm__list(&names, &n))
 		return p_err("%s", vmctl__errmsg());
@@ -234,6 +200,19 @@ static int do_list(int argc, char **argv)
 
 /* ---- stop / cont / quit ------------------------------------------------ */
 
+struct names_cfg {
+	bool all, sequential;
+};
+
+#define OPT_ALL CLI_FLAG("all", struct names_cfg, all, "every instance (instead of NAME...)")
+static const struct cli_opt stop_opts[] = {
+	OPT_ALL,
+	CLI_FLAG("sequential", struct names_cfg, sequential,
+		 "one VM after the other, each reply awaited (for comparison)"),
+	{ 0 },
+};
+static const struct cli_opt names_opts[] = { OPT_ALL, { 0 } };
+
 /* Open every connection first, then one pre-encoded command on all. */
 static int broadcast(const char *verb, const char *cmd, int argc, char **argv)
 {
@@ -243,18 +222,16 @@ static int broadcast(const char *verb, const char *cmd, int argc, char **argv)
 	int n, cnt, r, failed, first = -1;
 	uint64_t t0 = 0, amin = UINT64_MAX, amax = 0;
 	json_t *arr;
-	bool seq = false;
-
+	struct names_cfg cfg = { 0 };
+	int np = cli_parse(stop_opts, argc, argv, &cfg, NULL);
 	/* --sequential: one command, wait for its reply, the next: what a
 	 * plain loop of QMP calls does (for comparison and benchmarks). */
-	for (int i = 1; i < argc; i++)
-		if (is_opt(argv[i], "--sequential")) {
-			seq = true;
-			memmove(argv + i, argv + i + 1, sizeof(char *) * (size_t)(argc - i - 1));
-			argc--;
-			break;
-		}
-	r = pick_names(argc - 1, argv + 1, &names, &n, true);
+	bool seq;
+
+	if (np < 0)
+		return EXIT_USAGE;
+	seq = cfg.sequential;
+	r = pick_names(np, argv + 1, cfg.all, &names, &n, true);
 	if (r)
 		return r;
 	cnt = n < 0 ? -n : n;
@@ -336,9 +313,12 @@ static int do_quit(int argc, char **argv)
 {
 	json_t *a = json_array();
 	char **names, first[600] = "";
-	int n, r, cnt, bad = 0;
+	struct names_cfg cfg = { 0 };
+	int n, r, cnt, bad = 0, np = cli_parse(names_opts, argc, argv, &cfg, NULL);
 
-	r = pick_names(argc - 1, argv + 1, &names, &n, true);
+	if (np < 0)
+		return json_decref(a), EXIT_USAGE;
+	r = pick_names(np, argv + 1, cfg.all, &names, &n, true);
 	if (r)
 		return json_decref(a), r;
 	cnt = n < 0 ? -n : n;
@@ -420,7 +400,7 @@ static int save_vms(const char *snapdir, char **names, int n, const struct snap_
 	return r;
 }
 
-static int save_common(const char *snapdir, int argc, char **argv, bool live, bool resume,
+static int save_common(const char *snapdir, int argc, char **argv, bool all, bool live, bool resume,
 		       bool quit, uint64_t bw)
 {
 	struct snap_opts o = { .sz = sizeof(o), .live = live, .resume = resume, .progress = true,
@@ -430,7 +410,7 @@ static int save_common(const char *snapdir, int argc, char **argv, bool live, bo
 	char **names;
 	int n, cnt, r;
 
-	r = pick_names(argc, argv, &names, &n, false);
+	r = pick_names(argc, argv, all, &names, &n, false);
 	if (r)
 		return r;
 	cnt = n < 0 ? -n : n;
@@ -500,80 +480,74 @@ out:
 	return r;
 }
 
-/* BYTES[K|M|G] per second. */
+struct save_cfg {
+	bool all, cont, quit, live;
+	uint64_t bw;
+};
+
+static const struct cli_opt save_opts[] = {
+	CLI_FLAG("all", struct save_cfg, all, "every instance (the default when no NAME is given)"),
+	{ .name = "cont", .kind = CLI_OPT_FLAG, .off = offsetof(struct save_cfg, cont),
+	  .help = "continue the VMs once saved", .group = "after" },
+	{ .name = "quit", .kind = CLI_OPT_FLAG, .off = offsetof(struct save_cfg, quit),
+	  .help = "quit each VM once saved (its RAM file moved, not copied)", .group = "after" },
+	CLI_BYTES("max-bandwidth", struct save_cfg, bw, "BYTES", "per second, of the stream and of a memory image copy"),
+	{ 0 },
+};
+
 static int do_save(int argc, char **argv)
 {
-	int k = 0, i;
-	bool resume = false, quit = false;
-	char **rest = calloc((size_t)argc, sizeof(char *));
-	const char *snapdir = NULL;
-	uint64_t bw = 0;
+	struct save_cfg cfg = { 0 };
+	int np = cli_parse(save_opts, argc, argv, &cfg, NULL);
 
-	for (i = 1; i < argc; i++) {
-		if (is_opt(argv[i], "--cont"))
-			resume = true;
-		else if (is_opt(argv[i], "--quit"))
-			quit = true;
-		else if (is_opt(argv[i], "--max-bandwidth")) {
-			if (i + 1 >= argc || cli_bytes(argv[++i], &bw)) {
-				free(rest);
-				return p_usage("--max-bandwidth wants BYTES[K|M|G] per second");
-			}
-		}
-		else if (!snapdir && argv[i][0] != '-')
-			snapdir = argv[i];
-		else
-			rest[k++] = argv[i];
-	}
-	if (!snapdir) {
-		free(rest);
-		return p_usage("vm save SNAPDIR [NAME...|--all] [--cont|--quit] [--max-bandwidth B]");
-	}
-	if (resume && quit) {
-		free(rest);
-		return p_usage("--cont and --quit exclude each other");
-	}
-	i = save_common(snapdir, k, rest, false, resume, quit, bw);
-	free(rest);
-	return i;
+	if (np < 0)
+		return EXIT_USAGE;
+	if (np < 1)
+		return p_usage("vm save: where? (SNAPDIR)");
+	return save_common(argv[1], np - 1, argv + 2, cfg.all, false, cfg.cont, cfg.quit, cfg.bw);
 }
+
+static const struct cli_opt snapshot_opts[] = {
+	{ .name = "live", .kind = CLI_OPT_FLAG, .off = offsetof(struct save_cfg, live),
+	  .help = "the VMs keep running (background-snapshot)", .required = true },
+	CLI_FLAG("all", struct save_cfg, all, "every instance (the default when no NAME is given)"),
+	{ 0 },
+};
 
 static int do_snapshot(int argc, char **argv)
 {
-	int k = 0, i;
-	bool live = false;
-	char **rest = calloc((size_t)argc, sizeof(char *));
-	const char *snapdir = NULL;
+	struct save_cfg cfg = { 0 };
+	int np = cli_parse(snapshot_opts, argc, argv, &cfg, NULL);
 
-	for (i = 1; i < argc; i++) {
-		if (is_opt(argv[i], "--live"))
-			live = true;
-		else if (!snapdir && argv[i][0] != '-')
-			snapdir = argv[i];
-		else
-			rest[k++] = argv[i];
-	}
-	if (!snapdir || !live) {
-		free(rest);
-		return p_usage("vm snapshot --live SNAPDIR [NAME...|--all] (use 'vm save' "
-			       "for a stopped snapshot)");
-	}
-	i = save_common(snapdir, k, rest, true, false, false, 0);
-	free(rest);
-	return i;
+	if (np < 0)
+		return EXIT_USAGE;
+	if (np < 1)
+		return p_usage("vm snapshot: where? (SNAPDIR)");
+	return save_common(argv[1], np - 1, argv + 2, cfg.all, true, false, false, 0);
 }
 
 /* ---- restore / fork / dump-mem ----------------------------------------- */
 
-static int parse_prefault(const char *v, int *out)
-{
-	static const char *const words[] = { "none", "cache", "all", NULL };
+static const char *const prefault_words[] = { "none", "cache", "all", NULL };
 
-	for (int i = 0; words[i]; i++)
-		if (!strcmp(v, words[i]))
-			return *out = i, 0;
-	return p_usage("--prefault wants none, cache or all, not '%s'", v);
-}
+struct restore_cfg {
+	bool paused;
+	int prefault, copies;
+};
+
+#define OPT_PREFAULT CLI_ENUM("prefault", struct restore_cfg, prefault, prefault_words, \
+			      "map the memory image ahead: none (default), cache or all")
+static const struct cli_opt restore_opts[] = {
+	CLI_FLAG("paused", struct restore_cfg, paused, "leave the restored VMs paused"),
+	OPT_PREFAULT,
+	{ 0 },
+};
+static const struct cli_opt fork_opts[] = {
+	{ .name = "copies", .kind = CLI_OPT_INT, .off = offsetof(struct restore_cfg, copies), .arg = "N",
+	  .lo = 1, .hi = 999, .help = "how many copies of each VM", .required = true },
+	OPT_PREFAULT,
+	{ 0 },
+};
 
 static int restore_list(const char *snapdir, char **names, int n, int copies, bool paused,
 			int prefault)
@@ -616,106 +590,55 @@ static int restore_list(const char *snapdir, char **names, int n, int copies, bo
 	return r;
 }
 
-static int do_restore(int argc, char **argv)
+/* restore and fork: SNAPDIR [NAME...] */
+static int restore_or_fork(int argc, char **argv, bool fork)
 {
-	const char *snapdir = NULL;
-	char **names = calloc((size_t)argc, sizeof(char *)), **all = NULL;
-	bool paused = false;
-	int k = 0, n = 0, r, prefault = 0;
+	struct restore_cfg cfg = { 0 };
+	const char *snapdir;
+	char **names = argv + 2, **all = NULL;
+	int np = cli_parse(fork ? fork_opts : restore_opts, argc, argv, &cfg, NULL), k, n = 0, r;
 
-	for (int i = 1; i < argc; i++) {
-		if (is_opt(argv[i], "--paused"))
-			paused = true;
-		else if (is_opt(argv[i], "--prefault")) {
-			if (need_arg(argc, argv, i))
-				return free(names), EXIT_USAGE;
-			if ((r = parse_prefault(argv[++i], &prefault)))
-				return free(names), r;
-		} else if (argv[i][0] == '-')
-			return free(names), p_usage("unknown option '%s'", argv[i]);
-		else if (!snapdir)
-			snapdir = argv[i];
-		else if (vmctl__name_valid(argv[i]))
-			return free(names), p_usage("bad VM name '%s'", argv[i]);
-		else
-			names[k++] = argv[i];
-	}
-	if (!snapdir)
-		return free(names), p_usage("vm restore SNAPDIR [NAME...] [--paused] "
-					    "[--prefault none|cache|all]");
-	if (snap__open(snapdir, &all, &n)) {
-		free(names);
+	if (np < 0)
+		return EXIT_USAGE;
+	if (np < 1)
+		return p_usage("vm %s: which snapshot? (SNAPDIR)", fork ? "fork" : "restore");
+	snapdir = argv[1], k = np - 1;
+	for (int i = 0; i < k; i++)
+		if (vmctl__name_valid(names[i]))
+			return p_usage("bad VM name '%s'", names[i]);
+	if (snap__open(snapdir, &all, &n))
 		return p_err("%s", vmctl__errmsg());
-	}
-	r = restore_list(snapdir, k ? names : all, k ? k : n, 0, paused, prefault);
+	r = restore_list(snapdir, k ? names : all, k ? k : n, cfg.copies, cfg.paused, cfg.prefault);
 	for (int i = 0; i < n; i++)
 		free(all[i]);
 	free(all);
-	free(names);
 	return r;
 }
 
-static int do_fork(int argc, char **argv)
-{
-	const char *snapdir = NULL;
-	char **names = calloc((size_t)argc, sizeof(char *)), **all = NULL;
-	int k = 0, n = 0, copies = 0, r, prefault = 0;
+static int do_restore(int argc, char **argv) { return restore_or_fork(argc, argv, false); }
+static int do_fork(int argc, char **argv) { return restore_or_fork(argc, argv, true); }
 
-	for (int i = 1; i < argc; i++) {
-		if (is_opt(argv[i], "--prefault")) {
-			if (need_arg(argc, argv, i))
-				return free(names), EXIT_USAGE;
-			if ((r = parse_prefault(argv[++i], &prefault)))
-				return free(names), r;
-		} else if (is_opt(argv[i], "--copies")) {
-			if (need_arg(argc, argv, i))
-				return free(names), EXIT_USAGE;
-			if (parse_int(argv[++i], 1, 999, &copies))
-				return free(names), p_usage("--copies wants 1 to 999, not '%s'", argv[i]);
-		} else if (argv[i][0] == '-') {
-			return free(names), p_usage("unknown option '%s'", argv[i]);
-		} else if (!snapdir) {
-			snapdir = argv[i];
-		} else {
-			names[k++] = argv[i];
-		}
-	}
-	if (!snapdir || !copies)
-		return free(names), p_usage("vm fork SNAPDIR --copies N [NAME...] "
-					    "[--prefault none|cache|all]");
-	if (snap__open(snapdir, &all, &n)) {
-		free(names);
-		return p_err("%s", vmctl__errmsg());
-	}
-	r = restore_list(snapdir, k ? names : all, k ? k : n, copies, false, prefault);
-	for (int i = 0; i < n; i++)
-		free(all[i]);
-	free(all);
-	free(names);
-	return r;
-}
+struct dump_cfg {
+	const char *out;
+};
+
+static const struct cli_opt dump_opts[] = {
+	{ .name = "output", .short_name = 'o', .kind = CLI_OPT_STR, .off = offsetof(struct dump_cfg, out),
+	  .arg = "FILE", .help = "the ELF core to write", .required = true },
+	{ 0 },
+};
 
 static int do_dump_mem(int argc, char **argv)
 {
-	const char *snapdir = NULL, *name = NULL, *out = NULL;
+	struct dump_cfg cfg = { 0 };
+	const char *snapdir, *name, *out;
+	int np = cli_parse(dump_opts, argc, argv, &cfg, NULL);
 
-	for (int i = 1; i < argc; i++) {
-		if (is_opt(argv[i], "-o")) {
-			if (need_arg(argc, argv, i))
-				return EXIT_USAGE;
-			out = argv[++i];
-		} else if (argv[i][0] == '-') {
-			return p_usage("unknown option '%s'", argv[i]);
-		} else if (!snapdir) {
-			snapdir = argv[i];
-		} else if (!name) {
-			name = argv[i];
-		} else {
-			return p_usage("extra argument '%s'", argv[i]);
-		}
-	}
-	if (!snapdir || !name || !out)
-		return p_usage("vm dump-mem SNAPDIR NAME -o FILE");
+	if (np < 0)
+		return EXIT_USAGE;
+	if (np != 2)
+		return p_usage("vm dump-mem: SNAPDIR and NAME, not %d arguments", np);
+	snapdir = argv[1], name = argv[2], out = cfg.out;
 	p_info("dump-mem: loading %s from %s (paused, no network)", name, snapdir);
 	if (snap__dump_mem(snapdir, name, out))
 		return p_err("%s", vmctl__errmsg());
@@ -726,20 +649,59 @@ static int do_dump_mem(int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int do_rm(int argc, char **argv)
+{
+	json_t *a = json_array();
+	char first[600] = "";
+	int np = cli_parse(no_opts, argc, argv, NULL, NULL), bad = 0;
+
+	if (np < 0)
+		return json_decref(a), EXIT_USAGE;
+	if (!np)
+		return json_decref(a), p_usage("vm rm: which instances? (NAME...)");
+	/* Each name tried; the first failure is the error. */
+	for (int i = 1; i <= np; i++) {
+		if (vm__remove(argv[i])) {
+			if (!bad++)
+				snprintf(first, sizeof(first), "%s", vmctl__errmsg());
+			continue;
+		}
+		if (json_output)
+			json_array_append_new(a, json_pack("{s:s,s:s}", "name", argv[i], "state", "removed"));
+		else
+			printf("%s: removed\n", argv[i]);
+	}
+	if (bad) {
+		json_decref(a);
+		return bad > 1 ? p_err("%s (and %d more could not be removed)", first, bad - 1) :
+				 p_err("%s", first);
+	}
+	if (json_output)
+		jw_value(json_pack("{s:o}", "removed", a));
+	else
+		json_decref(a);
+	return EXIT_OK;
+}
+
+#define VERB(n, f, a, o, h) { .name = n, .fn = f, .args = a, .opts = o, .help = h }
 static const struct cmd vm_cmds[] = {
-	{ "start",    do_start,    "NAME [--mem MIB] [--kernel F --initrd F --append S] [--run SCRIPT] "
-				   "[--tap TAP [--mac MAC]] [--netns NS] [--disk IMG|--disk-size MIB] "
-				   "[--accel A] [--paused] [--mem-dir DIR|--anon-ram] [-- QEMU ARGS]" },
-	{ "adopt",    do_adopt,    "NAME --qmp SOCKET [--argv-file FILE]" },
-	{ "list",     do_list,     "" },
-	{ "stop",     do_stop,     "NAME...|--all [--sequential]" },
-	{ "cont",     do_cont,     "NAME...|--all [--sequential]" },
-	{ "quit",     do_quit,     "NAME...|--all" },
-	{ "save",     do_save,     "SNAPDIR [NAME...|--all] [--cont|--quit] [--max-bandwidth B]" },
-	{ "restore",  do_restore,  "SNAPDIR [NAME...] [--paused] [--prefault none|cache|all]" },
-	{ "snapshot", do_snapshot, "--live SNAPDIR [NAME...|--all]" },
-	{ "fork",     do_fork,     "SNAPDIR --copies N [NAME...] [--prefault none|cache|all]" },
-	{ "dump-mem", do_dump_mem, "SNAPDIR NAME -o FILE" },
+	{ .name = "start", .fn = do_start, .args = "NAME", .opts = start_opts, .rest = true,
+	  .help = "Start QEMU as instance NAME (arguments after -- go to QEMU as they are)." },
+	VERB("adopt", do_adopt, "NAME", adopt_opts, "Register a QEMU started by someone else."),
+	VERB("list", do_list, "", no_opts, "The instances, their state, pid, RAM and tap."),
+	VERB("stop", do_stop, "NAME...", stop_opts, "Stop (pause) the VMs, all at once."),
+	VERB("cont", do_cont, "NAME...", stop_opts, "Continue the VMs, all at once."),
+	VERB("quit", do_quit, "NAME...", names_opts, "Quit the VMs."),
+	VERB("rm", do_rm, "NAME...", no_opts, "Forget instances whose QEMU is gone (refused for a running one)."),
+	VERB("save", do_save, "SNAPDIR [NAME...]", save_opts,
+	     "Stop the VMs at once and save each (device state, memory image, disks) into SNAPDIR."),
+	VERB("restore", do_restore, "SNAPDIR [NAME...]", restore_opts,
+	     "Restore VMs from SNAPDIR (the memory image mapped copy-on-write)."),
+	VERB("snapshot", do_snapshot, "SNAPDIR [NAME...]", snapshot_opts,
+	     "A live snapshot: the VMs keep running while their state is written."),
+	VERB("fork", do_fork, "SNAPDIR [NAME...]", fork_opts,
+	     "Start N copies of each VM of SNAPDIR, sharing every page they do not write."),
+	VERB("dump-mem", do_dump_mem, "SNAPDIR NAME", dump_opts, "A saved VM's memory as an ELF core."),
 	{ 0 },
 };
 

@@ -270,3 +270,30 @@ int instance_dir_checked(const char *root, const char *name, char *buf, size_t l
 		return vm_seterr(r, "instance folder name too long");
 	return 0;
 }
+
+int vm__remove(const char *name)
+{
+	char dir[4096], st[32];
+	struct vm *vm;
+	int r = instance_dir_checked(vmctl__root(), name, dir, sizeof(dir));
+
+	if (r)
+		return r;
+	if (access(dir, F_OK))
+		return vm_seterr(-ENOENT, "no VM instance %s under %s", name, vmctl__root());
+	/* A folder whose vm.json cannot be read is removed as well: that is
+	 * the instance most in need of it. */
+	if (vm__load(name, &vm) == 0) {
+		pid_t pid = vm__pid(vm);
+
+		if (!vm__status(vm, st, sizeof(st)) || (pid > 0 && pid_is_qemu(pid))) {
+			vm__free(vm);
+			return vm_seterr(-EBUSY, "VM %s runs; quit it first (stasis vm quit %s)", name, name);
+		}
+		vm_drop_ram(vm);
+		vm__free(vm);
+	}
+	if ((r = rm_rf(dir)))
+		return vm_seterr(r, "cannot remove %s: %s", dir, strerror(-r));
+	return 0;
+}

@@ -147,6 +147,9 @@ int vm__connect(struct vm *vm, int timeout_ms, struct qmp **out);
 int vm__status(struct vm *vm, char *buf, size_t len);
 /* QMP quit, then wait for the process to go (killed after @timeout_ms). */
 int vm__quit(struct vm *vm, int timeout_ms);
+/* Forget an instance whose QEMU is gone: its folder and its own RAM file.
+ * -EBUSY for one that runs, -ENOENT for none. */
+int vm__remove(const char *name);
 
 /* ---- snapshots -------------------------------------------------------- */
 
