@@ -32,6 +32,9 @@ enum cli_opt_kind {
 	CLI_OPT_INT,	/* int, @lo..@hi */
 	CLI_OPT_BYTES,	/* uint64_t, BYTES[K|M|G] */
 	CLI_OPT_ENUM,	/* int: the index of the value in @words */
+	CLI_OPT_U64,	/* uint64_t, decimal or 0x hex */
+	CLI_OPT_FN,	/* @fn parses the value (repeated options, checks of its own) */
+	CLI_OPT_TABLE,	/* the options of table @sub, their struct at @off (shared sets) */
 };
 
 struct cli_opt {
@@ -45,6 +48,10 @@ struct cli_opt {
 	const char *const *words;
 	const char *group;	/* options of one group exclude each other */
 	bool required;		/* the verb cannot go without it */
+	/* CLI_OPT_FN: 0, or a usage status after its own p_usage(); @at is
+	 * the field at @off. */
+	int (*fn)(const char *verb, const struct cli_opt *o, const char *v, void *at);
+	const struct cli_opt *sub;
 };
 
 #define CLI_FLAG(n, st, f, h) { .name = n, .kind = CLI_OPT_FLAG, .off = offsetof(st, f), .help = h }
@@ -52,6 +59,11 @@ struct cli_opt {
 #define CLI_INT(n, st, f, a, l, u, h) { .name = n, .kind = CLI_OPT_INT, .off = offsetof(st, f), .arg = a, \
 					.lo = l, .hi = u, .help = h }
 #define CLI_BYTES(n, st, f, a, h) { .name = n, .kind = CLI_OPT_BYTES, .off = offsetof(st, f), .arg = a, .help = h }
+#define CLI_U64(n, st, f, a, h) { .name = n, .kind = CLI_OPT_U64, .off = offsetof(st, f), .arg = a, .help = h }
+#define CLI_FN(n, st, f, a, p, h) { .name = n, .kind = CLI_OPT_FN, .off = offsetof(st, f), .arg = a, .fn = p, .help = h }
+#define CLI_TABLE(t, st, f) { .name = "", .kind = CLI_OPT_TABLE, .off = offsetof(st, f), .sub = t }
+/* The same, shown in synopses as @a ("[MQTT OPTIONS]"); --help lists them. */
+#define CLI_TABLE_AS(t, st, f, a) { .name = "", .kind = CLI_OPT_TABLE, .off = offsetof(st, f), .sub = t, .arg = a }
 #define CLI_ENUM(n, st, f, w, h) { .name = n, .kind = CLI_OPT_ENUM, .off = offsetof(st, f), .words = w, .help = h }
 
 struct cmd {
@@ -76,6 +88,11 @@ struct cmd {
  * negative return (the verb returns EXIT_USAGE).
  */
 int cli_parse(const struct cli_opt *opts, int argc, char **argv, void *cfg, char ***rest);
+/* What an option's value is, for usage ("MIB", "none|cache|all"); NULL
+ * for a flag. */
+const char *cli_opt_arg(const struct cli_opt *o);
+/* A table's options with its shared sets spliced in (at most @max). */
+int cli_opts_list(const struct cli_opt *opts, const struct cli_opt **out, int max);
 /* The verb's synopsis from its table: "NAME [--mem MIB] ...". */
 void cli_synopsis(const struct cmd *c, char *buf, size_t len);
 /* `stasis OBJ VERB --help` of a verb with a table. */
@@ -114,7 +131,9 @@ int cli_u64(const char *s, uint64_t *out);
 /* A positive count of bytes with an optional K, M or G (powers of 1024). */
 int cli_bytes(const char *s, uint64_t *out);
 
-/* Objects. */
+/* Objects (cli/main.c's table; the agent has options, no verbs). */
+extern const struct cmd cli_objects[];
+extern const struct cli_opt cli_agent_opts[];
 int do_net(int argc, char **argv);
 int do_vm(int argc, char **argv);
 int do_sp(int argc, char **argv);

@@ -24,7 +24,7 @@ static int run(const struct cmd *c, const char *obj, int argc, char **argv)
 {
 	if (obj)
 		cli_obj = obj;
-	if (obj && c->opts && wants_help(argc, argv)) {
+	if (c->opts && wants_help(argc, argv)) {
 		cli_help(c, obj);
 		return EXIT_OK;
 	}

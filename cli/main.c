@@ -20,11 +20,15 @@ const char *bin_name = "stasis";
 static int do_help(int argc, char **argv);
 static int do_version(int argc, char **argv);
 
-static const struct cmd objects[] = {
+const struct cmd cli_objects[] = {
 	CLI_CMD("net",     do_net,     "VERB ...  network hold: attach, triggers, hold, drain, replay"),
 	CLI_CMD("vm",      do_vm,      "VERB ...  QEMU VMs over QMP: stop, save, restore, fork"),
 	CLI_CMD("sp",      do_sp,      "VERB ...  .sp packet files: info, cat, pcapng, edit, mutate"),
-	CLI_CMD("agent",   do_agent,   "...       the per-host agent (MQTT)"),
+	{ .name = "agent", .fn = do_agent, .opts = cli_agent_opts, .args = "",
+	  .help = "the per-host agent (MQTT)\n"
+		  "It answers the experiment's requests (coord, fuzz). Without --broker, a private\n"
+		  "mosquitto is started on 127.0.0.1 for this host (its URL in\n"
+		  "/run/stasis/broker-NETNS-EXPERIMENT.url, where coord commands here find it)." },
 	CLI_CMD("coord",   do_coord,   "VERB ...  the sender: triggers, snapshot, restore across hosts"),
 	CLI_CMD("fuzz",    do_fuzz,    "VERB ...  packet-triggered fuzz loop over a snapshot"),
 	CLI_CMD("help",    do_help,    "          this text"),
@@ -38,8 +42,9 @@ static int do_help(int argc, char **argv)
 	printf("Usage: %s [-j|--json] [-p|--pretty] [--debug] OBJECT VERB [ARGS]\n"
 	       "       %s OBJECT help\n\nObjects (unique prefixes accepted):\n",
 	       bin_name, bin_name);
-	for (const struct cmd *c = objects; c->name; c++)
-		printf("  %s %-8s %s\n", bin_name, c->name, c->help);
+	for (const struct cmd *c = cli_objects; c->name; c++)
+		printf("  %s %-8s %s%.*s\n", bin_name, c->name, c->opts ? "OPTS ...  " : "",
+		       (int)strcspn(c->help, "\n"), c->help);
 	printf("\nExit status: 0 done, 1 the operation failed, 2 usage error.\n");
 	return EXIT_OK;
 }
@@ -122,7 +127,7 @@ int main(int argc, char **argv)
 		libbpf_set_print(NULL);
 		libxdp_set_print(NULL);
 	}
-	ret = cmd_select(objects, NULL, argc - 1, argv + 1);
+	ret = cmd_select(cli_objects, NULL, argc - 1, argv + 1);
 	if (fflush(stdout) && ret == EXIT_OK)
 		ret = EXIT_FAIL;	/* e.g. stdout on a full disk */
 	return ret;

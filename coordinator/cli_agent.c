@@ -14,47 +14,38 @@
 static volatile int stop;
 static void on_signal(int sig) { (void)sig; stop = 1; }
 
+struct agent_cfg {
+	struct cli_mqtt cm;
+	struct coord_agent_opts o;
+};
+
+#define AGENT_STR(n, f, a, h) CLI_STR(n, struct agent_cfg, o.f, a, h)
+const struct cli_opt cli_agent_opts[] = {
+	AGENT_STR("host", host, "NAME", "this host's name in the experiment (default: the hostname)"),
+	{ .name = "snapshots", .kind = CLI_OPT_STR, .off = offsetof(struct agent_cfg, o.snapshots), .arg = "DIR",
+	  .help = "where this host's parts of snapshots are kept", .required = true },
+	AGENT_STR("instances", instances, "DIR", "the VM instances this agent drives (default $STASIS_VM_ROOT)"),
+	AGENT_STR("actions", actions, "DIR", "user actions (.so) run at each stage"),
+	CLI_TABLE_AS(cli_mqtt_broker_opts, struct agent_cfg, cm, "[MQTT OPTIONS]"),
+	{ 0 },
+};
+
 int do_agent(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLI_MQTT_OPTS,
-		{ "host", required_argument, 0, 'H' }, { "instances", required_argument, 0, 'i' },
-		{ "snapshots", required_argument, 0, 's' }, { "actions", required_argument, 0, 'a' }, { 0 },
-	};
-	struct cli_mqtt cm = { 0 };
-	struct coord_agent_opts o = { .stop = &stop };
+	struct agent_cfg cfg = { .o = { .stop = &stop } };
+	struct coord_agent_opts o;
+	struct cli_mqtt cm;
 	struct coord_broker *b = NULL;
 	char url[128], err[512], host[64] = "", url_file[256] = "", tmp[300];
-	int c, ret;
+	int np, ret;
 
-	if (argc > 1 && !strcmp(argv[1], "help")) {
-		printf("Usage: %s agent --host NAME --snapshots DIR [--instances DIR] [--actions DIR] [--experiment NAME]\n"
-		       "       [--broker mqtt[s]://[USER[:PASS]@]HOST[:PORT]] [--username U] [--password P]\n"
-		       "       [--cafile F] [--cert F] [--key F]\n"
-		       "Without --broker, a private mosquitto is started on 127.0.0.1 for this host\n"
-		       "(its URL in " BROKER_URL_HELP ").\n", bin_name);
-		return EXIT_OK;
-	}
-	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
-		int t = cli_mqtt_opt(c, optarg, &cm);
-
-		if (t < 0)
-			return EXIT_USAGE;
-		if (t)
-			continue;
-		if (c == 'H')
-			o.host = optarg;
-		else if (c == 'i')
-			o.instances = optarg;
-		else if (c == 's')
-			o.snapshots = optarg;
-		else if (c == 'a')
-			o.actions = optarg;
-		else
-			return EXIT_USAGE;
-	}
-	if (optind != argc || !o.snapshots)
-		return p_usage("usage: stasis agent --host NAME --snapshots DIR [--instances DIR] [--broker URL] ...");
+	if (argc > 1 && !strcmp(argv[1], "help"))
+		return cli_help(cli_cmd(cli_objects, "agent"), NULL), EXIT_OK;
+	if ((np = cli_parse(cli_agent_opts, argc, argv, &cfg, NULL)) < 0)
+		return EXIT_USAGE;
+	if (np)
+		return p_usage("agent: unexpected argument '%s'", argv[1]);
+	o = cfg.o, cm = cfg.cm;
 	if (!o.host) {
 		gethostname(host, sizeof(host) - 1);
 		o.host = host;

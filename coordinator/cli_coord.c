@@ -17,32 +17,25 @@ struct call {
 	struct coord_sender *s;
 };
 
-/* Common options; @more handles a verb's own (returns 1 taken, 0 not). */
-static int parse(int argc, char **argv, struct call *k, const struct option *opts,
-		 int (*more)(int c, const char *arg, void *ctx), void *ctx)
+/* Every verb's options, and those of the verbs that take an epoch. */
+static const struct cli_opt call_opts[] = {
+	CLI_TABLE_AS(cli_mqtt_opts, struct call, cm, "[MQTT OPTIONS]"),
+	CLI_U64("epoch", struct call, epoch, "E", "the request's epoch (default: the time in ms)"),
+	{ 0 },
+};
+
+/* Parse against @opts; a verb that takes no positional argument says so.
+ * Returns the number of positional arguments, or -1 after a usage line. */
+static int parse(const struct cli_opt *opts, int argc, char **argv, void *cfg, int max_pos)
 {
-	int c;
+	int np = cli_parse(opts, argc, argv, cfg, NULL);
 
-	k->cm.timeout_ms = 0;
-	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
-		int t = cli_mqtt_opt(c, optarg, &k->cm);
-
-		if (t < 0)
-			return EXIT_USAGE;
-		if (t)
-			continue;
-		if (c == 2000) {
-			if (cli_u64(optarg, &k->epoch))
-				return p_usage("bad --epoch '%s'", optarg);
-			continue;
-		}
-		t = more ? more(c, optarg, ctx) : 0;
-		if (t < 0)
-			return EXIT_USAGE;
-		if (!t)
-			return p_usage("%s: unexpected option", argv[0]);
+	if (np > max_pos) {
+		p_usage("coord %s: unexpected argument '%s'; try '%s coord %s --help'", argv[0],
+			argv[1 + max_pos], bin_name, argv[0]);
+		return -1;
 	}
-	return EXIT_OK;
+	return np;
 }
 
 /* An agent's progress, one line on stderr (JSON with --json). */
@@ -174,17 +167,13 @@ static int report(struct coord_round *r, int ret)
 	return report_into(r, ret, NULL);
 }
 
-static const struct option common_opts[] = { CLI_MQTT_OPTS, { "epoch", required_argument, 0, 2000 }, { 0 } };
-
 static int do_coord_status(int argc, char **argv)
 {
 	struct call k = { 0 };
-	int ret = parse(argc, argv, &k, common_opts, NULL, NULL);
+	int ret;
 
-	if (ret)
-		return ret;
-	if (optind != argc)
-		return p_usage("usage: stasis coord status [--broker URL] [--experiment NAME]");
+	if (parse(call_opts, argc, argv, &k, 0) < 0)
+		return EXIT_USAGE;
 	if ((ret = connect_sender(&k)))
 		return ret;
 	struct coord_round r;
@@ -210,22 +199,6 @@ static int snapshot_round(struct call *k, const char *op, json_t *extra, int tim
 	return ret;
 }
 
-/* --max-bandwidth B (snapshot, trigger): each VM's state written at most
- * that fast (QEMU's max-bandwidth), for a host that must stay responsive. */
-static int bw_opt(int c, const char *arg, uint64_t *bw)
-{
-	if (c != 'B')
-		return 0;
-	if (cli_bytes(arg, bw))
-		return p_usage("bad --max-bandwidth '%s' (BYTES[K|M|G] per second)", arg), -1;
-	return 1;
-}
-
-static int snap_opt(int c, const char *arg, void *ctx)
-{
-	return bw_opt(c, arg, ctx);
-}
-
 /* The request's own fields plus the bandwidth, if one was given. */
 static json_t *with_bw(json_t *extra, uint64_t bw)
 {
@@ -236,20 +209,32 @@ static json_t *with_bw(json_t *extra, uint64_t bw)
 	return extra;
 }
 
+/* --max-bandwidth B (snapshot, trigger): each VM's state written at most
+ * that fast (QEMU's max-bandwidth), for a host that must stay responsive. */
+#define OPT_BW(st) CLI_BYTES("max-bandwidth", st, bw, "BYTES", \
+			     "per second: each VM's state written at most that fast")
+
+struct snap_cfg {
+	struct call k;
+	uint64_t bw;
+};
+
+static const struct cli_opt snapshot_opts[] = {
+	CLI_TABLE(call_opts, struct snap_cfg, k),
+	OPT_BW(struct snap_cfg),
+	{ 0 },
+};
+
 static int do_coord_snapshot(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLI_MQTT_OPTS, { "epoch", required_argument, 0, 2000 },
-		{ "max-bandwidth", required_argument, 0, 'B' }, { 0 },
-	};
-	struct call k = { 0 };
-	uint64_t bw = 0;
-	int ret = parse(argc, argv, &k, opts, snap_opt, &bw);
+	struct snap_cfg cfg = { 0 };
+	struct call k;
+	uint64_t bw;
+	int ret;
 
-	if (ret)
-		return ret;
-	if (optind != argc)
-		return p_usage("usage: stasis coord snapshot [--epoch E] [--max-bandwidth B] [--broker URL] [--experiment NAME]");
+	if (parse(snapshot_opts, argc, argv, &cfg, 0) < 0)
+		return EXIT_USAGE;
+	k = cfg.k, bw = cfg.bw;
 	if ((ret = connect_sender(&k)))
 		return ret;
 	ret = snapshot_round(&k, "snapshot", with_bw(NULL, bw), k.cm.timeout_ms ? k.cm.timeout_ms : 600000);
@@ -258,70 +243,73 @@ static int do_coord_snapshot(int argc, char **argv)
 }
 
 struct trig {
+	struct call k;
 	uint64_t at_ns, in_ms;
 	bool have_at, have_in, packet;
 	const char *hex;
-	uint64_t offset;
-	bool have_off;
+	int offset;		/* -1: not given */
 	uint64_t bw;
 };
 
-static int trig_opt(int c, const char *arg, void *ctx)
+static int set_at(const char *verb, const struct cli_opt *o, const char *v, void *at)
 {
-	struct trig *t = ctx;
+	struct trig *t = (struct trig *)((char *)at - offsetof(struct trig, at_ns));
 	char *end;
-	double v;
+	double d = strtod(v, &end);
 
-	switch (c) {
-	case 'B':
-		return bw_opt(c, arg, &t->bw);
-	case 'a':
-		v = strtod(arg, &end);
-		if (*end || v <= 0)
-			return p_usage("bad --at '%s' (seconds since the Unix epoch, e.g. 1795000000.5)", arg), -1;
-		t->at_ns = (uint64_t)(v * 1e9);
-		t->have_at = true;
-		return 1;
-	case 'i':
-		v = strtod(arg, &end);
-		if (end == arg || v < 0 || (strcmp(end, "") && strcmp(end, "s") && strcmp(end, "ms")))
-			return p_usage("bad --in '%s' (e.g. 2s, 500ms)", arg), -1;
-		t->in_ms = (uint64_t)(strcmp(end, "ms") ? v * 1000 : v);
-		t->have_in = true;
-		return 1;
-	case 'p': t->packet = true; return 1;
-	case 'x': t->hex = arg; return 1;
-	case 'o':
-		if (cli_u64(arg, &t->offset) || t->offset > 65535)
-			return p_usage("bad --offset '%s' (0..65535)", arg), -1;
-		t->have_off = true;
-		return 1;
-	}
+	(void)o;
+	if (*end || end == v || d <= 0)
+		return p_usage("%s: bad --at '%s' (seconds since the Unix epoch, e.g. 1795000000.5)", verb, v);
+	t->at_ns = (uint64_t)(d * 1e9);
+	t->have_at = true;
 	return 0;
 }
 
+static int set_in(const char *verb, const struct cli_opt *o, const char *v, void *at)
+{
+	struct trig *t = (struct trig *)((char *)at - offsetof(struct trig, in_ms));
+	char *end;
+	double d = strtod(v, &end);
+
+	(void)o;
+	if (end == v || d < 0 || (strcmp(end, "") && strcmp(end, "s") && strcmp(end, "ms")))
+		return p_usage("%s: bad --in '%s' (e.g. 2s, 500ms)", verb, v);
+	t->in_ms = (uint64_t)(strcmp(end, "ms") ? d * 1000 : d);
+	t->have_in = true;
+	return 0;
+}
+
+static const struct cli_opt trigger_opts[] = {
+	CLI_TABLE(call_opts, struct trig, k),
+	{ .name = "at", .kind = CLI_OPT_FN, .off = offsetof(struct trig, at_ns), .arg = "TIME", .fn = set_at,
+	  .help = "snapshot every host at this time (seconds since the Unix epoch)", .group = "when" },
+	{ .name = "in", .kind = CLI_OPT_FN, .off = offsetof(struct trig, in_ms), .arg = "DURATION", .fn = set_in,
+	  .help = "or this long from now (2s, 500ms)", .group = "when" },
+	{ .name = "packet", .kind = CLI_OPT_FLAG, .off = offsetof(struct trig, packet),
+	  .help = "or when a frame matches --hex at --offset on any host", .group = "when" },
+	CLI_INT("offset", struct trig, offset, "N", 0, 65535, "the packet trigger's offset in the frame"),
+	CLI_STR("hex", struct trig, hex, "BYTES", "the bytes it matches (1-64, in hex)"),
+	OPT_BW(struct trig),
+	{ 0 },
+};
+
 static int do_coord_trigger(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLI_MQTT_OPTS, { "epoch", required_argument, 0, 2000 },
-		{ "at", required_argument, 0, 'a' }, { "in", required_argument, 0, 'i' },
-		{ "packet", no_argument, 0, 'p' }, { "hex", required_argument, 0, 'x' },
-		{ "offset", required_argument, 0, 'o' }, { "max-bandwidth", required_argument, 0, 'B' }, { 0 },
-	};
-	struct call k = { 0 };
-	struct trig t = { 0 };
+	struct trig t = { .offset = -1 };
+	struct call k;
 	json_t *extra;
 	uint8_t bytes[64];
-	int ret = parse(argc, argv, &k, opts, trig_opt, &t);
+	int ret;
 
-	if (ret)
-		return ret;
-	if (optind != argc || (t.have_at + t.have_in + t.packet) != 1)
-		return p_usage("usage: stasis coord trigger --at TIME | --in DURATION | --packet --offset N --hex BYTES");
+	if (parse(trigger_opts, argc, argv, &t, 0) < 0)
+		return EXIT_USAGE;
+	k = t.k;
+	if (t.have_at + t.have_in + t.packet != 1)
+		return p_usage("coord trigger: when? --at TIME, --in DURATION or --packet");
 	if (t.packet) {
 		int n = t.hex ? sp_hex_parse(t.hex, bytes, sizeof(bytes)) : -EINVAL;
 
-		if (!t.have_off || n <= 0)
+		if (t.offset < 0 || n <= 0)
 			return p_usage("--packet needs --offset N and --hex BYTES (1-64 bytes)");
 		char hex[129];
 
@@ -348,30 +336,39 @@ static int do_coord_trigger(int argc, char **argv)
 }
 
 struct go_on {
+	struct call k;
 	bool paused;
 	json_t *frames;		/* host -> .sp path on that host */
 };
 
 /* --frames HOST=FILE: that host puts back FILE (an edited copy of its
  * net.sp) instead of the frames held at the freeze, for this request only. */
-static int go_on_opt(int c, const char *arg, void *ctx)
+static int set_frames(const char *verb, const struct cli_opt *o, const char *v, void *at)
 {
-	struct go_on *g = ctx;
-	const char *eq = strchr(arg ? arg : "", '=');
+	const char *eq = strchr(v, '=');
 	char host[COORD_NAME_MAX];
 
-	if (c == 'P') {
-		g->paused = true;
-		return 1;
-	}
-	if (c != 'F')
-		return 0;
-	if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(host) || !eq[1] || eq[1] != '/')
-		return p_usage("bad --frames '%s' (HOST=/ABSOLUTE/PATH.sp, the path on that host)", arg), -1;
-	snprintf(host, sizeof(host), "%.*s", (int)(eq - arg), arg);
-	json_object_set_new(g->frames, host, json_string(eq + 1));
-	return 1;
+	(void)o;
+	if (!eq || eq == v || (size_t)(eq - v) >= sizeof(host) || !eq[1] || eq[1] != '/')
+		return p_usage("%s: bad --frames '%s' (HOST=/ABSOLUTE/PATH.sp, the path on that host)", verb, v);
+	snprintf(host, sizeof(host), "%.*s", (int)(eq - v), v);
+	json_object_set_new(*(json_t **)at, host, json_string(eq + 1));
+	return 0;
 }
+
+#define OPT_FRAMES CLI_FN("frames", struct go_on, frames, "HOST=FILE", set_frames, \
+			  "that host replays FILE (a path there) instead of its held frames; repeatable")
+static const struct cli_opt restore_opts[] = {
+	CLI_TABLE_AS(cli_mqtt_opts, struct go_on, k.cm, "[MQTT OPTIONS]"),
+	CLI_FLAG("paused", struct go_on, paused, "leave every VM paused and the network held"),
+	OPT_FRAMES,
+	{ 0 },
+};
+static const struct cli_opt resume_opts[] = {
+	CLI_TABLE_AS(cli_mqtt_opts, struct go_on, k.cm, "[MQTT OPTIONS]"),
+	OPT_FRAMES,
+	{ 0 },
+};
 
 /* restore (coord_round__restore: two rounds) and resume. */
 static int go_on_round(struct call *k, const char *op, struct go_on *g)
@@ -407,28 +404,23 @@ static int go_on_round(struct call *k, const char *op, struct go_on *g)
 	return ret;
 }
 
-static const struct option go_on_opts[] = {
-	CLI_MQTT_OPTS, { "paused", no_argument, 0, 'P' }, { "frames", required_argument, 0, 'F' }, { 0 },
-};
-
 static int do_coord_restore(int argc, char **argv)
 {
-	struct call k = { 0 };
 	struct go_on g = { .frames = json_object() };
+	const char *s = "";
 	uint64_t id;
-	int ret = parse(argc, argv, &k, go_on_opts, go_on_opt, &g);
+	int np = parse(restore_opts, argc, argv, &g, 1), ret = EXIT_USAGE;
 
-	if (!ret && argc - optind != 1)
-		ret = p_usage("usage: stasis coord restore SNAPID [--paused] [--frames HOST=FILE]...");
-	const char *s = ret ? "" : argv[optind];
-
-	if (!ret && !strncmp(s, "snap-", 5))
-		s += 5;
-	if (!ret && (cli_u64(s, &id) || !id))
-		ret = p_usage("bad snapshot id '%s' (the epoch, or snap-EPOCH)", argv[optind]);
-	if (!ret) {
-		k.epoch = id;
-		ret = go_on_round(&k, "restore", &g);
+	if (np == 0)
+		p_usage("coord restore: which snapshot? (SNAPID)");
+	if (np == 1) {
+		s = argv[1];
+		if (!strncmp(s, "snap-", 5))
+			s += 5;
+		if (cli_u64(s, &id) || !id)
+			p_usage("coord restore: bad snapshot id '%s' (the epoch, or snap-EPOCH)", argv[1]);
+		else
+			g.k.epoch = id, ret = go_on_round(&g.k, "restore", &g);
 	}
 	json_decref(g.frames);
 	return ret;
@@ -436,14 +428,9 @@ static int do_coord_restore(int argc, char **argv)
 
 static int do_coord_resume(int argc, char **argv)
 {
-	struct call k = { 0 };
 	struct go_on g = { .frames = json_object() };
-	int ret = parse(argc, argv, &k, go_on_opts, go_on_opt, &g);
+	int ret = parse(resume_opts, argc, argv, &g, 0) < 0 ? EXIT_USAGE : go_on_round(&g.k, "resume", &g);
 
-	if (!ret && (optind != argc || g.paused))
-		ret = p_usage("usage: stasis coord resume [--frames HOST=FILE]...");
-	if (!ret)
-		ret = go_on_round(&k, "resume", &g);
 	json_decref(g.frames);
 	return ret;
 }
@@ -451,12 +438,10 @@ static int do_coord_resume(int argc, char **argv)
 static int do_coord_list(int argc, char **argv)
 {
 	struct call k = { 0 };
-	int ret = parse(argc, argv, &k, common_opts, NULL, NULL);
+	int ret;
 
-	if (ret)
-		return ret;
-	if (optind != argc)
-		return p_usage("usage: stasis coord list [--broker URL] [--experiment NAME]");
+	if (parse(call_opts, argc, argv, &k, 0) < 0)
+		return EXIT_USAGE;
 	if ((ret = connect_sender(&k)))
 		return ret;
 	struct coord_round r;
@@ -481,13 +466,16 @@ static int do_coord_list(int argc, char **argv)
 	return ret;
 }
 
+#define VERB(n, f, a, o, h) { .name = n, .fn = f, .args = a, .opts = o, .help = h }
 static const struct cmd coord_cmds[] = {
-	CLI_CMD("status",   do_coord_status,   "[--broker URL] [--experiment NAME]: every agent, online or not, and its answer"),
-	CLI_CMD("snapshot", do_coord_snapshot, "[--epoch E] [--max-bandwidth B]: snapshot every host now"),
-	CLI_CMD("trigger",  do_coord_trigger,  "--at TIME | --in DURATION | --packet --offset N --hex BYTES [--max-bandwidth B]"),
-	CLI_CMD("restore",  do_coord_restore,  "SNAPID [--paused] [--frames HOST=FILE]...: every host restored, then on at once"),
-	CLI_CMD("resume",   do_coord_resume,   "[--frames HOST=FILE]...: a frozen experiment goes on, without a restore"),
-	CLI_CMD("list",     do_coord_list,     "[--broker URL]: every agent's snapshots and their state"),
+	VERB("status", do_coord_status, "", call_opts, "Every agent, online or not, and its answer."),
+	VERB("snapshot", do_coord_snapshot, "", snapshot_opts, "Snapshot every host now."),
+	VERB("trigger", do_coord_trigger, "", trigger_opts,
+	     "Arm every host: a snapshot at a time, or when a frame matches on any host."),
+	VERB("restore", do_coord_restore, "SNAPID", restore_opts,
+	     "Every host restored (VMs paused, network held), then on at once."),
+	VERB("resume", do_coord_resume, "", resume_opts, "A frozen experiment goes on, without a restore."),
+	VERB("list", do_coord_list, "", call_opts, "Every agent's snapshots and their state."),
 	{ 0 },
 };
 

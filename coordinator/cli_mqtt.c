@@ -6,6 +6,45 @@
 #include "cli/cli.h"
 #include "coordinator/cli_mqtt.h"
 
+static int set_experiment(const char *verb, const struct cli_opt *o, const char *v, void *at)
+{
+	(void)o;
+	if (!coord_name__ok(v))
+		return p_usage("%s: bad --experiment '%s' (1-63 characters of A-Z a-z 0-9 . _ -)", verb, v);
+	*(const char **)at = v;
+	return 0;
+}
+
+static int set_timeout(const char *verb, const struct cli_opt *o, const char *v, void *at)
+{
+	uint64_t s;
+
+	(void)o;
+	if (cli_u64(v, &s) || s > 86400)
+		return p_usage("%s: bad --timeout '%s' (seconds, at most 86400)", verb, v);
+	*(int *)at = (int)(s * 1000);
+	return 0;
+}
+
+#define MQTT_STR(n, f, a, h) CLI_STR(n, struct cli_mqtt, f, a, h)
+const struct cli_opt cli_mqtt_broker_opts[] = {
+	MQTT_STR("broker", mo.url, "URL", "the broker: mqtt[s]://[USER[:PASS]@]HOST[:PORT]"),
+	MQTT_STR("username", mo.username, "USER", "broker user name"),
+	MQTT_STR("password", mo.password, "PASS", "broker password"),
+	MQTT_STR("cafile", mo.cafile, "FILE", "CA certificates for mqtts://"),
+	MQTT_STR("cert", mo.certfile, "FILE", "client certificate"),
+	MQTT_STR("key", mo.keyfile, "FILE", "client key"),
+	CLI_FN("experiment", struct cli_mqtt, experiment, "NAME", set_experiment,
+	       "the experiment's name (default: default)"),
+	{ 0 },
+};
+
+const struct cli_opt cli_mqtt_opts[] = {
+	{ .name = "", .kind = CLI_OPT_TABLE, .sub = cli_mqtt_broker_opts },	/* same struct */
+	CLI_FN("timeout", struct cli_mqtt, timeout_ms, "S", set_timeout, "give up on replies after S seconds"),
+	{ 0 },
+};
+
 int cli_mqtt_opt(int c, const char *arg, struct cli_mqtt *m)
 {
 	uint64_t v;

@@ -4,6 +4,7 @@
 #define COORD_CLI_MQTT_H
 
 #include <getopt.h>
+#include "cli/cli.h"
 #include "coordinator/coord.h"
 
 /* Where an agent's private broker leaves its URL: one file per network
@@ -28,6 +29,10 @@ struct cli_mqtt {
 	const char *experiment;
 	int timeout_ms;
 };
+/* The same as option tables (struct cli_mqtt; CLI_TABLE them into a
+ * verb's): the broker options, and those with --timeout. */
+extern const struct cli_opt cli_mqtt_broker_opts[];
+extern const struct cli_opt cli_mqtt_opts[];
 /* Takes option @c if it is one of CLI_MQTT_OPTS: 1 taken, 0 not, -2 bad. */
 int cli_mqtt_opt(int c, const char *arg, struct cli_mqtt *m);
 /* No --broker: the URL the local agent's private broker left, if any (for
