@@ -130,82 +130,109 @@ static int parse_seconds(const char *s, double *out)
 	return errno || end == s || *end || !(*out > 0) || *out > 86400 ? -EINVAL : 0;
 }
 
+struct run_cfg {
+	struct cli_mqtt cm;
+	struct fuzz_opts o;
+	const char *watch[WATCH_MAX];
+	bool have_range, have_cases;
+};
+
+/* The callbacks below get the whole struct run_cfg (their offset is 0). */
+static int set_host(const char *verb, const struct cli_opt *opt, const char *v, void *at)
+{
+	(void)opt;
+	if (!coord_name__ok(v))
+		return p_usage("%s: bad --host '%s' (a host name)", verb, v);
+	((struct run_cfg *)at)->o.host = v;
+	return 0;
+}
+
+static int set_range(const char *verb, const struct cli_opt *opt, const char *v, void *at)
+{
+	struct run_cfg *c = at;
+
+	(void)opt;
+	if (parse_range(v, &c->o.from, &c->o.to))
+		return p_usage("%s: bad --range '%s' (A:B, byte offsets in the frame, A <= B)", verb, v);
+	c->have_range = true;
+	return 0;
+}
+
+static int set_cases(const char *verb, const struct cli_opt *opt, const char *v, void *at)
+{
+	struct run_cfg *c = at;
+	uint64_t u;
+
+	(void)opt;
+	if (cli_u64(v, &u) || u < 1 || u > 1000000)
+		return p_usage("%s: bad --cases '%s' (1-1000000)", verb, v);
+	c->o.cases = (uint32_t)u;
+	c->have_cases = true;
+	return 0;
+}
+
+static int set_fuzz_timeout(const char *verb, const struct cli_opt *opt, const char *v, void *at)
+{
+	(void)opt;
+	if (parse_seconds(v, &((struct run_cfg *)at)->o.timeout_s))
+		return p_usage("%s: bad --timeout '%s' (seconds, > 0)", verb, v);
+	return 0;
+}
+
+static int add_watch(const char *verb, const struct cli_opt *opt, const char *v, void *at)
+{
+	struct run_cfg *c = at;
+
+	(void)opt;
+	if (c->o.n_watch == WATCH_MAX)
+		return p_usage("%s: at most %d --watch", verb, WATCH_MAX);
+	c->watch[c->o.n_watch++] = v;
+	return 0;
+}
+
+#define RUN_FN(n, a, f, h) { .name = n, .kind = CLI_OPT_FN, .arg = a, .fn = f, .help = h }
+#define RUN_STR(n, f, a, h) CLI_STR(n, struct run_cfg, o.f, a, h)
+static const struct cli_opt run_opts[] = {
+	{ .name = "snapshot", .kind = CLI_OPT_STR, .off = offsetof(struct run_cfg, o.snapshot), .arg = "DIR",
+	  .help = "the snapshot the cases start from (a host's part, or the snapshot of every host)",
+	  .required = true },
+	RUN_STR("frame", frame, "trigger|N|match:OFF:HEX", "the held frame mutated (default: the trigger's)"),
+	RUN_FN("host", "HOST", set_host, "the host whose held frame is mutated (across hosts)"),
+	RUN_FN("range", "A:B", set_range, "the bytes of the frame to mutate"),
+	RUN_FN("cases", "K", set_cases, "how many cases (default 100)"),
+	RUN_STR("cases-dir", cases_dir, "DIR", "or run the cases (.sp) of this folder as they are"),
+	CLI_U64("seed", struct run_cfg, o.seed, "S", "the mutations' seed"),
+	{ .name = "watch", .kind = CLI_OPT_FN, .arg = "SPEC", .fn = add_watch, .required = true,
+	  .help = "what judges a case (repeatable; docs/fuzz.md)" },
+	RUN_FN("timeout", "S", set_fuzz_timeout, "a case without a verdict after S seconds hangs (default 10)"),
+	{ .name = "out", .short_name = 'o', .kind = CLI_OPT_STR, .off = offsetof(struct run_cfg, o.out),
+	  .arg = "RESULTS_DIR", .help = "where the cases and the results go", .required = true },
+	CLI_FLAG("raw", struct run_cfg, o.raw, "no checksum fixed after a mutation"),
+	CLI_U64("rate", struct run_cfg, o.rate_pps, "PPS", "replay pace, frames per second (default: no pace)"),
+	CLI_TABLE_AS(cli_mqtt_broker_opts, struct run_cfg, cm, "[MQTT OPTIONS]"),
+	{ 0 },
+};
+
 static int do_fuzz_run(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "snapshot", required_argument, 0, 's' }, { "frame", required_argument, 0, 'f' },
-		{ "range", required_argument, 0, 'r' }, { "cases", required_argument, 0, 'k' },
-		{ "cases-dir", required_argument, 0, 'K' }, { "seed", required_argument, 0, 'S' },
-		{ "watch", required_argument, 0, 'w' }, { "timeout", required_argument, 0, 't' },
-		{ "out", required_argument, 0, 'o' }, { "raw", no_argument, 0, 'R' },
-		{ "rate", required_argument, 0, 'p' }, { "host", required_argument, 0, 'H' }, CLI_MQTT_BROKER_OPTS, { 0 },
-	};
-	struct cli_mqtt cm = { 0 };
-	char url[512];
-	const char *watch[WATCH_MAX];
-	struct fuzz_opts o = { .cases = 100, .timeout_s = 10, .watch = watch, .stop = &stop,
-			       .progress = progress };
-	bool have_range = false, have_cases = false;
-	char err[1024];
+	struct run_cfg cfg = { .o = { .cases = 100, .timeout_s = 10, .stop = &stop, .progress = progress } };
+	struct fuzz_opts o;
+	struct cli_mqtt cm;
+	bool have_range, have_cases;
+	const char **watch = cfg.watch;
+	char err[1024], url[512];
 	json_t *summary;
-	uint64_t u;
-	int c, ret;
+	int np = cli_parse(run_opts, argc, argv, &cfg, NULL), ret;
 
-	while ((c = cli_getopt(argc, argv, "o:", opts)) != -1) {
-		switch (c) {
-		case 's': o.snapshot = optarg; break;
-		case 'f': o.frame = optarg; break;
-		case 'K': o.cases_dir = optarg; break;
-		case 'o': o.out = optarg; break;
-		case 'R': o.raw = true; break;
-		case 'H':
-			if (!coord_name__ok(optarg))
-				return p_usage("bad --host '%s' (a host name)", optarg);
-			o.host = optarg;
-			break;
-		case 'r':
-			if (parse_range(optarg, &o.from, &o.to))
-				return p_usage("bad --range '%s' (A:B, byte offsets in the frame, A <= B)", optarg);
-			have_range = true;
-			break;
-		case 'k':
-			if (cli_u64(optarg, &u) || u < 1 || u > 1000000)
-				return p_usage("bad --cases '%s' (1-1000000)", optarg);
-			o.cases = (uint32_t)u;
-			have_cases = true;
-			break;
-		case 'S':
-			if (cli_u64(optarg, &o.seed))
-				return p_usage("bad --seed '%s'", optarg);
-			break;
-		case 'p':
-			if (cli_u64(optarg, &o.rate_pps))
-				return p_usage("bad --rate '%s' (frames per second)", optarg);
-			break;
-		case 't':
-			if (parse_seconds(optarg, &o.timeout_s))
-				return p_usage("bad --timeout '%s' (seconds, > 0)", optarg);
-			break;
-		case 'w':
-			if (o.n_watch == WATCH_MAX)
-				return p_usage("at most %d --watch", WATCH_MAX);
-			watch[o.n_watch++] = optarg;
-			break;
-		default: {
-			int t = cli_mqtt_opt(c, optarg, &cm);
-
-			if (t != 1)
-				return EXIT_USAGE;
-		}
-		}
-	}
+	if (np < 0)
+		return EXIT_USAGE;
+	if (np)
+		return p_usage("fuzz run: unexpected argument '%s'; try '%s fuzz run --help'", argv[1], bin_name);
+	cfg.o.watch = cfg.watch;
+	o = cfg.o, cm = cfg.cm, have_range = cfg.have_range, have_cases = cfg.have_cases;
 	o.across_hosts = mqtt_settle(&cm, url, sizeof(url));
 	o.mqtt = &cm.mo;
 	o.experiment = cm.experiment;
-	if (optind != argc || !o.snapshot || !o.out || !o.n_watch)
-		return p_usage("usage: stasis fuzz run --snapshot DIR [--frame SEL] [--host HOST] --range A:B "
-			       "[--cases K | --cases-dir DIR] [--seed S] --watch SPEC... [--timeout S] "
-			       "[--broker URL --experiment NAME] -o RESULTS_DIR");
 	if (o.cases_dir && (have_cases || have_range))
 		return p_usage("--cases-dir takes the cases as they are: no --cases or --range with it");
 	if (!o.cases_dir && !have_range)
@@ -243,32 +270,41 @@ static int case_arg(const char *s, uint32_t *id)
 	return 0;
 }
 
+struct repro_cfg {
+	struct cli_mqtt cm;
+	bool quit;
+};
+
+static const struct cli_opt repro_opts[] = {
+	CLI_FLAG("quit", struct repro_cfg, quit, "quit the VMs once the case has its verdict"),
+	CLI_TABLE_AS(cli_mqtt_broker_opts, struct repro_cfg, cm, "[MQTT OPTIONS]"),
+	{ 0 },
+};
+
 static int do_fuzz_repro(int argc, char **argv)
 {
-	static const struct option opts[] = { { "quit", no_argument, 0, 'q' }, CLI_MQTT_BROKER_OPTS, { 0 } };
-	struct cli_mqtt cm = { 0 };
-	struct fuzz_repro_opts ro = { .stop = &stop, .mqtt = &cm.mo };
-	bool quit = false;
+	struct repro_cfg cfg = { 0 };
+	struct cli_mqtt cm;
+	struct fuzz_repro_opts ro = { .stop = &stop };
+	bool quit;
 	char err[1024], url[512];
 	json_t *r;
 	uint32_t id;
-	int c;
+	int np = cli_parse(repro_opts, argc, argv, &cfg, NULL);
 
-	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
-		if (c == 'q')
-			quit = true;
-		else if (cli_mqtt_opt(c, optarg, &cm) != 1)
-			return EXIT_USAGE;
-	}
+	if (np < 0)
+		return EXIT_USAGE;
+	cm = cfg.cm, quit = cfg.quit;
+	ro.mqtt = &cm.mo;
 	mqtt_settle(&cm, url, sizeof(url));
 	ro.quit = quit;
 	ro.experiment = cm.experiment;
-	if (argc - optind != 2)
-		return p_usage("usage: stasis fuzz repro RESULTS_DIR CASE [--quit] [--broker URL --experiment NAME]");
-	if (case_arg(argv[optind + 1], &id))
-		return p_usage("bad case '%s' (a case number)", argv[optind + 1]);
+	if (np != 2)
+		return p_usage("fuzz repro: RESULTS_DIR and CASE, not %d arguments", np);
+	if (case_arg(argv[2], &id))
+		return p_usage("fuzz repro: bad case '%s' (a case number)", argv[2]);
 	catch_signals();
-	if (fuzz__repro(argv[optind], id, &ro, &r, err, sizeof(err)))
+	if (fuzz__repro(argv[1], id, &ro, &r, err, sizeof(err)))
 		return p_err("%s", err);
 	if (json_output) {
 		jw_value(r);
@@ -286,16 +322,20 @@ static int do_fuzz_repro(int argc, char **argv)
 	return EXIT_OK;
 }
 
+static const struct cli_opt report_opts[] = { { 0 } };
+
 static int do_fuzz_report(int argc, char **argv)
 {
 	char err[1024];
 	json_t *r;
 
-	if (cli_getopt(argc, argv, "", NULL) != -1)
+	int np = cli_parse(report_opts, argc, argv, NULL, NULL);
+
+	if (np < 0)
 		return EXIT_USAGE;
-	if (argc - optind != 1)
-		return p_usage("usage: stasis fuzz report RESULTS_DIR");
-	if (fuzz__report(argv[optind], &r, err, sizeof(err)))
+	if (np != 1)
+		return p_usage("fuzz report: one RESULTS_DIR, not %d arguments", np);
+	if (fuzz__report(argv[1], &r, err, sizeof(err)))
 		return p_err("%s", err);
 	if (json_output) {
 		jw_value(r);
@@ -307,11 +347,12 @@ static int do_fuzz_report(int argc, char **argv)
 }
 
 static const struct cmd fuzz_cmds[] = {
-	CLI_CMD("run",    do_fuzz_run,    "--snapshot DIR [--frame trigger|N|match:OFF:HEX] [--host HOST] --range A:B "
-				    "[--cases K | --cases-dir DIR] [--seed S] --watch SPEC... [--timeout S] [--raw] "
-				    "[--rate PPS] [--broker URL --experiment NAME] -o RESULTS_DIR"),
-	CLI_CMD("report", do_fuzz_report, "RESULTS_DIR: counts, mean times, every case that did not pass"),
-	CLI_CMD("repro",  do_fuzz_repro,  "RESULTS_DIR CASE [--quit] [--broker URL --experiment NAME]: restore the snapshot and run that one case again"),
+	{ .name = "run", .fn = do_fuzz_run, .opts = run_opts, .args = "",
+	  .help = "Mutate a held frame, replay each case from the snapshot, judge it by the watches." },
+	{ .name = "report", .fn = do_fuzz_report, .opts = report_opts, .args = "RESULTS_DIR",
+	  .help = "Counts, mean times, every case that did not pass." },
+	{ .name = "repro", .fn = do_fuzz_repro, .opts = repro_opts, .args = "RESULTS_DIR CASE",
+	  .help = "Restore the snapshot and run that one case again." },
 	{ 0 },
 };
 

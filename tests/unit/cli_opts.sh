@@ -7,13 +7,14 @@
 . "$(dirname "$0")/../lib/common.sh"
 O=$T_WORK/out E=$T_WORK/err
 export STASIS_VM_ROOT=$T_WORK/vms
-OBJS="vm coord"
+OBJS="vm coord fuzz"
 
 # A value of the kind the help names.
 value_for() {
 	case "$1" in
-	MIB|N|S|E|TIME) echo 1 ;;
-	NAME) echo walk1 ;;
+	MIB|N|S|E|TIME|K|PPS) echo 1 ;;
+	A:B) echo 1:2 ;;
+	NAME|HOST) echo walk1 ;;
 	BYTES) echo 1M ;;
 	DURATION) echo 2s ;;
 	HOST=FILE) echo h1=/x.sp ;;
