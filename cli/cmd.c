@@ -49,8 +49,9 @@ int cmd_select(const struct cmd *cmds, const char *obj, int argc, char **argv)
 
 			if (c->opts)
 				cli_synopsis(c, syn, sizeof(syn));
-			printf("  %s %s %s %s\n", bin_name, obj, c->name,
-			       c->opts ? syn : c->help ? c->help : "");
+			const char *h = c->opts ? syn : c->help ? c->help : "";
+
+			printf("  %s %s %s%s%s\n", bin_name, obj, c->name, *h ? " " : "", h);
 		}
 		printf("  %s %s help\n", bin_name, obj);
 		return EXIT_OK;

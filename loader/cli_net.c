@@ -12,6 +12,18 @@
 #include "loader/loader.h"
 #include "sp-format/sp.h"
 
+static const struct cli_opt no_opts[] = { { 0 } };
+
+/* A verb of no arguments: 0, or EXIT_USAGE (reported). */
+static int no_args(const struct cli_opt *opts, int argc, char **argv, void *cfg)
+{
+	int np = cli_parse(opts, argc, argv, cfg, NULL);
+
+	if (np > 0)
+		p_usage("net %s: unexpected argument '%s'", argv[0], argv[1]);
+	return np ? EXIT_USAGE : 0;
+}
+
 /* The running kernel (its release into @rel) is new enough: 0, or the
  * error reported. */
 static int kernel_ok(char *rel, size_t len)
@@ -36,8 +48,8 @@ static int do_net_probe(int argc, char **argv)
 	char rel[128], why[400];
 	int err;
 
-	if (argc > 1)
-		return p_usage("net probe takes no arguments, not '%s'", argv[1]);
+	if (no_args(no_opts, argc, argv, NULL))
+		return EXIT_USAGE;
 	if (kernel_ok(rel, sizeof(rel)))
 		return EXIT_FAIL;
 	err = stasis_prog__load(&p, 0, why, sizeof(why));
@@ -76,40 +88,60 @@ static int open_loader(struct loader **l)
 	return EXIT_OK;
 }
 
+struct attach_cfg {
+	struct loader_attach_opts o;
+	const char **ups;
+};
+
+static int add_uplink(const char *verb, const struct cli_opt *opt, const char *v, void *at)
+{
+	struct attach_cfg *c = at;
+
+	(void)verb, (void)opt;
+	c->ups[c->o.n_uplinks++] = v;
+	return 0;
+}
+
+static int set_ring_mb(const char *verb, const struct cli_opt *opt, const char *v, void *at)
+{
+	uint64_t mb;
+
+	(void)opt;
+	if (cli_u64(v, &mb) || mb < 1 || mb > 4096 || (mb & (mb - 1)))
+		return p_usage("%s: bad --ring-mb '%s' (a power of 2, 1..4096)", verb, v);
+	*(uint32_t *)at = (uint32_t)(mb << 20);
+	return 0;
+}
+
+static const struct cli_opt attach_opts[] = {
+	{ .name = "uplink", .kind = CLI_OPT_FN, .arg = "DEV", .fn = add_uplink,
+	  .help = "a device toward other hosts (TC egress only; repeatable)" },
+	CLI_FN("ring-mb", struct attach_cfg, o.ring_bytes, "N", set_ring_mb,
+	       "the hold's ring, MiB (a power of 2; default 64)"),
+	{ 0 },
+};
+
 static int do_net_attach(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "uplink", required_argument, 0, 'u' }, { "ring-mb", required_argument, 0, 'r' },
-		{ 0 },
-	};
-	const char **ups = calloc(argc, sizeof(*ups));
-	struct loader_attach_opts o = { 0 };
+	const char **ups = calloc((size_t)argc, sizeof(*ups));
+	struct attach_cfg cfg = { .ups = ups };
+	struct loader_attach_opts o;
 	char err[LOADER_ERR_MAX];
-	uint64_t mb;
-	int c, ret;
+	int np, ret;
 
 	if (!ups)
 		return p_err("out of memory");
-	o.uplinks = ups;
-	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
-		if (c == 'u') {
-			ups[o.n_uplinks++] = optarg;
-		} else if (c == 'r') {
-			if (cli_u64(optarg, &mb) || mb < 1 || mb > 4096 || (mb & (mb - 1))) {
-				free(ups);
-				return p_usage("bad --ring-mb '%s' (a power of 2, 1..4096)", optarg);
-			}
-			o.ring_bytes = (uint32_t)(mb << 20);
-		} else {
-			free(ups);
-			return EXIT_USAGE;
-		}
+	if ((np = cli_parse(attach_opts, argc, argv, &cfg, NULL)) < 0) {
+		free(ups);
+		return EXIT_USAGE;
 	}
-	o.taps = (const char *const *)argv + optind;
-	o.n_taps = (size_t)(argc - optind);
+	o = cfg.o;
+	o.uplinks = ups;
+	o.taps = (const char *const *)argv + 1;
+	o.n_taps = (size_t)np;
 	if (!o.n_taps && !o.n_uplinks) {
 		free(ups);
-		return p_usage("usage: stasis net attach DEV... [--uplink DEV...] [--ring-mb N]");
+		return p_usage("net attach: which devices? (DEV... or --uplink DEV)");
 	}
 	if (kernel_ok(err, sizeof(err))) {
 		free(ups);
@@ -138,34 +170,26 @@ static int do_net_attach(int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* The one option of detach and release: 0, or EXIT_USAGE (reported). */
-static int force_opt(int argc, char **argv, bool *force)
-{
-	static const struct option opts[] = { { "force", no_argument, 0, 'f' }, { 0 } };
-	int c;
-
-	*force = false;
-	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
-		if (c != 'f')
-			return EXIT_USAGE;
-		*force = true;
-	}
-	return 0;
-}
+static const struct cli_opt force_opts[] = {
+	{ .name = "force", .kind = CLI_OPT_FLAG,
+	  .help = "even while holding or with held frames in the ring (they are lost)" },
+	{ 0 },
+};
 
 static int do_net_detach(int argc, char **argv)
 {
 	char err[LOADER_ERR_MAX];
-	bool force;
+	bool force = false;
+	int np = cli_parse(force_opts, argc, argv, &force, NULL);
 
-	if (force_opt(argc, argv, &force))
+	if (np < 0)
 		return EXIT_USAGE;
-	if (loader__detach((const char *const *)argv + optind, (size_t)(argc - optind), force, err))
+	if (loader__detach((const char *const *)argv + 1, (size_t)np, force, err))
 		return p_err("%s", err);
 	if (json_output)
 		jw_value(json_pack("{s:b}", "detached", 1));
 	else
-		printf("detached %s\n", argc > optind ? "the devices given" : "everything");
+		printf("detached %s\n", np ? "the devices given" : "everything");
 	return EXIT_OK;
 }
 
@@ -187,9 +211,8 @@ static int do_net_status(int argc, char **argv)
 	size_t n = 64;
 	int ret = EXIT_OK;
 
-	(void)argv;
-	if (argc > 1)
-		return p_usage("net status takes no arguments");
+	if (no_args(no_opts, argc, argv, NULL))
+		return EXIT_USAGE;
 	if (open_loader(&l))
 		return EXIT_FAIL;
 	if (loader__host(l, &h) || loader__counters(l, cnt) || loader__devs(l, devs, &n) ||
@@ -236,24 +259,39 @@ static int do_net_status(int argc, char **argv)
 	return ret;
 }
 
+struct hold_cfg {
+	uint64_t epoch;
+	bool have;
+};
+
+static int set_epoch(const char *verb, const struct cli_opt *opt, const char *v, void *at)
+{
+	struct hold_cfg *c = at;
+
+	(void)opt;
+	if (cli_u64(v, &c->epoch))
+		return p_usage("%s: bad --epoch '%s'", verb, v);
+	c->have = true;
+	return 0;
+}
+
+static const struct cli_opt hold_opts[] = {
+	{ .name = "epoch", .kind = CLI_OPT_FN, .arg = "E", .fn = set_epoch,
+	  .help = "the hold's epoch (default: the last one + 1)" },
+	{ 0 },
+};
+
 static int do_net_hold(int argc, char **argv)
 {
-	static const struct option opts[] = { { "epoch", required_argument, 0, 'e' }, { 0 } };
+	struct hold_cfg cfg = { 0 };
 	struct loader *l;
 	struct stasis_host h;
-	uint64_t epoch = 0;
-	bool have = false;
-	int c;
+	uint64_t epoch;
+	bool have;
 
-	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
-		if (c != 'e')
-			return EXIT_USAGE;
-		if (cli_u64(optarg, &epoch))
-			return p_usage("bad --epoch '%s'", optarg);
-		have = true;
-	}
-	if (optind != argc)
-		return p_usage("usage: stasis net hold [--epoch E]");
+	if (no_args(hold_opts, argc, argv, &cfg))
+		return EXIT_USAGE;
+	epoch = cfg.epoch, have = cfg.have;
 	if (open_loader(&l))
 		return EXIT_FAIL;
 	if (loader__host(l, &h) || loader__set_state(l, STASIS_HOLD, have ? epoch : h.epoch + 1)) {
@@ -274,12 +312,10 @@ static int do_net_release(int argc, char **argv)
 	struct loader *l;
 	struct stasis_host h;
 	uint64_t used = 0, size;
-	bool force;
+	bool force = false;
 
-	if (force_opt(argc, argv, &force))
+	if (no_args(force_opts, argc, argv, &force))
 		return EXIT_USAGE;
-	if (optind != argc)
-		return p_usage("usage: stasis net release [--force]");
 	if (open_loader(&l))
 		return EXIT_FAIL;
 	if (loader__host(l, &h) || loader__ring_use(l, &used, &size)) {
@@ -328,28 +364,30 @@ static void drain_progress(uint64_t frames, uint64_t bytes, void *ctx)
 	}
 }
 
+struct drain_cfg {
+	struct loader_drain_opts o;
+	const char *out;
+};
+
+static const struct cli_opt drain_opts[] = {
+	{ .name = "output", .short_name = 'o', .kind = CLI_OPT_STR, .off = offsetof(struct drain_cfg, out),
+	  .arg = "FILE.sp", .help = "where the held frames go", .required = true },
+	CLI_FLAG("follow", struct drain_cfg, o.follow, "go on taking frames as they are held, until a signal"),
+	{ 0 },
+};
+
 static int do_net_drain(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "output", required_argument, 0, 'o' }, { "follow", no_argument, 0, 'f' }, { 0 },
-	};
-	struct loader_drain_opts o = { .stop = &stop_flag, .progress = drain_progress };
-	const char *out = NULL;
+	struct drain_cfg cfg = { .o = { .stop = &stop_flag, .progress = drain_progress } };
+	struct loader_drain_opts o;
+	const char *out;
 	char err[LOADER_ERR_MAX];
 	struct loader *l;
 	int64_t n;
-	int c;
 
-	while ((c = cli_getopt(argc, argv, "o:", opts)) != -1) {
-		if (c == 'o')
-			out = optarg;
-		else if (c == 'f')
-			o.follow = true;
-		else
-			return EXIT_USAGE;
-	}
-	if (optind != argc || !out)
-		return p_usage("usage: stasis net drain -o FILE.sp [--follow]");
+	if (no_args(drain_opts, argc, argv, &cfg))
+		return EXIT_USAGE;
+	o = cfg.o, out = cfg.out;
 	if (open_loader(&l))
 		return EXIT_FAIL;
 	signal(SIGINT, on_signal);
@@ -378,32 +416,27 @@ static void replay_progress(uint64_t sent, uint64_t total, void *ctx)
 		       (unsigned long long)(sent - total));
 }
 
+static const struct cli_opt replay_opts[] = {
+	CLI_FLAG("spacing", struct loader_replay_opts, spacing, "keep the frames' recorded spacing"),
+	CLI_U64("rate", struct loader_replay_opts, rate_pps, "PPS", "frames per second at most (default 5000; 0: no limit)"),
+	{ 0 },
+};
+
 static int do_net_replay(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "spacing", no_argument, 0, 's' }, { "rate", required_argument, 0, 'r' }, { 0 },
-	};
 	struct loader_replay_opts o = { .rate_pps = 5000, .progress = replay_progress };
 	struct loader_replay_result res;
 	char err[LOADER_ERR_MAX];
 	struct loader *l;
-	int c, ret;
+	int np = cli_parse(replay_opts, argc, argv, &o, NULL), ret;
 
-	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
-		if (c == 's') {
-			o.spacing = true;
-		} else if (c == 'r') {
-			if (cli_u64(optarg, &o.rate_pps))
-				return p_usage("bad --rate '%s' (frames per second, 0: no limit)", optarg);
-		} else {
-			return EXIT_USAGE;
-		}
-	}
-	if (argc - optind != 1)
-		return p_usage("usage: stasis net replay FILE.sp [--spacing] [--rate PPS]");
+	if (np < 0)
+		return EXIT_USAGE;
+	if (np != 1)
+		return p_usage("net replay: one FILE.sp, not %d arguments", np);
 	if (open_loader(&l))
 		return EXIT_FAIL;
-	ret = loader__replay(l, argv[optind], &o, &res, err);
+	ret = loader__replay(l, argv[1], &o, &res, err);
 	loader__close(l);
 	if (ret)
 		return p_err("%s", err);
@@ -413,7 +446,7 @@ static int do_net_replay(int argc, char **argv)
 				   "tx_dropped", (json_int_t)res.tx_dropped));
 	else
 		printf("replayed %llu frames from %s and %llu held meanwhile; tx_dropped +%llu; state pass\n",
-		       (unsigned long long)res.file_frames, argv[optind],
+		       (unsigned long long)res.file_frames, argv[1],
 		       (unsigned long long)res.ring_frames, (unsigned long long)res.tx_dropped);
 	if (res.tx_dropped)
 		return p_err("the devices dropped %llu frames while replaying: lower --rate",
@@ -442,51 +475,50 @@ static json_t *trigger_json(uint32_t id, const struct stasis_trigger *t, char *h
 			 "hits", (json_int_t)t->hits);
 }
 
+static const char *const dir_words[] = { "any", "to-guest", "from-guest", NULL };
+
+struct trig_cfg {
+	int offset;
+	const char *hex, *mask, *dev;
+	int dir;		/* index in dir_words */
+	bool once;
+};
+
+static const struct cli_opt trigger_add_opts[] = {
+	{ .name = "offset", .kind = CLI_OPT_INT, .off = offsetof(struct trig_cfg, offset), .arg = "N",
+	  .lo = 0, .hi = 65535, .help = "where in the frame the bytes are", .required = true },
+	{ .name = "hex", .kind = CLI_OPT_STR, .off = offsetof(struct trig_cfg, hex), .arg = "BYTES",
+	  .help = "the bytes to match, in hex", .required = true },
+	CLI_STR("mask", struct trig_cfg, mask, "HEX", "which bits count (as long as --hex; default all)"),
+	CLI_STR("dev", struct trig_cfg, dev, "DEV", "only on this attached device"),
+	CLI_ENUM("dir", struct trig_cfg, dir, dir_words, "which way the frame goes (default any)"),
+	CLI_FLAG("once", struct trig_cfg, once, "fire once, then stay spent"),
+	{ 0 },
+};
+
 static int do_trigger_add(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "offset", required_argument, 0, 'O' }, { "hex", required_argument, 0, 'x' },
-		{ "mask", required_argument, 0, 'm' }, { "dev", required_argument, 0, 'd' },
-		{ "dir", required_argument, 0, 'D' }, { "once", no_argument, 0, '1' }, { 0 },
-	};
-	struct stasis_trigger t = { .dirs = STASIS_TDIR_TO_GUEST | STASIS_TDIR_FROM_GUEST };
-	const char *hex = NULL, *mask = NULL, *dev = NULL;
-	uint64_t off = UINT64_MAX;
+	static const uint32_t dirs[] = { STASIS_TDIR_TO_GUEST | STASIS_TDIR_FROM_GUEST,
+					 STASIS_TDIR_TO_GUEST, STASIS_TDIR_FROM_GUEST };
+	struct trig_cfg cfg = { 0 };
+	struct stasis_trigger t = { 0 };
+	const char *hex, *mask, *dev;
 	struct loader *l;
-	int c, n, id, ret;
+	int n, id, ret;
 
-	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
-		switch (c) {
-		case 'O':
-			if (cli_u64(optarg, &off) || off > 65535)
-				return p_usage("bad --offset '%s' (0..65535)", optarg);
-			break;
-		case 'x': hex = optarg; break;
-		case 'm': mask = optarg; break;
-		case 'd': dev = optarg; break;
-		case '1': t.flags |= STASIS_TRIG_ONCE; break;
-		case 'D':
-			if (!strcmp(optarg, "to-guest"))
-				t.dirs = STASIS_TDIR_TO_GUEST;
-			else if (!strcmp(optarg, "from-guest"))
-				t.dirs = STASIS_TDIR_FROM_GUEST;
-			else if (strcmp(optarg, "any"))
-				return p_usage("bad --dir '%s' (to-guest, from-guest or any)", optarg);
-			break;
-		default:
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc || off == UINT64_MAX || !hex)
-		return p_usage("usage: stasis net trigger add --offset N --hex BYTES [--mask HEX] "
-			       "[--dev DEV] [--dir to-guest|from-guest|any] [--once]");
+	if (cli_parse(trigger_add_opts, argc, argv, &cfg, NULL) != 0)
+		return EXIT_USAGE;	/* an option missing or bad, or an argument (reported) */
+	hex = cfg.hex, mask = cfg.mask, dev = cfg.dev;
+	t.dirs = dirs[cfg.dir];
+	if (cfg.once)
+		t.flags |= STASIS_TRIG_ONCE;
 	n = sp_hex_parse(hex, t.bytes, STASIS_TRIG_BYTES);
 	if (n == -E2BIG)
 		return p_usage("trigger of more than %d bytes: '%s'", STASIS_TRIG_BYTES, hex);
 	if (n <= 0)
 		return p_usage("bad --hex '%s' (pairs of hex digits)", hex);
 	t.len = (uint32_t)n;
-	t.offset = (uint32_t)off;
+	t.offset = (uint32_t)cfg.offset;
 	memset(t.mask, 0xff, sizeof(t.mask));
 	if (mask) {
 		int m = sp_hex_parse(mask, t.mask, STASIS_TRIG_BYTES);
@@ -521,9 +553,8 @@ static int do_trigger_list(int argc, char **argv)
 	char hex[2 * STASIS_TRIG_BYTES + 1], mask[2 * STASIS_TRIG_BYTES + 1];
 	struct loader *l;
 
-	(void)argv;
-	if (argc > 1)
-		return p_usage("trigger list takes no arguments");
+	if (no_args(no_opts, argc, argv, NULL))
+		return EXIT_USAGE;
 	if (open_loader(&l))
 		return EXIT_FAIL;
 	if (json_output)
@@ -558,8 +589,12 @@ static int do_trigger_del(int argc, char **argv)
 	uint64_t id;
 	int ret;
 
-	if (argc != 2 || cli_u64(argv[1], &id))
-		return p_usage("usage: stasis net trigger del ID");
+	int np = cli_parse(no_opts, argc, argv, NULL, NULL);
+
+	if (np < 0)
+		return EXIT_USAGE;
+	if (np != 1 || cli_u64(argv[1], &id))
+		return p_usage("net trigger del: one trigger ID");
 	if (open_loader(&l))
 		return EXIT_FAIL;
 	ret = loader__trigger_del(l, id > UINT32_MAX ? UINT32_MAX : (uint32_t)id);
@@ -573,10 +608,11 @@ static int do_trigger_del(int argc, char **argv)
 	return EXIT_OK;
 }
 
+#define VERB(n, f, a, o, h) { .name = n, .fn = f, .args = a, .opts = o, .help = h }
 static const struct cmd trigger_cmds[] = {
-	CLI_CMD("add",  do_trigger_add,  "--offset N --hex BYTES [--mask HEX] [--dev DEV] [--dir to-guest|from-guest|any] [--once]"),
-	CLI_CMD("list", do_trigger_list, ""),
-	CLI_CMD("del",  do_trigger_del,  "ID"),
+	VERB("add", do_trigger_add, "", trigger_add_opts, "Hold the network when a frame matches."),
+	VERB("list", do_trigger_list, "", no_opts, "The triggers, their hits, spent or not."),
+	VERB("del", do_trigger_del, "ID", no_opts, "Remove a trigger."),
 	{ 0 },
 };
 
@@ -585,25 +621,41 @@ static int do_net_trigger(int argc, char **argv)
 	return cmd_select(trigger_cmds, "net trigger", argc - 1, argv + 1);
 }
 
+struct wait_cfg {
+	uint64_t secs;
+	bool have;
+};
+
+static int set_wait_timeout(const char *verb, const struct cli_opt *opt, const char *v, void *at)
+{
+	struct wait_cfg *c = at;
+
+	(void)opt;
+	if (cli_u64(v, &c->secs) || c->secs > 86400 * 365)
+		return p_usage("%s: bad --timeout '%s' (seconds)", verb, v);
+	c->have = true;
+	return 0;
+}
+
+static const struct cli_opt wait_opts[] = {
+	{ .name = "timeout", .kind = CLI_OPT_FN, .arg = "S", .fn = set_wait_timeout,
+	  .help = "give up after S seconds (default: wait for good)" },
+	{ 0 },
+};
+
 static int do_net_wait_trigger(int argc, char **argv)
 {
-	static const struct option opts[] = { { "timeout", required_argument, 0, 't' }, { 0 } };
+	struct wait_cfg cfg = { 0 };
 	struct stasis_event ev;
 	struct loader *l;
-	uint64_t secs = 0;
-	bool have = false;
+	uint64_t secs;
+	bool have;
 	char name[32] = "?";
-	int c, ret;
+	int ret;
 
-	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
-		if (c != 't')
-			return EXIT_USAGE;
-		if (cli_u64(optarg, &secs) || secs > 86400 * 365)
-			return p_usage("bad --timeout '%s' (seconds)", optarg);
-		have = true;
-	}
-	if (optind != argc)
-		return p_usage("usage: stasis net wait-trigger [--timeout S]");
+	if (no_args(wait_opts, argc, argv, &cfg))
+		return EXIT_USAGE;
+	secs = cfg.secs, have = cfg.have;
 	if (open_loader(&l))
 		return EXIT_FAIL;
 	ret = loader__wait_event(l, have ? (int)(secs * 1000) : -1, &ev);
@@ -628,16 +680,17 @@ static int do_net_wait_trigger(int argc, char **argv)
 }
 
 static const struct cmd net_cmds[] = {
-	CLI_CMD("probe",        do_net_probe,    "                check the kernel and load the BPF object"),
-	CLI_CMD("attach",       do_net_attach,       "DEV... [--uplink DEV...] [--ring-mb N]"),
-	CLI_CMD("detach",       do_net_detach,       "[DEV...] [--force]"),
-	CLI_CMD("status",       do_net_status,       ""),
-	CLI_CMD("trigger",      do_net_trigger,      "add|list|del ..."),
-	CLI_CMD("wait-trigger", do_net_wait_trigger, "[--timeout S]"),
-	CLI_CMD("hold",         do_net_hold,         "[--epoch E]"),
-	CLI_CMD("release",      do_net_release,      "[--force]"),
-	CLI_CMD("drain",        do_net_drain,        "-o FILE.sp [--follow]"),
-	CLI_CMD("replay",       do_net_replay,       "FILE.sp [--spacing] [--rate PPS]   (default rate 5000)"),
+	VERB("probe", do_net_probe, "", no_opts, "Check the kernel and load the BPF object (nothing attached)."),
+	VERB("attach", do_net_attach, "DEV...", attach_opts, "Attach the hold to taps (TC egress + XDP) and uplinks."),
+	VERB("detach", do_net_detach, "[DEV...]", force_opts, "Detach the devices given, or everything."),
+	VERB("status", do_net_status, "", no_opts, "State, epoch, counters, devices, ring use."),
+	CLI_CMD("trigger", do_net_trigger, "add|list|del ...  packet triggers (stasis net trigger help)"),
+	VERB("wait-trigger", do_net_wait_trigger, "", wait_opts, "Wait until a trigger fires; tell which."),
+	VERB("hold", do_net_hold, "", hold_opts, "Hold every frame from now on."),
+	VERB("release", do_net_release, "", force_opts, "Back to pass without a replay (refused while frames are held, unless --force)."),
+	VERB("drain", do_net_drain, "", drain_opts, "Write the held frames to a .sp file."),
+	VERB("replay", do_net_replay, "FILE.sp", replay_opts,
+	     "Send FILE's frames back where they were going, then those held meanwhile; then pass."),
 	{ 0 },
 };
 
