@@ -75,6 +75,7 @@ struct cmd {
 	const struct cli_opt *opts;		/* { 0 }-terminated */
 	const char *args;			/* the positional arguments: "NAME..." */
 	bool rest;				/* "-- ARGS..." passed on (cli_parse's @rest) */
+	const struct cmd *verbs;		/* an object: its verbs */
 };
 
 /* A table entry without options. */
@@ -119,13 +120,6 @@ void jw_array_begin(void);		/* streaming: '[' ... ']' */
 void jw_array_item(json_t *v);
 void jw_array_end(void);
 
-/*
- * getopt_long over a verb's argv (argv[0] is the verb), with errors through
- * p_usage. Returns the option character, -1 at the end, or -2 after a usage
- * error was reported (the verb returns EXIT_USAGE).
- */
-struct option;
-int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
 /* Decimal (or 0x hex) unsigned number, the whole string. 0 or -EINVAL. */
 int cli_u64(const char *s, uint64_t *out);
 /* A positive count of bytes with an optional K, M or G (powers of 1024). */
@@ -134,6 +128,8 @@ int cli_bytes(const char *s, uint64_t *out);
 /* Objects (cli/main.c's table; the agent has options, no verbs). */
 extern const struct cmd cli_objects[];
 extern const struct cli_opt cli_agent_opts[];
+extern const struct cmd cli_net_verbs[], cli_vm_verbs[], cli_sp_verbs[], cli_coord_verbs[],
+	cli_fuzz_verbs[];
 int do_net(int argc, char **argv);
 int do_vm(int argc, char **argv);
 int do_sp(int argc, char **argv);

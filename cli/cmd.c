@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -122,29 +121,6 @@ void p_info(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-
-int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
-{
-	char spec[64];
-	int c;
-
-	/* Leading ':' tells a missing argument apart from an unknown option. */
-	snprintf(spec, sizeof(spec), ":%s", shortopts);
-	opterr = 0;
-	c = getopt_long(argc, argv, spec, longopts, NULL);
-	if (c == '?') {
-		if (optopt)
-			p_usage("%s: unknown option '-%c'", argv[0], optopt);
-		else
-			p_usage("%s: unknown option '%s'", argv[0], argv[optind - 1]);
-		return -2;
-	}
-	if (c == ':') {
-		p_usage("%s: option '%s' needs a value", argv[0], argv[optind - 1]);
-		return -2;
-	}
-	return c;
-}
 
 int cli_bytes(const char *s, uint64_t *out)
 {

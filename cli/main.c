@@ -21,16 +21,16 @@ static int do_help(int argc, char **argv);
 static int do_version(int argc, char **argv);
 
 const struct cmd cli_objects[] = {
-	CLI_CMD("net",     do_net,     "VERB ...  network hold: attach, triggers, hold, drain, replay"),
-	CLI_CMD("vm",      do_vm,      "VERB ...  QEMU VMs over QMP: stop, save, restore, fork"),
-	CLI_CMD("sp",      do_sp,      "VERB ...  .sp packet files: info, cat, pcapng, edit, mutate"),
+	{ .name = "net", .fn = do_net, .verbs = cli_net_verbs, .help = "VERB ...  network hold: attach, triggers, hold, drain, replay" },
+	{ .name = "vm", .fn = do_vm, .verbs = cli_vm_verbs, .help = "VERB ...  QEMU VMs over QMP: stop, save, restore, fork" },
+	{ .name = "sp", .fn = do_sp, .verbs = cli_sp_verbs, .help = "VERB ...  .sp packet files: info, cat, pcapng, edit, mutate" },
 	{ .name = "agent", .fn = do_agent, .opts = cli_agent_opts, .args = "",
 	  .help = "the per-host agent (MQTT)\n"
 		  "It answers the experiment's requests (coord, fuzz). Without --broker, a private\n"
 		  "mosquitto is started on 127.0.0.1 for this host (its URL in\n"
 		  "/run/stasis/broker-NETNS-EXPERIMENT.url, where coord commands here find it)." },
-	CLI_CMD("coord",   do_coord,   "VERB ...  the sender: triggers, snapshot, restore across hosts"),
-	CLI_CMD("fuzz",    do_fuzz,    "VERB ...  packet-triggered fuzz loop over a snapshot"),
+	{ .name = "coord", .fn = do_coord, .verbs = cli_coord_verbs, .help = "VERB ...  the sender: triggers, snapshot, restore across hosts" },
+	{ .name = "fuzz", .fn = do_fuzz, .verbs = cli_fuzz_verbs, .help = "VERB ...  packet-triggered fuzz loop over a snapshot" },
 	CLI_CMD("help",    do_help,    "          this text"),
 	CLI_CMD("version", do_version, "          versions of stasis and the libraries it uses"),
 	{ 0 },

@@ -81,9 +81,15 @@ void cli_synopsis(const struct cmd *c, char *buf, size_t len)
 			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? " " : "", o->arg);
 			continue;
 		}
-		n += (size_t)snprintf(buf + n, len - n, "%s%s--%s%s%s%s", n ? " " : "",
-				      o->required ? "" : "[", o->name, a ? " " : "", a ? a : "",
-				      o->required ? "" : "]");
+		/* the short form where there is one: "-o FILE" reads as users know it */
+		if (o->short_name)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s-%c%s%s%s", n ? " " : "",
+					      o->required ? "" : "[", o->short_name, a ? " " : "",
+					      a ? a : "", o->required ? "" : "]");
+		else
+			n += (size_t)snprintf(buf + n, len - n, "%s%s--%s%s%s%s", n ? " " : "",
+					      o->required ? "" : "[", o->name, a ? " " : "", a ? a : "",
+					      o->required ? "" : "]");
 	}
 	if (c->rest && n < len)
 		snprintf(buf + n, len - n, "%s[-- ARGS...]", n ? " " : "");

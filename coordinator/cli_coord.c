@@ -467,7 +467,7 @@ static int do_coord_list(int argc, char **argv)
 }
 
 #define VERB(n, f, a, o, h) { .name = n, .fn = f, .args = a, .opts = o, .help = h }
-static const struct cmd coord_cmds[] = {
+const struct cmd cli_coord_verbs[] = {
 	VERB("status", do_coord_status, "", call_opts, "Every agent, online or not, and its answer."),
 	VERB("snapshot", do_coord_snapshot, "", snapshot_opts, "Snapshot every host now."),
 	VERB("trigger", do_coord_trigger, "", trigger_opts,
@@ -481,5 +481,5 @@ static const struct cmd coord_cmds[] = {
 
 int do_coord(int argc, char **argv)
 {
-	return cmd_select(coord_cmds, "coord", argc - 1, argv + 1);
+	return cmd_select(cli_coord_verbs, "coord", argc - 1, argv + 1);
 }

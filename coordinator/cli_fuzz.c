@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* stasis fuzz ...: the packet-triggered fuzz loop (coordinator/fuzz.h). */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -346,7 +345,7 @@ static int do_fuzz_report(int argc, char **argv)
 	return EXIT_OK;
 }
 
-static const struct cmd fuzz_cmds[] = {
+const struct cmd cli_fuzz_verbs[] = {
 	{ .name = "run", .fn = do_fuzz_run, .opts = run_opts, .args = "",
 	  .help = "Mutate a held frame, replay each case from the snapshot, judge it by the watches." },
 	{ .name = "report", .fn = do_fuzz_report, .opts = report_opts, .args = "RESULTS_DIR",
@@ -358,5 +357,5 @@ static const struct cmd fuzz_cmds[] = {
 
 int do_fuzz(int argc, char **argv)
 {
-	return cmd_select(fuzz_cmds, "fuzz", argc - 1, argv + 1);
+	return cmd_select(cli_fuzz_verbs, "fuzz", argc - 1, argv + 1);
 }

@@ -45,35 +45,6 @@ const struct cli_opt cli_mqtt_opts[] = {
 	{ 0 },
 };
 
-int cli_mqtt_opt(int c, const char *arg, struct cli_mqtt *m)
-{
-	uint64_t v;
-
-	switch (c) {
-	case 1000: m->mo.url = arg; return 1;
-	case 1001: m->mo.username = arg; return 1;
-	case 1002: m->mo.password = arg; return 1;
-	case 1003: m->mo.cafile = arg; return 1;
-	case 1004: m->mo.certfile = arg; return 1;
-	case 1005: m->mo.keyfile = arg; return 1;
-	case 1006:
-		if (!coord_name__ok(arg)) {
-			p_usage("bad --experiment '%s' (1-63 characters of A-Z a-z 0-9 . _ -)", arg);
-			return -2;
-		}
-		m->experiment = arg;
-		return 1;
-	case 1007:
-		if (cli_u64(arg, &v) || v > 86400) {
-			p_usage("bad --timeout '%s' (seconds)", arg);
-			return -2;
-		}
-		m->timeout_ms = (int)(v * 1000);
-		return 1;
-	}
-	return 0;
-}
-
 int cli_mqtt_url_file(const char *experiment, char *buf, size_t len)
 {
 	struct stat st;

@@ -3,7 +3,6 @@
 #ifndef COORD_CLI_MQTT_H
 #define COORD_CLI_MQTT_H
 
-#include <getopt.h>
 #include "cli/cli.h"
 #include "coordinator/coord.h"
 
@@ -15,26 +14,15 @@
 /* The file's path for @experiment in this network namespace. */
 int cli_mqtt_url_file(const char *experiment, char *buf, size_t len);
 
-/* Options 1000-1006: --broker --username --password --cafile --cert --key
- * --experiment (`fuzz` has a --timeout of its own); 1007: --timeout. */
-#define CLI_MQTT_BROKER_OPTS \
-	{ "broker", required_argument, 0, 1000 }, { "username", required_argument, 0, 1001 }, \
-	{ "password", required_argument, 0, 1002 }, { "cafile", required_argument, 0, 1003 }, \
-	{ "cert", required_argument, 0, 1004 }, { "key", required_argument, 0, 1005 }, \
-	{ "experiment", required_argument, 0, 1006 }
-#define CLI_MQTT_OPTS CLI_MQTT_BROKER_OPTS, { "timeout", required_argument, 0, 1007 }
-
 struct cli_mqtt {
 	struct coord_mqtt_opts mo;
 	const char *experiment;
 	int timeout_ms;
 };
-/* The same as option tables (struct cli_mqtt; CLI_TABLE them into a
+/* The options of struct cli_mqtt (CLI_TABLE them into a
  * verb's): the broker options, and those with --timeout. */
 extern const struct cli_opt cli_mqtt_broker_opts[];
 extern const struct cli_opt cli_mqtt_opts[];
-/* Takes option @c if it is one of CLI_MQTT_OPTS: 1 taken, 0 not, -2 bad. */
-int cli_mqtt_opt(int c, const char *arg, struct cli_mqtt *m);
 /* No --broker: the URL the local agent's private broker left, if any (for
  * the experiment of --experiment, in this network namespace). */
 int cli_mqtt_default(struct cli_mqtt *m, char *buf, size_t len);

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* stasis net ...: the network hold on this host. */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -679,12 +678,13 @@ static int do_net_wait_trigger(int argc, char **argv)
 	return EXIT_OK;
 }
 
-static const struct cmd net_cmds[] = {
+const struct cmd cli_net_verbs[] = {
 	VERB("probe", do_net_probe, "", no_opts, "Check the kernel and load the BPF object (nothing attached)."),
 	VERB("attach", do_net_attach, "DEV...", attach_opts, "Attach the hold to taps (TC egress + XDP) and uplinks."),
 	VERB("detach", do_net_detach, "[DEV...]", force_opts, "Detach the devices given, or everything."),
 	VERB("status", do_net_status, "", no_opts, "State, epoch, counters, devices, ring use."),
-	CLI_CMD("trigger", do_net_trigger, "add|list|del ...  packet triggers (stasis net trigger help)"),
+	{ .name = "trigger", .fn = do_net_trigger, .verbs = trigger_cmds,
+	  .help = "add|list|del ...  packet triggers (stasis net trigger help)" },
 	VERB("wait-trigger", do_net_wait_trigger, "", wait_opts, "Wait until a trigger fires; tell which."),
 	VERB("hold", do_net_hold, "", hold_opts, "Hold every frame from now on."),
 	VERB("release", do_net_release, "", force_opts, "Back to pass without a replay (refused while frames are held, unless --force)."),
@@ -696,5 +696,5 @@ static const struct cmd net_cmds[] = {
 
 int do_net(int argc, char **argv)
 {
-	return cmd_select(net_cmds, "net", argc - 1, argv + 1);
+	return cmd_select(cli_net_verbs, "net", argc - 1, argv + 1);
 }

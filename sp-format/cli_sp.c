@@ -2,7 +2,6 @@
 /* stasis sp ...: .sp packet files. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -88,23 +87,23 @@ struct span {
 	uint64_t frames, cap, orig;
 };
 
+static const struct cli_opt no_opts[] = { { 0 } };
+
 static int do_sp_info(int argc, char **argv)
 {
-	static const struct option opts[] = { { 0 } };
 	struct sp_reader *r;
 	struct sp_frame f;
 	uint64_t frames = 0, cap = 0, orig = 0, t0 = 0, t1 = 0, smin = 0, smax = 0;
 	struct span *per;
 	uint32_t ni;
 	char buf[64];
-	int c, ret;
+	int np = cli_parse(no_opts, argc, argv, NULL, NULL), ret;
 
-	while ((c = cli_getopt(argc, argv, "", opts)) != -1)
-		if (c == -2)
-			return EXIT_USAGE;
-	if (argc - optind != 1)
-		return p_usage("usage: stasis sp info FILE");
-	if (open_reader(argv[optind], SP_READ_SALVAGE, &r))
+	if (np < 0)
+		return EXIT_USAGE;
+	if (np != 1)
+		return p_usage("sp info: one FILE, not %d arguments", np);
+	if (open_reader(argv[1], SP_READ_SALVAGE, &r))
 		return EXIT_FAIL;
 	ni = sp_reader__iface_count(r);
 	per = calloc((size_t)ni * 2 + 1, sizeof(*per));
@@ -147,7 +146,7 @@ static int do_sp_info(int argc, char **argv)
 		for (uint32_t i = 0; i < sp_reader__note_count(r); i++)
 			json_array_append_new(notes, json_string(sp_reader__note(r, i)));
 		json_t *o = json_pack("{s:s,s:b,s:I,s:s,s:s,s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
-			"file", argv[optind], "complete", complete, "epoch", (json_int_t)h->epoch,
+			"file", argv[1], "complete", complete, "epoch", (json_int_t)h->epoch,
 			"host", h->host, "tool", h->tool, "created_ns", (json_int_t)h->created_ns,
 			"interfaces", ifs, "frames", (json_int_t)frames,
 			"captured_bytes", (json_int_t)cap, "original_bytes", (json_int_t)orig,
@@ -157,7 +156,7 @@ static int do_sp_info(int argc, char **argv)
 			json_object_set_new(o, "damage", json_string(sp_reader__error(r)));
 		jw_value(o);
 	} else {
-		printf("file:       %s\n", argv[optind]);
+		printf("file:       %s\n", argv[1]);
 		printf("complete:   %s\n", complete ? "yes" : "NO");
 		fmt_time(h->created_ns, buf, sizeof(buf));
 		printf("epoch:      %" PRIu64 "\nhost:       %s\ncreated:    %s\ntool:       %s\n",
@@ -212,34 +211,46 @@ static int parse_range(const char *s, uint64_t *a, uint64_t *b)
 	return *a > *b ? -EINVAL : 0;
 }
 
+struct cat_cfg {
+	bool hex;
+	const char *iface;
+	uint64_t a, b;
+};
+
+static int set_seq(const char *verb, const struct cli_opt *opt, const char *v, void *at)
+{
+	struct cat_cfg *c = at;
+
+	(void)opt;
+	if (parse_range(v, &c->a, &c->b))
+		return p_usage("%s: bad --seq '%s' (A:B, A:, :B or N)", verb, v);
+	return 0;
+}
+
+static const struct cli_opt cat_opts[] = {
+	CLI_FLAG("hex", struct cat_cfg, hex, "each frame's bytes too"),
+	CLI_STR("iface", struct cat_cfg, iface, "I", "only the frames of this interface (name or number)"),
+	{ .name = "seq", .kind = CLI_OPT_FN, .arg = "A:B", .fn = set_seq, .help = "only these frames (A:B, A:, :B or N)" },
+	{ 0 },
+};
+
 static int do_sp_cat(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "hex", no_argument, 0, 'x' }, { "iface", required_argument, 0, 'i' },
-		{ "seq", required_argument, 0, 's' }, { 0 },
-	};
-	const char *iface = NULL;
-	uint64_t a = 0, b = UINT64_MAX, idx = 0;
+	struct cat_cfg cfg = { .b = UINT64_MAX };
+	const char *iface;
+	uint64_t a, b, idx = 0;
 	int64_t want_if = -1;
-	bool hex = false;
+	bool hex;
 	struct sp_reader *r;
 	struct sp_frame f;
-	int c, ret;
+	int np = cli_parse(cat_opts, argc, argv, &cfg, NULL), ret;
 
-	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
-		switch (c) {
-		case 'x': hex = true; break;
-		case 'i': iface = optarg; break;
-		case 's':
-			if (parse_range(optarg, &a, &b))
-				return p_usage("bad --seq '%s' (A:B, A:, :B or N)", optarg);
-			break;
-		default: return EXIT_USAGE;
-		}
-	}
-	if (argc - optind != 1)
-		return p_usage("usage: stasis sp cat FILE [--hex] [--iface I] [--seq A:B]");
-	if (open_reader(argv[optind], 0, &r))
+	if (np < 0)
+		return EXIT_USAGE;
+	if (np != 1)
+		return p_usage("sp cat: one FILE, not %d arguments", np);
+	hex = cfg.hex, iface = cfg.iface, a = cfg.a, b = cfg.b;
+	if (open_reader(argv[1], 0, &r))
 		return EXIT_FAIL;
 	if (iface) {
 		uint64_t n;
@@ -251,7 +262,7 @@ static int do_sp_cat(int argc, char **argv)
 			want_if = (int64_t)n;
 		if (want_if < 0) {
 			sp_reader__close(r);
-			return p_err("%s: no interface '%s'", argv[optind], iface);
+			return p_err("%s: no interface '%s'", argv[1], iface);
 		}
 	}
 	if (json_output)
@@ -297,28 +308,36 @@ static int do_sp_cat(int argc, char **argv)
 	return ret;
 }
 
-/* FILE -o OUT, the shape of both conversions. */
-static int in_out_args(int argc, char **argv, const char **in, const char **out,
-		       const char **host)
-{
-	static const struct option opts[] = {
-		{ "output", required_argument, 0, 'o' }, { "host", required_argument, 0, 'H' },
-		{ 0 },
-	};
-	int c;
+struct conv_cfg {
+	const char *out, *host;
+};
 
-	*out = NULL;
-	while ((c = cli_getopt(argc, argv, "o:", opts)) != -1) {
-		if (c == 'o')
-			*out = optarg;
-		else if (c == 'H' && host)
-			*host = optarg;
-		else
-			return c == -2 ? EXIT_USAGE : p_usage("%s: unknown option", argv[0]);
-	}
-	if (argc - optind != 1 || !*out)
-		return p_usage("usage: stasis sp %s IN -o OUT%s", argv[0], host ? " [--host NAME]" : "");
-	*in = argv[optind];
+#define OPT_OUT(st, a, h) { .name = "output", .short_name = 'o', .kind = CLI_OPT_STR, \
+			    .off = offsetof(st, out), .arg = a, .help = h, .required = true }
+static const struct cli_opt to_pcapng_opts[] = {
+	OPT_OUT(struct conv_cfg, "OUT", "the pcapng file to write"),
+	{ 0 },
+};
+static const struct cli_opt from_pcapng_opts[] = {
+	OPT_OUT(struct conv_cfg, "FILE", "the .sp file to write"),
+	CLI_STR("host", struct conv_cfg, host, "NAME", "the host named in the .sp (default: the hostname)"),
+	{ 0 },
+};
+
+/* IN -o OUT, the shape of both conversions. */
+static int in_out_args(const struct cli_opt *opts, int argc, char **argv, const char **in,
+		       const char **out, const char **host)
+{
+	struct conv_cfg cfg = { 0 };
+	int np = cli_parse(opts, argc, argv, &cfg, NULL);
+
+	if (np < 0)
+		return EXIT_USAGE;
+	if (np != 1)
+		return p_usage("sp %s: one input file, not %d arguments", argv[0], np);
+	*in = argv[1], *out = cfg.out;
+	if (host)
+		*host = cfg.host;
 	return EXIT_OK;
 }
 
@@ -350,9 +369,9 @@ static int report_conversion(const char *out)
 
 static int do_sp_to_pcapng(int argc, char **argv)
 {
-	const char *in, *out;
+	const char *in = NULL, *out = NULL;
 	char err[SP_ERR_MAX];
-	int ret = in_out_args(argc, argv, &in, &out, NULL);
+	int ret = in_out_args(to_pcapng_opts, argc, argv, &in, &out, NULL);
 
 	if (ret)
 		return ret;
@@ -367,9 +386,9 @@ static int do_sp_to_pcapng(int argc, char **argv)
 
 static int do_sp_from_pcapng(int argc, char **argv)
 {
-	const char *in, *out, *host = NULL;
+	const char *in = NULL, *out = NULL, *host = NULL;
 	char err[SP_ERR_MAX], hn[256] = "";
-	int ret = in_out_args(argc, argv, &in, &out, &host);
+	int ret = in_out_args(from_pcapng_opts, argc, argv, &in, &out, &host);
 
 	if (ret)
 		return ret;
@@ -397,78 +416,92 @@ static int split_index(const char *s, uint64_t *n, const char **rest)
 	return cli_u64(num, n);
 }
 
+struct edit_cfg {
+	const char *out;
+	bool fixck;
+	struct sp_edit *e;	/* in the order given */
+	uint8_t **bufs;
+	size_t n;
+};
+
+static int add_delete(const char *verb, const struct cli_opt *opt, const char *v, void *at)
+{
+	struct edit_cfg *c = at;
+	struct sp_edit *x = &c->e[c->n];
+	const char *rest;
+
+	(void)opt;
+	x->op = SP_EDIT_DELETE;
+	if (split_index(v, &x->frame, &rest) || rest)
+		return p_usage("%s: bad --delete '%s' (N)", verb, v);
+	c->n++;
+	return 0;
+}
+
+/* --set N:OFFSET:HEX and --insert N:HEX */
+static int add_bytes(const char *verb, const struct cli_opt *opt, const char *v, void *at)
+{
+	struct edit_cfg *c = at;
+	struct sp_edit *x = &c->e[c->n];
+	bool set = !strcmp(opt->name, "set");
+	const char *rest, *hex;
+	uint64_t off = 0;
+	int len;
+
+	x->op = set ? SP_EDIT_SET : SP_EDIT_INSERT;
+	if (split_index(v, &x->frame, &rest) || !rest)
+		return p_usage("%s: bad --%s '%s'", verb, opt->name, v);
+	hex = rest;
+	if (set && (split_index(rest, &off, &hex) || !hex || off > SP_MAX_FRAME))
+		return p_usage("%s: bad --set '%s' (N:OFFSET:HEX)", verb, v);
+	x->offset = (uint32_t)off;
+	c->bufs[c->n] = malloc(SP_MAX_FRAME);
+	len = c->bufs[c->n] ? sp_hex_parse(hex, c->bufs[c->n], SP_MAX_FRAME) : -ENOMEM;
+	if (len <= 0)
+		return p_usage("%s: bad hex bytes in '%s'%s", verb, v, len == -E2BIG ? " (longer than a frame)" : "");
+	x->bytes = c->bufs[c->n];
+	x->len = (uint32_t)len;
+	c->n++;
+	return 0;
+}
+
+static const struct cli_opt edit_opts[] = {
+	OPT_OUT(struct edit_cfg, "OUT", "the edited copy (the file itself is never changed)"),
+	{ .name = "set", .kind = CLI_OPT_FN, .arg = "N:OFF:HEX", .fn = add_bytes,
+	  .help = "overwrite frame N's bytes from OFF (repeatable; edits apply in order)" },
+	{ .name = "delete", .kind = CLI_OPT_FN, .arg = "N", .fn = add_delete, .help = "remove frame N" },
+	{ .name = "insert", .kind = CLI_OPT_FN, .arg = "N:HEX", .fn = add_bytes, .help = "a new frame before frame N" },
+	CLI_FLAG("fix-checksums", struct edit_cfg, fixck, "recompute IPv4/TCP/UDP checksums of the frames edited"),
+	{ 0 },
+};
+
 static int do_sp_edit(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "output", required_argument, 0, 'o' }, { "set", required_argument, 0, 's' },
-		{ "delete", required_argument, 0, 'd' }, { "insert", required_argument, 0, 'i' },
-		{ "fix-checksums", no_argument, 0, 'f' }, { 0 },
-	};
-	struct sp_edit *e = calloc(argc, sizeof(*e));
-	uint8_t **bufs = calloc(argc, sizeof(*bufs));
-	const char *out = NULL, *rest;
+	struct edit_cfg cfg = { .e = calloc((size_t)argc, sizeof(struct sp_edit)),
+				.bufs = calloc((size_t)argc, sizeof(uint8_t *)) };
+	struct sp_edit *e = cfg.e;
+	uint8_t **bufs = cfg.bufs;
+	const char *out;
 	char err[SP_ERR_MAX];
-	bool fixck = false;
-	size_t n = 0;
-	int c, ret = EXIT_OK;
+	bool fixck;
+	size_t n;
+	int np, ret = EXIT_OK;
 
 	if (!e || !bufs) {
 		free(e);
 		free(bufs);
 		return p_err("out of memory");
 	}
-	while (ret == EXIT_OK && (c = cli_getopt(argc, argv, "o:", opts)) != -1) {
-		struct sp_edit *x = &e[n];
-		uint64_t off;
-		int len;
-
-		switch (c) {
-		case 'o': out = optarg; break;
-		case 'f': fixck = true; break;
-		case 'd':
-			x->op = SP_EDIT_DELETE;
-			if (split_index(optarg, &x->frame, &rest) || rest)
-				ret = p_usage("bad --delete '%s' (N)", optarg);
-			n++;
-			break;
-		case 's':
-		case 'i': {
-			const char *hex;
-
-			x->op = c == 's' ? SP_EDIT_SET : SP_EDIT_INSERT;
-			if (split_index(optarg, &x->frame, &rest) || !rest) {
-				ret = p_usage("bad --%s '%s'", c == 's' ? "set" : "insert", optarg);
-				break;
-			}
-			hex = rest;
-			if (c == 's' && (split_index(rest, &off, &hex) || !hex || off > SP_MAX_FRAME)) {
-				ret = p_usage("bad --set '%s' (N:OFFSET:HEX)", optarg);
-				break;
-			}
-			x->offset = c == 's' ? (uint32_t)off : 0;
-			bufs[n] = malloc(SP_MAX_FRAME);
-			len = bufs[n] ? sp_hex_parse(hex, bufs[n], SP_MAX_FRAME) : -ENOMEM;
-			if (len <= 0) {
-				ret = p_usage("bad hex bytes in '%s'%s", optarg,
-					      len == -E2BIG ? " (longer than a frame)" : "");
-				break;
-			}
-			x->bytes = bufs[n];
-			x->len = (uint32_t)len;
-			n++;
-			break;
-		}
-		default:
-			ret = EXIT_USAGE;
-		}
-	}
-	if (ret == EXIT_OK && (argc - optind != 1 || !out))
-		ret = p_usage("usage: stasis sp edit FILE -o OUT [--set N:OFF:HEX] [--delete N] "
-			      "[--insert N:HEX] [--fix-checksums]");
+	np = cli_parse(edit_opts, argc, argv, &cfg, NULL);
+	out = cfg.out, fixck = cfg.fixck, n = cfg.n;
+	if (np < 0)
+		ret = EXIT_USAGE;
+	else if (np != 1)
+		ret = p_usage("sp edit: one FILE, not %d arguments", np);
 	if (ret == EXIT_OK && !n && !fixck)
 		ret = p_usage("sp edit: nothing to do (no --set, --delete, --insert or --fix-checksums)");
 	if (ret == EXIT_OK) {
-		if (sp_edit(argv[optind], out, e, n, fixck, err))
+		if (sp_edit(argv[1], out, e, n, fixck, err))
 			ret = p_err("%s", err);
 		else
 			ret = report_conversion(out);
@@ -488,55 +521,55 @@ static void mutate_progress(uint32_t done, uint32_t total, void *ctx)
 		p_info("mutate: %u/%u cases", done, total);
 }
 
+struct mutate_cfg {
+	struct sp_mutate_opts o;
+	const char *dir;
+};
+
+static int set_mutate_range(const char *verb, const struct cli_opt *opt, const char *v, void *at)
+{
+	struct sp_mutate_opts *o = at;
+	uint64_t a, b;
+
+	(void)opt;
+	if (parse_range(v, &a, &b) || a >= SP_MAX_FRAME)
+		return p_usage("%s: bad --range '%s' (A:B byte offsets, inclusive)", verb, v);
+	o->from = (uint32_t)a;
+	o->to = b >= UINT32_MAX ? UINT32_MAX : (uint32_t)b;
+	return 0;
+}
+
+#define MUT(f) offsetof(struct mutate_cfg, o.f)
+static const struct cli_opt mutate_opts[] = {
+	{ .name = "frame", .kind = CLI_OPT_U64, .off = MUT(frame), .arg = "N", .help = "the frame to mutate",
+	  .required = true },
+	{ .name = "range", .kind = CLI_OPT_FN, .off = offsetof(struct mutate_cfg, o), .arg = "A:B", .fn = set_mutate_range,
+	  .help = "its bytes to mutate (default: all)" },
+	{ .name = "cases", .kind = CLI_OPT_INT, .off = MUT(cases), .arg = "K", .lo = 1, .hi = 1000000,
+	  .help = "how many cases", .required = true },
+	CLI_U64("seed", struct mutate_cfg, o.seed, "S", "the mutations' seed (default 0)"),
+	{ .name = "output", .short_name = 'o', .kind = CLI_OPT_STR, .off = offsetof(struct mutate_cfg, dir),
+	  .arg = "DIR", .help = "where the cases (.sp) and cases.jsonl go", .required = true },
+	CLI_FLAG("fix-checksums", struct mutate_cfg, o.fix_checksums, "recompute checksums after each mutation"),
+	{ 0 },
+};
+
 static int do_sp_mutate(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "output", required_argument, 0, 'o' }, { "frame", required_argument, 0, 'f' },
-		{ "range", required_argument, 0, 'r' }, { "cases", required_argument, 0, 'k' },
-		{ "seed", required_argument, 0, 's' }, { "fix-checksums", no_argument, 0, 'c' },
-		{ 0 },
-	};
-	struct sp_mutate_opts o = { .to = UINT32_MAX, .cases = 0 };
-	const char *dir = NULL;
-	bool have_frame = false;
-	uint64_t a, b, v;
+	struct mutate_cfg cfg = { .o = { .to = UINT32_MAX } };
+	struct sp_mutate_opts o;
+	const char *dir;
 	char err[SP_ERR_MAX];
-	int c;
+	int np = cli_parse(mutate_opts, argc, argv, &cfg, NULL);
 
-	while ((c = cli_getopt(argc, argv, "o:", opts)) != -1) {
-		switch (c) {
-		case 'o': dir = optarg; break;
-		case 'c': o.fix_checksums = true; break;
-		case 'f':
-			if (cli_u64(optarg, &o.frame))
-				return p_usage("bad --frame '%s'", optarg);
-			have_frame = true;
-			break;
-		case 'r':
-			if (parse_range(optarg, &a, &b) || a >= SP_MAX_FRAME)
-				return p_usage("bad --range '%s' (A:B byte offsets, inclusive)", optarg);
-			o.from = (uint32_t)a;
-			o.to = b >= UINT32_MAX ? UINT32_MAX : (uint32_t)b;
-			break;
-		case 'k':
-			if (cli_u64(optarg, &v) || !v || v > 1000000)
-				return p_usage("bad --cases '%s' (1..1000000)", optarg);
-			o.cases = (uint32_t)v;
-			break;
-		case 's':
-			if (cli_u64(optarg, &o.seed))
-				return p_usage("bad --seed '%s'", optarg);
-			break;
-		default:
-			return EXIT_USAGE;
-		}
-	}
-	if (argc - optind != 1 || !dir || !have_frame || !o.cases)
-		return p_usage("usage: stasis sp mutate FILE --frame N --range A:B --cases K "
-			       "--seed S -o DIR [--fix-checksums]");
+	if (np < 0)
+		return EXIT_USAGE;
+	if (np != 1)
+		return p_usage("sp mutate: one FILE, not %d arguments", np);
+	o = cfg.o, dir = cfg.dir;
 	o.progress = mutate_progress;
 	p_info("mutate: %u cases of frame %llu into %s", o.cases, (unsigned long long)o.frame, dir);
-	if (sp_mutate(argv[optind], dir, &o, err))
+	if (sp_mutate(argv[1], dir, &o, err))
 		return p_err("%s", err);
 	if (json_output)
 		jw_value(json_pack("{s:s,s:i,s:I}", "directory", dir, "cases", o.cases,
@@ -547,21 +580,24 @@ static int do_sp_mutate(int argc, char **argv)
 	return EXIT_OK;
 }
 
+static const struct cli_opt merge_opts[] = {
+	OPT_OUT(struct conv_cfg, "OUT", "the merged file"),
+	{ 0 },
+};
+
 static int do_sp_merge(int argc, char **argv)
 {
-	static const struct option opts[] = { { "output", required_argument, 0, 'o' }, { 0 } };
-	const char *out = NULL;
+	struct conv_cfg cfg = { 0 };
+	const char *out;
 	char err[SP_ERR_MAX];
-	int c;
+	int np = cli_parse(merge_opts, argc, argv, &cfg, NULL);
 
-	while ((c = cli_getopt(argc, argv, "o:", opts)) != -1) {
-		if (c != 'o')
-			return EXIT_USAGE;
-		out = optarg;
-	}
-	if (argc - optind < 1 || !out)
-		return p_usage("usage: stasis sp merge A B... -o OUT");
-	if (sp_merge((const char *const *)argv + optind, (size_t)(argc - optind), out, err))
+	if (np < 0)
+		return EXIT_USAGE;
+	if (np < 1)
+		return p_usage("sp merge: which files? (A B...)");
+	out = cfg.out;
+	if (sp_merge((const char *const *)argv + 1, (size_t)np, out, err))
 		return p_err("%s", err);
 	return report_conversion(out);
 }
@@ -643,10 +679,12 @@ static int do_sp_diff(int argc, char **argv)
 	json_t *arr;
 	uint64_t idx = 0, ndiff = 0;
 	char what[1200];
-	int a, b, ret = EXIT_OK;
+	int a, b, ret = EXIT_OK, np = cli_parse(no_opts, argc, argv, NULL, NULL);
 
-	if (argc != 3)
-		return p_usage("usage: stasis sp diff A B");
+	if (np < 0)
+		return EXIT_USAGE;
+	if (np != 2)
+		return p_usage("sp diff: two files A B, not %d arguments", np);
 	if (open_reader(argv[1], 0, &ra))
 		return EXIT_FAIL;
 	if (open_reader(argv[2], 0, &rb)) {
@@ -748,19 +786,20 @@ static int do_sp_diff(int argc, char **argv)
 	return ret;
 }
 
-static const struct cmd sp_cmds[] = {
-	CLI_CMD("info",        do_sp_info,        "FILE"),
-	CLI_CMD("cat",         do_sp_cat,         "FILE [--hex] [--iface I] [--seq A:B]"),
-	CLI_CMD("to-pcapng",   do_sp_to_pcapng,   "FILE -o OUT"),
-	CLI_CMD("from-pcapng", do_sp_from_pcapng, "IN -o FILE [--host NAME]   (pcapng or pcap)"),
-	CLI_CMD("edit",        do_sp_edit,        "FILE -o OUT [--set N:OFF:HEX] [--delete N] [--insert N:HEX] [--fix-checksums]"),
-	CLI_CMD("mutate",      do_sp_mutate,      "FILE --frame N --range A:B --cases K --seed S -o DIR [--fix-checksums]"),
-	CLI_CMD("diff",        do_sp_diff,        "A B"),
-	CLI_CMD("merge",       do_sp_merge,       "A B... -o OUT"),
+#define VERB(n, f, a, o, h) { .name = n, .fn = f, .args = a, .opts = o, .help = h }
+const struct cmd cli_sp_verbs[] = {
+	VERB("info", do_sp_info, "FILE", no_opts, "Header, interfaces, frames, times; a damaged file salvaged."),
+	VERB("cat", do_sp_cat, "FILE", cat_opts, "One line per frame."),
+	VERB("to-pcapng", do_sp_to_pcapng, "FILE", to_pcapng_opts, "Convert to pcapng."),
+	VERB("from-pcapng", do_sp_from_pcapng, "IN", from_pcapng_opts, "Convert from pcapng or pcap."),
+	VERB("edit", do_sp_edit, "FILE", edit_opts, "Set, delete or insert frames into a copy."),
+	VERB("mutate", do_sp_mutate, "FILE", mutate_opts, "Write K mutated copies of one frame's file, each a case."),
+	VERB("diff", do_sp_diff, "A B", no_opts, "Frame by frame differences."),
+	VERB("merge", do_sp_merge, "A B...", merge_opts, "Merge files in time order."),
 	{ 0 },
 };
 
 int do_sp(int argc, char **argv)
 {
-	return cmd_select(sp_cmds, "sp", argc - 1, argv + 1);
+	return cmd_select(cli_sp_verbs, "sp", argc - 1, argv + 1);
 }

@@ -684,7 +684,7 @@ static int do_rm(int argc, char **argv)
 }
 
 #define VERB(n, f, a, o, h) { .name = n, .fn = f, .args = a, .opts = o, .help = h }
-static const struct cmd vm_cmds[] = {
+const struct cmd cli_vm_verbs[] = {
 	{ .name = "start", .fn = do_start, .args = "NAME", .opts = start_opts, .rest = true,
 	  .help = "Start QEMU as instance NAME (arguments after -- go to QEMU as they are)." },
 	VERB("adopt", do_adopt, "NAME", adopt_opts, "Register a QEMU started by someone else."),
@@ -707,5 +707,5 @@ static const struct cmd vm_cmds[] = {
 
 int do_vm(int argc, char **argv)
 {
-	return cmd_select(vm_cmds, "vm", argc - 1, argv + 1);
+	return cmd_select(cli_vm_verbs, "vm", argc - 1, argv + 1);
 }

@@ -7,13 +7,15 @@
 . "$(dirname "$0")/../lib/common.sh"
 O=$T_WORK/out E=$T_WORK/err
 export STASIS_VM_ROOT=$T_WORK/vms
-OBJS=(vm coord fuzz net "net trigger")
+OBJS=(vm coord fuzz net "net trigger" sp)
 
 # A value of the kind the help names.
 value_for() {
 	case "$1" in
 	MIB|N|S|E|TIME|K|PPS) echo 1 ;;
 	A:B) echo 1:2 ;;
+	N:OFF:HEX) echo 0:0:00 ;;
+	N:HEX) echo 0:00 ;;
 	NAME|HOST) echo walk1 ;;
 	BYTES) echo 1M ;;
 	DURATION) echo 2s ;;
