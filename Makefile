@@ -13,6 +13,7 @@
 BUILD    ?= build
 PREFIX   ?= /usr/local
 DESTDIR  ?=
+SYSCONFDIR ?= /etc
 VERSION  := 0.1.0
 
 CC       := gcc
@@ -49,7 +50,10 @@ LIB_coord   := $(addprefix coordinator/,action.c timer.c proto.c mqtt.c broker.c
 LIBNAMES    := bpf loader vmctl sp coord
 LIBS        := $(foreach l,$(LIBNAMES),$(BUILD)/lib/libstasis_$(l).a)
 
-CLI_SRCS := cli/main.c cli/cmd.c cli/opts.c cli/json.c \
+MAN_PAGES := $(BUILD)/man/stasis.8 $(foreach o,net vm sp agent coord fuzz,$(BUILD)/man/stasis-$(o).8)
+DOCS_GEN  := $(MAN_PAGES) $(BUILD)/completion/stasis
+
+CLI_SRCS := cli/main.c cli/cmd.c cli/opts.c cli/gen.c cli/json.c \
 	    loader/cli_net.c vmctl/cli_vm.c sp-format/cli_sp.c \
 	    coordinator/cli_agent.c coordinator/cli_coord.c coordinator/cli_fuzz.c coordinator/cli_mqtt.c
 
@@ -85,7 +89,7 @@ FUZZ_DEPS_qmp_stream := vmctl/qmp_msg.c vmctl/qmp.c
 FUZZ_DEPS_watch_spec := coordinator/fuzz_watch.c coordinator/proto.c coordinator/timer.c coordinator/roster.c sp-format/hex.c $(LIB_vmctl)
 
 .PHONY: all deps test test-unit test-san demo bench install clean guest fuzz kmatrix
-all: $(BUILD)/stasis $(UNIT_BINS) $(GUEST_TOOLS) $(TEST_TOOLS)
+all: $(BUILD)/stasis $(UNIT_BINS) $(GUEST_TOOLS) $(TEST_TOOLS) $(DOCS_GEN)
 
 # ---- BPF ------------------------------------------------------------------
 $(BPF_OBJ): bpf/stasis.bpf.c bpf/stasis_maps.h
@@ -128,6 +132,21 @@ $(BUILD)/stasis: $(call obj,$(CLI_SRCS)) $(LIBS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(call obj,$(CLI_SRCS)) $(LINKLIBS) $(LDLIBS)
 
+# ---- man pages, completion, the agent's unit --------------------------------
+# Made by the binary from its option tables (cli/gen.c): they say what it
+# accepts.
+$(BUILD)/man/stasis.8: $(BUILD)/stasis
+	@mkdir -p $(@D)
+	$(call msg,GEN,$@)
+	$(Q)$< help --man > $@.tmp && mv $@.tmp $@
+$(BUILD)/man/stasis-%.8: $(BUILD)/stasis
+	@mkdir -p $(@D)
+	$(call msg,GEN,$@)
+	$(Q)$< help --man $* > $@.tmp && mv $@.tmp $@
+$(BUILD)/completion/stasis: $(BUILD)/stasis
+	@mkdir -p $(@D)
+	$(call msg,GEN,$@)
+	$(Q)$< help --completion > $@.tmp && mv $@.tmp $@
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/unit.o $(LIBS)
 	@mkdir -p $(@D)
 	$(call msg,LINK,$@)
@@ -198,10 +217,22 @@ bench: deps
 	$(MAKE) all guest
 	BUILD=$(BUILD) bash tests/bench/run.sh
 
-install: $(BUILD)/stasis
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/stasis
+# The unit and the example name the installed paths: PREFIX and
+# SYSCONFDIR go in here.
+SUBST := sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	     -e 's|@DOCDIR@|$(PREFIX)/share/doc/stasis|g'
+install: $(BUILD)/stasis $(DOCS_GEN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/stasis \
+		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system
 	install -m 0755 $(BUILD)/stasis $(DESTDIR)$(PREFIX)/bin/stasis
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/stasis/
+	install -m 0644 $(MAN_PAGES) $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 $(BUILD)/completion/stasis $(DESTDIR)$(PREFIX)/share/bash-completion/completions/stasis
+	$(SUBST) packaging/stasis-agent@.service.in > $(DESTDIR)$(PREFIX)/lib/systemd/system/stasis-agent@.service
+	$(SUBST) packaging/agent.env.example > $(DESTDIR)$(PREFIX)/share/doc/stasis/agent.env.example
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/stasis-agent@.service \
+		$(DESTDIR)$(PREFIX)/share/doc/stasis/agent.env.example
 
 clean:
 	rm -rf $(BUILD) build build-san

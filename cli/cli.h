@@ -48,6 +48,7 @@ struct cli_opt {
 	const char *const *words;
 	const char *group;	/* options of one group exclude each other */
 	bool required;		/* the verb cannot go without it */
+	bool repeat;		/* may be given more than once ("[--frames F]...") */
 	/* CLI_OPT_FN: 0, or a usage status after its own p_usage(); @at is
 	 * the field at @off. */
 	int (*fn)(const char *verb, const struct cli_opt *o, const char *v, void *at);
@@ -124,6 +125,11 @@ void jw_array_end(void);
 int cli_u64(const char *s, uint64_t *out);
 /* A positive count of bytes with an optional K, M or G (powers of 1024). */
 int cli_bytes(const char *s, uint64_t *out);
+
+/* From the tables (cli/gen.c): stasis(8), or stasis-OBJ(8); the bash
+ * completion script. */
+int cli_gen_man(const char *obj);
+int cli_gen_completion(void);
 
 /* Objects (cli/main.c's table; the agent has options, no verbs). */
 extern const struct cmd cli_objects[];

@@ -20,6 +20,18 @@ const char *bin_name = "stasis";
 static int do_help(int argc, char **argv);
 static int do_version(int argc, char **argv);
 
+struct help_cfg {
+	bool man, completion;
+};
+
+static const struct cli_opt help_opts[] = {
+	{ .name = "man", .kind = CLI_OPT_FLAG, .off = offsetof(struct help_cfg, man), .group = "out",
+	  .help = "the man page (roff): stasis(8), or stasis-OBJECT(8) with an OBJECT" },
+	{ .name = "completion", .kind = CLI_OPT_FLAG, .off = offsetof(struct help_cfg, completion), .group = "out",
+	  .help = "the bash completion script" },
+	{ 0 },
+};
+
 const struct cmd cli_objects[] = {
 	{ .name = "net", .fn = do_net, .verbs = cli_net_verbs, .help = "VERB ...  network hold: attach, triggers, hold, drain, replay" },
 	{ .name = "vm", .fn = do_vm, .verbs = cli_vm_verbs, .help = "VERB ...  QEMU VMs over QMP: stop, save, restore, fork" },
@@ -31,14 +43,25 @@ const struct cmd cli_objects[] = {
 		  "/run/stasis/broker-NETNS-EXPERIMENT.url, where coord commands here find it)." },
 	{ .name = "coord", .fn = do_coord, .verbs = cli_coord_verbs, .help = "VERB ...  the sender: triggers, snapshot, restore across hosts" },
 	{ .name = "fuzz", .fn = do_fuzz, .verbs = cli_fuzz_verbs, .help = "VERB ...  packet-triggered fuzz loop over a snapshot" },
-	CLI_CMD("help",    do_help,    "          this text"),
+	{ .name = "help", .fn = do_help, .opts = help_opts, .args = "[OBJECT]",
+	  .help = "          this text; --man and --completion: the man pages and bash completion" },
 	CLI_CMD("version", do_version, "          versions of stasis and the libraries it uses"),
 	{ 0 },
 };
 
 static int do_help(int argc, char **argv)
 {
-	(void)argc; (void)argv;
+	struct help_cfg cfg = { 0 };
+	int np = cli_parse(help_opts, argc, argv, &cfg, NULL);
+
+	if (np < 0)
+		return EXIT_USAGE;
+	if (np > (cfg.man ? 1 : 0))
+		return p_usage("help: unexpected argument '%s'", argv[np]);
+	if (cfg.man)
+		return cli_gen_man(np ? argv[1] : NULL);
+	if (cfg.completion)
+		return cli_gen_completion();
 	printf("Usage: %s [-j|--json] [-p|--pretty] [--debug] OBJECT VERB [ARGS]\n"
 	       "       %s OBJECT help\n\nObjects (unique prefixes accepted):\n",
 	       bin_name, bin_name);

@@ -64,6 +64,17 @@ int cli_opts_list(const struct cli_opt *opts, const struct cli_opt **out, int ma
 	return n < max ? n : max;
 }
 
+/* "--name ARG" or "-o ARG" (the short form where there is one: it reads
+ * as users know it). */
+static size_t opt_word(const struct cli_opt *o, char *buf, size_t len)
+{
+	const char *a = cli_opt_arg(o);
+
+	if (o->short_name)
+		return (size_t)snprintf(buf, len, "-%c%s%s", o->short_name, a ? " " : "", a ? a : "");
+	return (size_t)snprintf(buf, len, "--%s%s%s", o->name, a ? " " : "", a ? a : "");
+}
+
 void cli_synopsis(const struct cmd *c, char *buf, size_t len)
 {
 	struct flat f[FLAT_MAX];
@@ -75,21 +86,25 @@ void cli_synopsis(const struct cmd *c, char *buf, size_t len)
 		n += (size_t)snprintf(buf + n, len - n, "%s", c->args);
 	for (int i = 0; i < nf && n < len; i++) {
 		const struct cli_opt *o = f[i].o;
-		const char *a = cli_opt_arg(o);
+		bool open = !o->required;
 
 		if (o->kind == CLI_OPT_TABLE) {
 			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? " " : "", o->arg);
 			continue;
 		}
-		/* the short form where there is one: "-o FILE" reads as users know it */
-		if (o->short_name)
-			n += (size_t)snprintf(buf + n, len - n, "%s%s-%c%s%s%s", n ? " " : "",
-					      o->required ? "" : "[", o->short_name, a ? " " : "",
-					      a ? a : "", o->required ? "" : "]");
-		else
-			n += (size_t)snprintf(buf + n, len - n, "%s%s--%s%s%s%s", n ? " " : "",
-					      o->required ? "" : "[", o->name, a ? " " : "", a ? a : "",
-					      o->required ? "" : "]");
+		/* options that exclude each other, side by side: "[--cont|--quit]" */
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? " " : "", open ? "[" : "");
+		for (;;) {
+			if (n < len)
+				n += opt_word(f[i].o, buf + n, len - n);
+			if (i + 1 >= nf || !o->group || !f[i + 1].o->group || strcmp(o->group, f[i + 1].o->group) ||
+			    f[i + 1].o->kind == CLI_OPT_TABLE || n >= len)
+				break;
+			n += (size_t)snprintf(buf + n, len - n, "|");
+			i++;
+		}
+		if (n < len)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", open ? "]" : "", f[i].o->repeat ? "..." : "");
 	}
 	if (c->rest && n < len)
 		snprintf(buf + n, len - n, "%s[-- ARGS...]", n ? " " : "");

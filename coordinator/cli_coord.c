@@ -356,8 +356,9 @@ static int set_frames(const char *verb, const struct cli_opt *o, const char *v, 
 	return 0;
 }
 
-#define OPT_FRAMES CLI_FN("frames", struct go_on, frames, "HOST=FILE", set_frames, \
-			  "that host replays FILE (a path there) instead of its held frames; repeatable")
+#define OPT_FRAMES { .name = "frames", .kind = CLI_OPT_FN, .off = offsetof(struct go_on, frames), \
+		     .arg = "HOST=FILE", .fn = set_frames, .repeat = true, \
+		     .help = "that host replays FILE (a path there) instead of its held frames" }
 static const struct cli_opt restore_opts[] = {
 	CLI_TABLE_AS(cli_mqtt_opts, struct go_on, k.cm, "[MQTT OPTIONS]"),
 	CLI_FLAG("paused", struct go_on, paused, "leave every VM paused and the network held"),

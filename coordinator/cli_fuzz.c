@@ -201,7 +201,7 @@ static const struct cli_opt run_opts[] = {
 	RUN_FN("cases", "K", set_cases, "how many cases (default 100)"),
 	RUN_STR("cases-dir", cases_dir, "DIR", "or run the cases (.sp) of this folder as they are"),
 	CLI_U64("seed", struct run_cfg, o.seed, "S", "the mutations' seed"),
-	{ .name = "watch", .kind = CLI_OPT_FN, .arg = "SPEC", .fn = add_watch, .required = true,
+	{ .name = "watch", .kind = CLI_OPT_FN, .repeat = true, .arg = "SPEC", .fn = add_watch, .required = true,
 	  .help = "what judges a case (repeatable; docs/fuzz.md)" },
 	RUN_FN("timeout", "S", set_fuzz_timeout, "a case without a verdict after S seconds hangs (default 10)"),
 	{ .name = "out", .short_name = 'o', .kind = CLI_OPT_STR, .off = offsetof(struct run_cfg, o.out),

@@ -113,7 +113,7 @@ static int set_ring_mb(const char *verb, const struct cli_opt *opt, const char *
 }
 
 static const struct cli_opt attach_opts[] = {
-	{ .name = "uplink", .kind = CLI_OPT_FN, .arg = "DEV", .fn = add_uplink,
+	{ .name = "uplink", .kind = CLI_OPT_FN, .repeat = true, .arg = "DEV", .fn = add_uplink,
 	  .help = "a device toward other hosts (TC egress only; repeatable)" },
 	CLI_FN("ring-mb", struct attach_cfg, o.ring_bytes, "N", set_ring_mb,
 	       "the hold's ring, MiB (a power of 2; default 64)"),

@@ -467,10 +467,10 @@ static int add_bytes(const char *verb, const struct cli_opt *opt, const char *v,
 
 static const struct cli_opt edit_opts[] = {
 	OPT_OUT(struct edit_cfg, "OUT", "the edited copy (the file itself is never changed)"),
-	{ .name = "set", .kind = CLI_OPT_FN, .arg = "N:OFF:HEX", .fn = add_bytes,
+	{ .name = "set", .kind = CLI_OPT_FN, .repeat = true, .arg = "N:OFF:HEX", .fn = add_bytes,
 	  .help = "overwrite frame N's bytes from OFF (repeatable; edits apply in order)" },
-	{ .name = "delete", .kind = CLI_OPT_FN, .arg = "N", .fn = add_delete, .help = "remove frame N" },
-	{ .name = "insert", .kind = CLI_OPT_FN, .arg = "N:HEX", .fn = add_bytes, .help = "a new frame before frame N" },
+	{ .name = "delete", .kind = CLI_OPT_FN, .repeat = true, .arg = "N", .fn = add_delete, .help = "remove frame N" },
+	{ .name = "insert", .kind = CLI_OPT_FN, .repeat = true, .arg = "N:HEX", .fn = add_bytes, .help = "a new frame before frame N" },
 	CLI_FLAG("fix-checksums", struct edit_cfg, fixck, "recompute IPv4/TCP/UDP checksums of the frames edited"),
 	{ 0 },
 };

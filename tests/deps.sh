@@ -6,7 +6,8 @@ PKGS="clang llvm lld libclang-rt-14-dev gcc make pkg-config libelf-dev zlib1g-de
 libbpf-dev libxdp-dev bpftool xdp-tools libnl-3-dev libnl-route-3-dev
 libmosquitto-dev mosquitto mosquitto-clients rabbitmq-server libjansson-dev
 qemu-system-x86 qemu-utils busybox-static cpio kmod
-tcpdump tshark tcpreplay iproute2 ethtool procps psmisc e2fsprogs socat jq util-linux iputils-ping openssl ca-certificates"
+tcpdump tshark tcpreplay iproute2 ethtool procps psmisc e2fsprogs socat jq util-linux iputils-ping openssl ca-certificates
+man-db groff-base systemd"
 missing=""
 for p in $PKGS; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
