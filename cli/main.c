@@ -139,11 +139,12 @@ int main(int argc, char **argv)
 	int ret;
 
 	argc = strip_global_opts(argc, argv, &want_help);
-	if (want_help)
-		return do_help(0, NULL);
-	if (argc < 2) {
-		do_help(0, NULL);
-		return EXIT_USAGE;
+	if (want_help || argc < 2) {
+		/* do_help parses its own argv: give it one, "help" alone. */
+		char *help_argv[] = { "help", NULL };
+
+		ret = do_help(1, help_argv);
+		return want_help ? ret : EXIT_USAGE;
 	}
 	/* Silence libbpf's own chatter unless asked: errors come through p_err. */
 	if (!getenv("STASIS_DEBUG")) {
