@@ -31,7 +31,7 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 CFLAGS   ?= -O2 -g
 override CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -DSTASIS_VERSION='"$(VERSION)"' \
 	    -DLIBXDP_BUILD_VERSION='"$(shell pkg-config --modversion libxdp 2>/dev/null)"' \
-	    -I. -I$(BUILD) $(PKG_CFLAGS)
+	    -I. -I$(BUILD) $(PKG_CFLAGS) -fvisibility=hidden
 LDLIBS   := $(PKG_LIBS) -lelf -lz -lpthread -lm -ldl
 
 # SAN=1: the same code with ASan + UBSan, in its own build folder.
@@ -48,6 +48,9 @@ LIB_vmctl   := vmctl/memfile.c vmctl/instance.c vmctl/util.c vmctl/qmp_msg.c vmc
 LIB_sp      := $(addprefix sp-format/,crc32c.c writer.c reader.c pcapng.c copy.c edit.c mutate.c merge.c checksum.c segment.c hex.c)
 LIB_coord   := $(addprefix coordinator/,action.c timer.c proto.c mqtt.c broker.c manifest.c part.c roster.c agent.c sender.c round.c fuzz_watch.c fuzz_hosts.c fuzz.c)
 LIBNAMES    := bpf loader vmctl sp coord
+# The internal utility library (util/util.h): linked into each of the above
+# with its symbols made local, never installed or linked on its own.
+LIB_util    := util/fs.c util/clock.c
 LIBS        := $(foreach l,$(LIBNAMES),$(BUILD)/lib/libstasis_$(l).a)
 
 MAN_PAGES := $(BUILD)/man/stasis.8 $(foreach o,net vm sp agent coord fuzz,$(BUILD)/man/stasis-$(o).8)
@@ -81,12 +84,12 @@ TEST_TOOLS := $(BUILD)/tools/spgen $(BUILD)/tools/timerbench $(BUILD)/tools/mqtt
 # libFuzzer targets: tests/fuzz/fuzz_NAME.c with the library sources listed
 # in FUZZ_DEPS_NAME, built with clang (libFuzzer needs it) and ASan/UBSan.
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/fuzz/fuzz_%,$(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_DEPS_sp_reader := $(LIB_sp)
-FUZZ_DEPS_pcap := $(LIB_sp)
+FUZZ_DEPS_sp_reader := $(LIB_sp) $(LIB_util)
+FUZZ_DEPS_pcap := $(LIB_sp) $(LIB_util)
 FUZZ_DEPS_coord_msg := coordinator/proto.c coordinator/timer.c coordinator/roster.c
 FUZZ_DEPS_qmp := vmctl/qmp_msg.c
-FUZZ_DEPS_qmp_stream := vmctl/qmp_msg.c vmctl/qmp.c
-FUZZ_DEPS_watch_spec := coordinator/fuzz_watch.c coordinator/proto.c coordinator/timer.c coordinator/roster.c sp-format/hex.c $(LIB_vmctl)
+FUZZ_DEPS_qmp_stream := vmctl/qmp_msg.c vmctl/qmp.c $(LIB_util)
+FUZZ_DEPS_watch_spec := coordinator/fuzz_watch.c coordinator/proto.c coordinator/timer.c coordinator/roster.c sp-format/hex.c $(LIB_vmctl) $(LIB_util)
 
 .PHONY: all deps test test-unit test-san demo bench install clean guest fuzz kmatrix
 all: $(BUILD)/stasis $(UNIT_BINS) $(GUEST_TOOLS) $(TEST_TOOLS) $(DOCS_GEN)
@@ -115,11 +118,17 @@ $(BUILD)/obj/%.o: %.c
 	$(call msg,CC,$<)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# Only the API is exported: everything is compiled -fvisibility=hidden and
+# the public headers declare the API visible (#pragma GCC visibility). A
+# library is one relocatable object, its own files and the utility library
+# linked together, with every hidden symbol made local: its helpers cannot
+# clash with a user's or another library's (tests/unit/nm.sh checks).
 define LIBRULE
-$(BUILD)/lib/libstasis_$(1).a: $(call obj,$(LIB_$(1)))
+$(BUILD)/lib/libstasis_$(1).a: $(call obj,$(LIB_$(1)) $(LIB_util))
 	@mkdir -p $$(@D)
 	$$(call msg,AR,$$@)
-	$(Q)rm -f $$@ && ar rcs $$@ $$^
+	$(Q)rm -f $$@ $$@.o && ld -r -o $$@.o $$^ && objcopy --localize-hidden $$@.o && \
+		ar rcs $$@ $$@.o && rm -f $$@.o
 endef
 $(foreach l,$(LIBNAMES),$(eval $(call LIBRULE,$(l))))
 
@@ -147,15 +156,18 @@ $(BUILD)/completion/stasis: $(BUILD)/stasis
 	@mkdir -p $(@D)
 	$(call msg,GEN,$@)
 	$(Q)$< help --completion > $@.tmp && mv $@.tmp $@
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/unit.o $(LIBS)
+# Unit tests reach the libraries' internals too (vmctl/internal.h): they
+# link the objects themselves, not the archives that hide them.
+LIB_OBJS := $(call obj,$(foreach l,$(LIBNAMES),$(LIB_$(l))) $(LIB_util))
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/unit.o $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/obj/tests/unit/unit.o $(LINKLIBS) $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/obj/tests/unit/unit.o $(LIB_OBJS) $(LDLIBS)
 
-$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBS)
+$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBS) $(call obj,$(LIB_util))
 	@mkdir -p $(@D)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LINKLIBS) $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LINKLIBS) $(call obj,$(LIB_util)) $(LDLIBS)
 
 # An example user action plugin, for tests.
 $(BUILD)/tools/action_log.so: tests/tools/action_log.c coordinator/stasis_action.h
@@ -171,7 +183,7 @@ $(BUILD)/tools/sg: $(wildcard tests/guest/sg/*.c tests/guest/sg/*.h)
 
 fuzz: $(FUZZ_TARGETS)
 .SECONDEXPANSION:
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_DEPS_$$*) $$(wildcard sp-format/*.h vmctl/*.h coordinator/*.h)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_DEPS_$$*) $$(wildcard sp-format/*.h vmctl/*.h coordinator/*.h util/*.h)
 	@mkdir -p $(@D)
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 $(WARN) -D_GNU_SOURCE \

@@ -10,6 +10,9 @@
 #include <stdint.h>
 #include "bpf/stasis_maps.h"
 
+/* The API: visible from the library (everything else is hidden). */
+#pragma GCC visibility push(default)
+
 struct stasis_prog;
 
 /* Open and load the embedded object into the kernel. Negative errno, and
@@ -39,5 +42,7 @@ const char *stasis_prog__map_name(const struct stasis_prog *p, int i);
 
 /* Sum of the per-CPU counters, indexed by enum stasis_counter. */
 int stasis_prog__counters(const struct stasis_prog *p, uint64_t out[STASIS_CNT_MAX]);
+
+#pragma GCC visibility pop
 
 #endif

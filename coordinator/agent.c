@@ -27,6 +27,7 @@
 #include "coordinator/stasis_action.h"
 #include "loader/loader.h"
 #include "sp-format/sp.h"
+#include "util/util.h"
 #include "vmctl/vmctl.h"
 
 #define SEEN_MAX 256
@@ -263,7 +264,7 @@ static bool seen_id(struct agent *a, const char *id)
 
 static void publish(struct agent *a, const char *t, const char *op, uint64_t epoch, json_t *extra)
 {
-	struct coord_msg m = { .epoch = epoch, .sent_ns = coord_now_ns() };
+	struct coord_msg m = { .epoch = epoch, .sent_ns = coord__now_ns() };
 	char *s;
 
 	snprintf(m.re, sizeof(m.re), "%s", cur_re);
@@ -429,7 +430,7 @@ static int act_vms(void *ctx)
 	if (!c->n_vms)
 		return 0;
 	snprintf(dir, sizeof(dir), "%s/vms", c->dir);
-	uint64_t t = vmctl__now_ns();
+	uint64_t t = util_now_ns();
 
 	ret = vm_group__save(c->g, dir, &so, c->res);
 	for (int i = 0; i < c->n_vms; i++)
@@ -562,7 +563,7 @@ static void do_snapshot(struct agent *a, uint64_t epoch, json_t *trigger, uint64
 	}
 	c.res = calloc(c.n_vms ? c.n_vms : 1, sizeof(*c.res));
 	c.m = json_pack("{s:o,s:I}", "trigger", trigger ? trigger : json_null(),
-			"started_ns", (json_int_t)coord_now_ns());
+			"started_ns", (json_int_t)coord__now_ns());
 	ret = coord_actions__execute(acts, (size_t)n_acts, COORD_SNAPSHOT);
 	if (!ret) {	/* frozen at this snapshot: what a resume puts back */
 		snprintf(a->pending, sizeof(a->pending), "%s/net.sp", c.dir);
@@ -634,7 +635,7 @@ static int inline_frames(struct agent *a, const char *hex, char *err, size_t err
 
 	if (!buf)
 		return snprintf(err, errlen, "out of memory"), -ENOMEM;
-	if ((n = sp_hex_parse(hex, buf, len + 1)) <= 0) {
+	if ((n = sp__hex_parse(hex, buf, len + 1)) <= 0) {
 		free(buf);
 		snprintf(err, errlen, "the frames for %s are not hex", a->o->host);
 		return -EINVAL;
@@ -719,7 +720,7 @@ static int go_on(struct agent *a, struct coord_part *p, uint64_t epoch, const ch
 		struct loader_replay_opts ro = { .rate_pps = 5000 };
 		struct loader_replay_result res = { 0 };
 		char lerr[LOADER_ERR_MAX];
-		uint64_t t0 = vmctl__now_ns();
+		uint64_t t0 = util_now_ns();
 
 		ret = loader__replay(l, sp, &ro, &res, lerr);
 		if (ret) {
@@ -729,7 +730,7 @@ static int go_on(struct agent *a, struct coord_part *p, uint64_t epoch, const ch
 			json_object_set_new(r, "replay_failed", json_true());
 		}
 		json_object_set_new(r, "replayed", json_integer((json_int_t)(res.file_frames + res.ring_frames)));
-		json_object_set_new(r, "replay_s", json_real((double)(vmctl__now_ns() - t0) / 1e9));
+		json_object_set_new(r, "replay_s", json_real((double)(util_now_ns() - t0) / 1e9));
 	}
 out:
 	loader__close(l);
@@ -781,7 +782,7 @@ static void do_restore(struct agent *a, uint64_t epoch, bool paused, bool keep, 
 	if (!ret && n_pre && (ret = coord_actions__execute(pre, (size_t)n_pre, COORD_RESTORE)))
 		snprintf(err, sizeof(err), "a user action before the restore failed: %s", strerror(-ret));
 	const char *frames_sp = NULL;
-	uint64_t t_load = vmctl__now_ns();
+	uint64_t t_load = util_now_ns();
 
 	if (!ret)
 		ret = frames_for(a, frames, access(sp, F_OK) ? NULL : sp, &frames_sp, err, sizeof(err));
@@ -790,7 +791,7 @@ static void do_restore(struct agent *a, uint64_t epoch, bool paused, bool keep, 
 
 		ret = coord_part__load(&part, &po, err, sizeof(err));
 	}
-	json_object_set_new(r, "load_s", json_real((double)(vmctl__now_ns() - t_load) / 1e9));
+	json_object_set_new(r, "load_s", json_real((double)(util_now_ns() - t_load) / 1e9));
 
 	if (!ret && paused) {
 		/* Frozen at the snapshot's moment: a resume goes on from here.
@@ -1151,7 +1152,7 @@ static void roster_join_soon(struct agent *a, bool now)
 {
 	if (a->join_at)
 		return;
-	a->join_at = coord_now_ns() + (now ? 0 : (uint64_t)(5 + rand_r(&a->seed) % 45) * 1000000ull);
+	a->join_at = coord__now_ns() + (now ? 0 : (uint64_t)(5 + rand_r(&a->seed) % 45) * 1000000ull);
 }
 
 /* A roster, or our own sync: the broker has sent the retained roster, if
@@ -1183,7 +1184,7 @@ static void roster_seen(struct agent *a, const struct coord_msg *m, json_t *j)
  * this host. */
 static void roster_tick(struct agent *a)
 {
-	if (!a->join_at || coord_now_ns() < a->join_at)
+	if (!a->join_at || coord__now_ns() < a->join_at)
 		return;
 	a->join_at = 0;
 	if (!a->in_roster)
@@ -1194,13 +1195,13 @@ static void roster_tick(struct agent *a)
  * persistence that restarted has none). */
 static void roster_sync(struct agent *a)
 {
-	struct coord_msg m = { .sent_ns = coord_now_ns() };
+	struct coord_msg m = { .sent_ns = coord__now_ns() };
 	char *p;
 
 	a->in_roster = false;
 	a->roster_read = false;
 	snprintf(a->sync_id, sizeof(a->sync_id), "s%x-%llx", (unsigned)getpid(),
-		 (unsigned long long)coord_now_ns());
+		 (unsigned long long)coord__now_ns());
 	snprintf(m.experiment, sizeof(m.experiment), "%s", a->o->experiment);
 	snprintf(m.op, sizeof(m.op), "sync");
 	snprintf(m.from, sizeof(m.from), "%s", a->o->host);
@@ -1213,7 +1214,7 @@ static void roster_sync(struct agent *a)
 static void on_msg(const char *t, const char *payload, int len, void *ctx)
 {
 	struct agent *a = ctx;
-	uint64_t received = coord_now_ns();	/* for fan-out latency */
+	uint64_t received = coord__now_ns();	/* for fan-out latency */
 	struct coord_msg m;
 	char err[256];
 	json_t *j;
@@ -1305,7 +1306,7 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 
 		if (json_is_integer(off) && json_integer_value(off) >= 0 && json_integer_value(off) <= 65535 &&
 		    json_is_string(hex))
-			n = sp_hex_parse(json_string_value(hex), tr.bytes, STASIS_TRIG_BYTES);
+			n = sp__hex_parse(json_string_value(hex), tr.bytes, STASIS_TRIG_BYTES);
 		if (n <= 0) {
 			reply(a, m.op, m.epoch, -EINVAL, "arm-packet needs \"offset\" (0-65535) and \"hex\" (1-64 bytes)", NULL);
 		} else if (net_open(a, &l, e2, sizeof(e2))) {
@@ -1341,7 +1342,7 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
  * waits the last stretch precisely (sleep, then spin). */
 static void check_time(struct agent *a)
 {
-	if (!a->time_armed || coord_now_ns() + 50000000ull < a->time_at)
+	if (!a->time_armed || coord__now_ns() + 50000000ull < a->time_at)
 		return;
 	a->time_armed = false;
 	snprintf(cur_re, sizeof(cur_re), "%s", a->time_re);
@@ -1380,7 +1381,7 @@ static int poll_timeout(struct agent *a, bool connected)
 	int ms = connected ? 1000 : 200;
 
 	if (a->join_at) {
-		uint64_t now = coord_now_ns();
+		uint64_t now = coord__now_ns();
 		int left = a->join_at > now ? (int)((a->join_at - now) / 1000000) + 1 : 0;
 
 		if (left < ms)
@@ -1388,7 +1389,7 @@ static int poll_timeout(struct agent *a, bool connected)
 	}
 
 	if (a->time_armed) {
-		uint64_t now = coord_now_ns(), near = a->time_at - 50000000ull;
+		uint64_t now = coord__now_ns(), near = a->time_at - 50000000ull;
 		int64_t left = near > now ? (int64_t)((near - now) / 1000000) : 0;
 
 		if (left < ms)
@@ -1421,7 +1422,7 @@ int coord_agent__run(const struct coord_agent_opts *o, char *err, size_t errlen)
 		return -ENOMEM;
 	a->o = o;
 	a->main_thread = pthread_self();
-	a->seed = (unsigned)getpid() ^ (unsigned)coord_now_ns();
+	a->seed = (unsigned)getpid() ^ (unsigned)coord__now_ns();
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->cond, NULL);
 	a->jobs_tail = &a->jobs;
@@ -1493,7 +1494,7 @@ int coord_agent__run(const struct coord_agent_opts *o, char *err, size_t errlen)
 			/* (Re)connected: say online again (a restarted broker
 			 * without persistence has forgotten it). */
 			gen = coord_mqtt__generation(a->mq);
-			m.sent_ns = coord_now_ns();
+			m.sent_ns = coord__now_ns();
 			w = coord_msg__encode(&m, NULL);
 			if (w)
 				coord_mqtt__publish(a->mq, t_status, w, true);

@@ -6,6 +6,9 @@
 #include <jansson.h>
 #include "coordinator/coord.h"
 
+/* The API: visible from the library (everything else is hidden). */
+#pragma GCC visibility push(default)
+
 /* stasis/EXP/cmd            sender -> agents: ping, snapshot, commit, abort,
  *                           restore, arm-time, arm-packet
  * stasis/EXP/roster         retained: every host of the experiment (roster.c)
@@ -112,4 +115,6 @@ int coord_round__resume(struct coord_sender *s, uint64_t epoch, json_t *extra, i
 int coord_round__snapshot(struct coord_sender *s, const char *op, uint64_t epoch, json_t *extra,
 			  int timeout_ms, struct coord_round *r);
 void coord_round__clear(struct coord_round *r);
+#pragma GCC visibility pop
+
 #endif

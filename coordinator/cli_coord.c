@@ -307,7 +307,7 @@ static int do_coord_trigger(int argc, char **argv)
 	if (t.have_at + t.have_in + t.packet != 1)
 		return p_usage("coord trigger: when? --at TIME, --in DURATION or --packet");
 	if (t.packet) {
-		int n = t.hex ? sp_hex_parse(t.hex, bytes, sizeof(bytes)) : -EINVAL;
+		int n = t.hex ? sp__hex_parse(t.hex, bytes, sizeof(bytes)) : -EINVAL;
 
 		if (t.offset < 0 || n <= 0)
 			return p_usage("--packet needs --offset N and --hex BYTES (1-64 bytes)");
@@ -318,8 +318,8 @@ static int do_coord_trigger(int argc, char **argv)
 		extra = json_pack("{s:I,s:s}", "offset", (json_int_t)t.offset, "hex", hex);
 	} else {
 		if (t.have_in)
-			t.at_ns = coord_now_ns() + t.in_ms * 1000000ull;
-		if (t.at_ns <= coord_now_ns())
+			t.at_ns = coord__now_ns() + t.in_ms * 1000000ull;
+		if (t.at_ns <= coord__now_ns())
 			return p_err("the time %.3f is past", (double)t.at_ns / 1e9);
 		extra = json_pack("{s:I}", "at_ns", (json_int_t)t.at_ns);
 	}

@@ -15,6 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The API: visible from the library (everything else is hidden). */
+#pragma GCC visibility push(default)
+
 enum coord_op { COORD_SNAPSHOT, COORD_RESTORE };
 
 struct coord_action {
@@ -53,7 +56,7 @@ struct coord_timer_opts {
  * (may be NULL) gets how far after the deadline it returned. */
 int coord_timer__wait_until(uint64_t deadline_ns, const struct coord_timer_opts *o,
 			    int64_t *late_ns);
-uint64_t coord_now_ns(void);	/* CLOCK_REALTIME */
+uint64_t coord__now_ns(void);	/* CLOCK_REALTIME */
 
 /* ---- MQTT ------------------------------------------------------------------
  * The transport: libmosquitto, QoS 1, one connection per agent or sender,
@@ -121,5 +124,7 @@ int coord_msg__parse(const char *payload, size_t len, struct coord_msg *m, void 
 bool coord_name__ok(const char *s);
 /* Encode @m (plus the fields of @extra, may be NULL) as compact JSON; free(). */
 char *coord_msg__encode(const struct coord_msg *m, const void *extra_json_t);
+
+#pragma GCC visibility pop
 
 #endif

@@ -21,6 +21,7 @@
 #include "coordinator/part.h"
 #include "loader/loader.h"
 #include "sp-format/sp.h"
+#include "util/util.h"
 #include "vmctl/vmctl.h"
 
 #define FUZZ_RUN_VERSION 1
@@ -50,32 +51,13 @@ static double secs(uint64_t a, uint64_t b)
 	return (double)(b - a) / 1e9;
 }
 
-static int mkdir_p(const char *path)
-{
-	char buf[PATH_MAX];
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(buf, 0755) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return mkdir(buf, 0755) && errno != EEXIST ? -errno : 0;
-}
-
-/* Write @j to DIR/NAME through a temporary file and a rename. */
+/* DIR/NAME, whole or not at all. */
 static int write_json_file(const char *dir, const char *name, json_t *j)
 {
-	char path[PATH_MAX + 64], tmp[PATH_MAX + 80];
+	char path[PATH_MAX + 64];
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (json_dump_file(j, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER))
-		return -EIO;
-	return rename(tmp, path) ? -errno : 0;
+	return util_json_write_atomic(path, j);
 }
 
 /* ---- the snapshot ---------------------------------------------------------- */
@@ -159,7 +141,7 @@ static int select_frame(const char *part, const char *sel, uint64_t *frame, char
 
 			if (json_is_integer(json_object_get(t, "offset")) && json_is_string(json_object_get(t, "hex"))) {
 				off = json_integer_value(json_object_get(t, "offset"));
-				len = sp_hex_parse(json_string_value(json_object_get(t, "hex")), bytes, sizeof(bytes));
+				len = sp__hex_parse(json_string_value(json_object_get(t, "hex")), bytes, sizeof(bytes));
 			}
 			coord_manifest__free(&m);
 		}
@@ -174,7 +156,7 @@ static int select_frame(const char *part, const char *sel, uint64_t *frame, char
 		errno = 0;
 		off = strtoll(sel + 6, &end, 10);
 		if (errno || end == sel + 6 || *end != ':' || off < 0 || off > 65535 ||
-		    (len = sp_hex_parse(end + 1, bytes, sizeof(bytes))) <= 0) {
+		    (len = sp__hex_parse(end + 1, bytes, sizeof(bytes))) <= 0) {
 			snprintf(err, errlen, "--frame %s: expected match:OFFSET:HEX", sel);
 			return -EINVAL;
 		}
@@ -222,7 +204,7 @@ static int case_cmp(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* The line of case @id: sp_mutate writes case i on line i; any other
+/* The line of case @id: sp__mutate writes case i on line i; any other
  * order is searched. */
 static json_t *case_line(json_t *lines, uint32_t id)
 {
@@ -321,7 +303,7 @@ static json_t *case_record(const struct fuzz_case *fc, json_t *res, uint64_t t0)
 
 	if (rec && res) {
 		json_object_update(rec, res);
-		json_object_set_new(rec, "seconds", json_real(secs(t0, vmctl__now_ns())));
+		json_object_set_new(rec, "seconds", json_real(secs(t0, util_now_ns())));
 	}
 	json_decref(res);
 	return rec;	/* without "verdict" when @res was NULL */
@@ -331,7 +313,7 @@ static json_t *case_record(const struct fuzz_case *fc, json_t *res, uint64_t t0)
 static int run_case_hosts(struct fuzz_env *e, const struct fuzz_case *fc, const char *prefix, json_t **rec,
 			  char *err, size_t errlen)
 {
-	uint64_t t0 = vmctl__now_ns();
+	uint64_t t0 = util_now_ns();
 	json_t *res = NULL;
 	int ret = fuzz_hosts__case(e->fh, fc->id, fc->path, prefix, &res, err, errlen);
 
@@ -357,7 +339,7 @@ static int run_case(struct fuzz_env *e, const struct fuzz_case *fc, const char *
 	struct fuzz_watch_result wr = { .verdict = FUZZ_ERROR };
 	char lerr[LOADER_ERR_MAX], env_case[64], env_out[PATH_MAX + 32];
 	char *env[] = { env_case, env_out, NULL };
-	uint64_t t0 = vmctl__now_ns(), t_restored, t_resumed, t_replayed;
+	uint64_t t0 = util_now_ns(), t_restored, t_resumed, t_replayed;
 	struct loader_replay_result rr = { 0 };
 	struct loader_replay_opts ro = { .rate_pps = e->rate_pps };
 	json_t *consoles;
@@ -370,19 +352,19 @@ static int run_case(struct fuzz_env *e, const struct fuzz_case *fc, const char *
 
 	if ((ret = coord_part__load(&part, &po, err, errlen)))
 		goto out;
-	t_restored = vmctl__now_ns();
+	t_restored = util_now_ns();
 	if ((ret = fuzz_case_vms__open(coord_part__vms(part), &cv)))
 		goto out;
 	if ((ret = coord_part__resume(part, e->l, e->epoch, err, errlen)))
 		goto out;
-	t_resumed = vmctl__now_ns();
+	t_resumed = util_now_ns();
 	/* From here on what happens is the case's: a frame the replay cannot
 	 * send (a mutated length, say) is its verdict. */
 	if (loader__replay(e->l, fc->path, &ro, &rr, lerr)) {
 		snprintf(wr.reason, sizeof(wr.reason), "replay: %.480s", lerr);
-		t_replayed = vmctl__now_ns();
+		t_replayed = util_now_ns();
 	} else {
-		t_replayed = vmctl__now_ns();
+		t_replayed = util_now_ns();
 		snprintf(env_case, sizeof(env_case), "STASIS_FUZZ_CASE=%u", fc->id);
 		snprintf(env_out, sizeof(env_out), "STASIS_FUZZ_RESULTS=%s", e->out);
 		ret = fuzz_watch__run(e->watch, e->n_watch, cv.fv, (size_t)cv.n, e->timeout_s, e->stop,
@@ -400,7 +382,7 @@ static int run_case(struct fuzz_env *e, const struct fuzz_case *fc, const char *
 
 		snprintf(rel, sizeof(rel), "console/%s-%06u-%s.log", prefix, fc->id, cv.fv[i].name);
 		snprintf(path, sizeof(path), "%s/%s", e->out, rel);
-		if (!vmctl__copy_file(cv.console[i], path, (off_t)cv.fv[i].offset, false))
+		if (!util_copy_file(cv.console[i], path, (off_t)cv.fv[i].offset, false))
 			json_object_set_new(consoles, cv.fv[i].name, json_string(rel));
 	}
 	*rec = case_record(fc, json_pack("{s:s,s:s,s:f,s:f,s:f,s:f,s:I,s:o}",
@@ -730,7 +712,7 @@ int fuzz__run(const struct fuzz_opts *o, json_t **summary, char *err, size_t err
 
 	*summary = NULL;
 	err[0] = 0;
-	if ((ret = mkdir_p(o->out))) {
+	if ((ret = util_mkdir_p(o->out, 0755))) {
 		snprintf(err, errlen, "%s: %s", o->out, strerror(-ret));
 		json_decref(watch);
 		return ret;
@@ -750,9 +732,9 @@ int fuzz__run(const struct fuzz_opts *o, json_t **summary, char *err, size_t err
 	if ((ret = check_run_json(o->out, run, err, errlen)))
 		goto out;
 	snprintf(path, sizeof(path), "%s/repro", o->out);
-	mkdir_p(path);
+	util_mkdir_p(path, 0755);
 	snprintf(path, sizeof(path), "%s/console", o->out);
-	mkdir_p(path);
+	util_mkdir_p(path, 0755);
 	/* The cases: made once (case i depends only on seed and i), or given. */
 	if (o->cases_dir) {
 		snprintf(cdir, sizeof(cdir), "%s", o->cases_dir);
@@ -769,7 +751,7 @@ int fuzz__run(const struct fuzz_opts *o, json_t **summary, char *err, size_t err
 				goto out;
 			mo.frame = frame;
 			snprintf(sp, sizeof(sp), "%s/net.sp", e.snapdir);
-			if ((ret = mkdir_p(cdir)) || (ret = sp_mutate(sp, cdir, &mo, serr))) {
+			if ((ret = util_mkdir_p(cdir, 0755)) || (ret = sp__mutate(sp, cdir, &mo, serr))) {
 				snprintf(err, errlen, "%s", serr[0] ? serr : strerror(-ret));
 				goto out;
 			}
@@ -816,7 +798,7 @@ int fuzz__run(const struct fuzz_opts *o, json_t **summary, char *err, size_t err
 
 		if (strcmp(v, "ok")) {
 			snprintf(path, sizeof(path), "%s/repro/case-%06u.sp", o->out, cases[i].id);
-			if (vmctl__copy_file(cases[i].path, path, 0, false) == 0)
+			if (util_copy_file(cases[i].path, path, 0, false) == 0)
 				json_object_set_new(rec, "repro", json_string(path + strlen(o->out) + 1));
 		}
 		if ((ret = append_line(o->out, rec))) {
@@ -927,7 +909,7 @@ int fuzz__repro(const char *results, uint32_t id, const struct fuzz_repro_opts *
 	ret = env_open(&e, &fo, json_object_get(run, "watch"), err, errlen);
 	if (!ret) {
 		snprintf(path, sizeof(path), "%s/console", results);
-		mkdir_p(path);
+		util_mkdir_p(path, 0755);
 		ret = run_case(&e, &fc, "repro", result, err, errlen);
 		if (ret == -EINTR)
 			snprintf(err, errlen, "interrupted");

@@ -23,6 +23,9 @@
 #include <stdint.h>
 #include <jansson.h>
 
+/* The API: visible from the library (everything else is hidden). */
+#pragma GCC visibility push(default)
+
 /* Verdicts, in results and summaries by name. */
 enum fuzz_verdict { FUZZ_OK, FUZZ_FAIL, FUZZ_HANG, FUZZ_ERROR, FUZZ_NVERDICT };
 const char *fuzz__verdict_name(enum fuzz_verdict v);
@@ -129,7 +132,7 @@ struct fuzz_opts {
 	bool across_hosts;		/* through the agents even with one part here */
 	const char *frame;		/* "trigger" (default), N, or match:OFFSET:HEX */
 	uint32_t from, to;		/* byte range of the frame to mutate */
-	uint32_t cases;			/* to make with sp_mutate ... */
+	uint32_t cases;			/* to make with sp__mutate ... */
 	uint64_t seed;
 	const char *cases_dir;		/* ... or case-*.sp files made elsewhere */
 	bool raw;			/* keep checksums as mutated */
@@ -156,5 +159,7 @@ int fuzz__repro(const char *results, uint32_t id, const struct fuzz_repro_opts *
 		char *err, size_t errlen);
 /* The summary of a results folder, and its non-passing cases. */
 int fuzz__report(const char *results, json_t **report, char *err, size_t errlen);
+
+#pragma GCC visibility pop
 
 #endif

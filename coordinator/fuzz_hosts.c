@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include "coordinator/agent.h"
 #include "coordinator/fuzz.h"
+#include "util/util.h"
 #include "vmctl/vmctl.h"
 
 /* A case's console per VM in a watch reply: its last bytes, at most. */
@@ -533,7 +534,7 @@ int fuzz_hosts__case(struct fuzz_hosts *h, uint32_t id, const char *case_sp, con
 	struct coord_round load = { 0 }, go = { 0 };
 	struct local_watch lw = { .h = h };
 	struct fuzz_watch_result wr = { .verdict = FUZZ_ERROR };
-	uint64_t t0 = vmctl__now_ns(), t_restored, t_resumed = 0, t_decided = 0;
+	uint64_t t0 = util_now_ns(), t_restored, t_resumed = 0, t_decided = 0;
 	json_t *frames = json_object(), *sp = inline_case(case_sp, err, errlen), *watch = NULL;
 	bool replay_failed = false, local_started = false;
 	char req[COORD_NAME_MAX];
@@ -550,7 +551,7 @@ int fuzz_hosts__case(struct fuzz_hosts *h, uint32_t id, const char *case_sp, con
 	 * host keeping its VMs' connections for the resume that follows. */
 	ret = coord_round__call(h->s, "restore", h->o.epoch, json_pack("{s:b,s:b,s:o}", "paused", 1, "keep", 1,
 				"frames", frames), timeout_ms, &load);
-	t_restored = vmctl__now_ns();
+	t_restored = util_now_ns();
 	if (ret) {
 		round_why(&load, "restoring the snapshot", err, errlen);
 		goto out;
@@ -569,7 +570,7 @@ int fuzz_hosts__case(struct fuzz_hosts *h, uint32_t id, const char *case_sp, con
 	ret = coord_round__resume(h->s, h->o.epoch, json_pack("{s:{s:f,s:i,s:s,s:O}}", "watch",
 				  "timeout_s", h->o.timeout_s, "case", (int)id, "results", h->o.out,
 				  "hosts", h->routes), timeout_ms, &go);
-	t_resumed = vmctl__now_ns();
+	t_resumed = util_now_ns();
 	snprintf(req, sizeof(req), "%s", coord_sender__request(h->s));
 	if (ret) {
 		/* A frame the replay could not send is the case's verdict; any
@@ -616,7 +617,7 @@ int fuzz_hosts__case(struct fuzz_hosts *h, uint32_t id, const char *case_sp, con
 		json_decref(watch);
 		watch = coord_sender__collect(h->s, "watch", 20);
 		if (!sent_stop && (decided(h, watch, &lw) || (h->o.stop && *h->o.stop))) {
-			t_decided = vmctl__now_ns();
+			t_decided = util_now_ns();
 			coord_sender__notify(h->s, "watch-stop", h->o.epoch, json_pack("{s:s}", "of", req));
 			lw.stop = 1;
 			sent_stop = h->stop_sent = true;
@@ -629,7 +630,7 @@ int fuzz_hosts__case(struct fuzz_hosts *h, uint32_t id, const char *case_sp, con
 		}
 		if (all_in(go.expected, NULL, watch))
 			break;
-		if (vmctl__now_ns() > deadline) {
+		if (util_now_ns() > deadline) {
 			snprintf(err, errlen, "not every host reported its watch of case %u", id);
 			ret = -ETIMEDOUT;
 			goto stop;
@@ -653,7 +654,7 @@ int fuzz_hosts__case(struct fuzz_hosts *h, uint32_t id, const char *case_sp, con
 		}
 	}
 	if (!sent_stop)		/* decided by the last group to end */
-		t_decided = vmctl__now_ns();
+		t_decided = util_now_ns();
 	if (h->o.stop && *h->o.stop) {
 		ret = -EINTR;
 		goto out;

@@ -23,6 +23,7 @@
 #include "coordinator/coord.h"
 #include "coordinator/fuzz.h"
 #include "sp-format/sp.h"
+#include "util/util.h"
 #include "vmctl/vmctl.h"
 
 enum watch_kind { WK_CONSOLE, WK_OK, WK_EVENT, WK_UDP, WK_TCP, WK_CMD };
@@ -254,7 +255,7 @@ int fuzz_watch__parse(const char *spec, struct fuzz_watch **out, char *err, size
 			goto out;
 		ret = -EINVAL;
 		if (w->kind == WK_UDP) {
-			w->probe_len = rest ? sp_hex_parse(rest, w->probe, sizeof(w->probe)) : -EINVAL;
+			w->probe_len = rest ? sp__hex_parse(rest, w->probe, sizeof(w->probe)) : -EINVAL;
 			if (w->probe_len <= 0) {
 				snprintf(err, errlen, "--watch %s: the datagram to send (1-256 hex bytes) "
 					 "is needed after the port", w->spec);
@@ -430,7 +431,7 @@ static int event_check(struct fuzz_watch *w, char *reason, size_t rlen)
 
 static void probe_check(struct fuzz_watch *w)
 {
-	uint64_t now = vmctl__now_ns();
+	uint64_t now = util_now_ns();
 
 	if (w->fd >= 0) {
 		struct pollfd p = { .fd = w->fd, .events = w->kind == WK_UDP ? POLLIN : POLLOUT };
@@ -497,7 +498,7 @@ int fuzz_watch__run(struct fuzz_watch **w, size_t n, struct fuzz_vm *vms, size_t
 		    double timeout_s, volatile int *stop, char *const *env,
 		    struct fuzz_watch_result *res)
 {
-	uint64_t t0 = vmctl__now_ns(), deadline = t0 + (uint64_t)(timeout_s * 1e9);
+	uint64_t t0 = util_now_ns(), deadline = t0 + (uint64_t)(timeout_s * 1e9);
 	int ret = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -531,7 +532,7 @@ int fuzz_watch__run(struct fuzz_watch **w, size_t n, struct fuzz_vm *vms, size_t
 			snprintf(res->reason, sizeof(res->reason), "every watchdog passed");
 			break;
 		}
-		if (vmctl__now_ns() >= deadline) {
+		if (util_now_ns() >= deadline) {
 			res->verdict = to_pass ? FUZZ_HANG : FUZZ_OK;
 			snprintf(res->reason, sizeof(res->reason), to_pass ?
 				 "no verdict within %.1f s" : "no failure within %.1f s", timeout_s);
@@ -545,6 +546,6 @@ int fuzz_watch__run(struct fuzz_watch **w, size_t n, struct fuzz_vm *vms, size_t
 	}
 	for (size_t i = 0; i < n; i++)
 		stop_watch(w[i]);
-	res->seconds = (double)(vmctl__now_ns() - t0) / 1e9;
+	res->seconds = (double)(util_now_ns() - t0) / 1e9;
 	return ret;
 }

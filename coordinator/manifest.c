@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "coordinator/manifest.h"
+#include "util/util.h"
 
 static const char *const state_names[] = {
 	[COORD_PART_SAVED] = "saved", [COORD_PART_COMPLETE] = "complete", [COORD_PART_FAILED] = "failed",
@@ -69,22 +70,9 @@ int coord_manifest__load(const char *dir, struct coord_manifest *m, char *err, s
 	return 0;
 }
 
-static int fsync_path(const char *path, int flags)
-{
-	int fd = open(path, flags | O_CLOEXEC), r = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		r = -errno;
-	close(fd);
-	return r;
-}
-
 int coord_manifest__store(const char *dir, struct coord_manifest *m)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8];
-	int r;
+	char path[PATH_MAX];
 
 	if (!m->j && !(m->j = json_object()))
 		return -ENOMEM;
@@ -95,23 +83,9 @@ int coord_manifest__store(const char *dir, struct coord_manifest *m)
 	if (m->request[0])
 		json_object_set_new(m->j, "request", json_string(m->request));
 	json_object_set_new(m->j, "state", json_string(coord_part_state__name(m->state)));
-	snprintf(path, sizeof(path), "%s/manifest.json", dir);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (json_dump_file(m->j, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) {
-		r = errno ? -errno : -EIO;
-		unlink(tmp);
-		return r;
-	}
-	if ((r = fsync_path(tmp, O_RDONLY))) {
-		unlink(tmp);
-		return r;
-	}
-	if (rename(tmp, path)) {
-		r = -errno;
-		unlink(tmp);
-		return r;
-	}
-	return fsync_path(dir, O_RDONLY | O_DIRECTORY);
+	if (snprintf(path, sizeof(path), "%s/manifest.json", dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	return util_json_write_atomic(path, m->j);
 }
 
 void coord_manifest__free(struct coord_manifest *m)

@@ -12,6 +12,9 @@
 #include <stdint.h>
 #include "coordinator/coord.h"
 
+/* The API: visible from the library (everything else is hidden). */
+#pragma GCC visibility push(default)
+
 enum coord_part_state { COORD_PART_SAVED, COORD_PART_COMPLETE, COORD_PART_FAILED };
 
 struct coord_manifest {
@@ -36,5 +39,7 @@ const char *coord_part_state__name(enum coord_part_state s);
 /* The state of the part in @dir as a word: a state's name, "none" (no
  * manifest) or "unreadable". */
 void coord_manifest__state(const char *dir, char *buf, size_t len);
+
+#pragma GCC visibility pop
 
 #endif

@@ -22,6 +22,9 @@
 #include "loader/loader.h"
 #include "vmctl/vmctl.h"
 
+/* The API: visible from the library (everything else is hidden). */
+#pragma GCC visibility push(default)
+
 struct coord_part_opts {
 	size_t sz;		/* sizeof(struct coord_part_opts) */
 	const char *vdir;	/* a snapshot's VM folder: restore from it; NULL: resume */
@@ -43,5 +46,7 @@ uint64_t coord_part__cont_window_ns(const struct coord_part *p);
 /* The part's VMs and their open connections (borrowed). */
 struct vm_group *coord_part__vms(const struct coord_part *p);
 void coord_part__close(struct coord_part *p);
+
+#pragma GCC visibility pop
 
 #endif

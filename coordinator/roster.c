@@ -49,7 +49,7 @@ char *coord_roster__encode(const char *experiment, const char *from, const json_
 {
 	size_t n = hosts ? json_array_size(hosts) : 0, k = 0;
 	const char **v = calloc(n + 1, sizeof(*v));
-	struct coord_msg m = { .sent_ns = coord_now_ns() };
+	struct coord_msg m = { .sent_ns = coord__now_ns() };
 	json_t *arr, *extra;
 	char *p;
 

@@ -116,13 +116,13 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 /* A request id no other sender makes: pid, wall clock, a counter. */
 static void new_id(struct coord_sender *s, char *buf, size_t len)
 {
-	snprintf(buf, len, "r%x-%llx-%u", (unsigned)getpid(), (unsigned long long)coord_now_ns(), s->n_req++);
+	snprintf(buf, len, "r%x-%llx-%u", (unsigned)getpid(), (unsigned long long)coord__now_ns(), s->n_req++);
 }
 
 static int publish(struct coord_sender *s, const char *topic, const char *op, uint64_t epoch,
 		   const char *id, json_t *extra)
 {
-	struct coord_msg m = { .epoch = epoch, .sent_ns = coord_now_ns() };
+	struct coord_msg m = { .epoch = epoch, .sent_ns = coord__now_ns() };
 	char *p;
 	int ret = -ENOMEM;
 

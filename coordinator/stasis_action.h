@@ -17,6 +17,9 @@
 
 #include <stdint.h>
 
+/* The API: visible from the library (everything else is hidden). */
+#pragma GCC visibility push(default)
+
 #define STASIS_ACTION_ABI 1
 
 enum { STASIS_ACTION_SNAPSHOT = 1, STASIS_ACTION_RESTORE = 2 };
@@ -43,5 +46,10 @@ struct stasis_action_def {
 };
 
 typedef const struct stasis_action_def *(*stasis_actions_fn)(uint32_t abi, int *count);
+/* What a plugin defines (declared here so that it is exported even from a
+ * plugin built with -fvisibility=hidden). */
+const struct stasis_action_def *stasis_actions(uint32_t abi, int *count);
+
+#pragma GCC visibility pop
 
 #endif

@@ -4,7 +4,7 @@
 #include <time.h>
 #include "coordinator/coord.h"
 
-uint64_t coord_now_ns(void)
+uint64_t coord__now_ns(void)
 {
 	struct timespec ts;
 
@@ -26,7 +26,7 @@ int coord_timer__wait_until(uint64_t deadline, const struct coord_timer_opts *o,
 {
 	uint64_t sleep_m = o && o->sleep_margin_ns ? o->sleep_margin_ns : 5000000;
 	uint64_t spin_m = o && o->spin_margin_ns ? o->spin_margin_ns : 1000000;
-	uint64_t now = coord_now_ns();
+	uint64_t now = coord__now_ns();
 	int ret = 0;
 
 	if (now >= deadline) {
@@ -34,9 +34,9 @@ int coord_timer__wait_until(uint64_t deadline, const struct coord_timer_opts *o,
 	} else {
 		if (deadline - now > sleep_m)
 			sleep_abs(deadline - sleep_m);	/* the long sleep */
-		if (deadline > spin_m && coord_now_ns() < deadline - spin_m)
+		if (deadline > spin_m && coord__now_ns() < deadline - spin_m)
 			sleep_abs(deadline - spin_m);	/* the short one */
-		while ((now = coord_now_ns()) < deadline)
+		while ((now = coord__now_ns()) < deadline)
 			;				/* the spin */
 	}
 	if (late_ns)

@@ -511,7 +511,7 @@ static int do_trigger_add(int argc, char **argv)
 	t.dirs = dirs[cfg.dir];
 	if (cfg.once)
 		t.flags |= STASIS_TRIG_ONCE;
-	n = sp_hex_parse(hex, t.bytes, STASIS_TRIG_BYTES);
+	n = sp__hex_parse(hex, t.bytes, STASIS_TRIG_BYTES);
 	if (n == -E2BIG)
 		return p_usage("trigger of more than %d bytes: '%s'", STASIS_TRIG_BYTES, hex);
 	if (n <= 0)
@@ -520,7 +520,7 @@ static int do_trigger_add(int argc, char **argv)
 	t.offset = (uint32_t)cfg.offset;
 	memset(t.mask, 0xff, sizeof(t.mask));
 	if (mask) {
-		int m = sp_hex_parse(mask, t.mask, STASIS_TRIG_BYTES);
+		int m = sp__hex_parse(mask, t.mask, STASIS_TRIG_BYTES);
 
 		if (m != n)
 			return p_usage("--mask '%s' must be hex of the same length as --hex (%d bytes)", mask, n);

@@ -50,7 +50,7 @@ static int on_frame(void *ctx, void *data, size_t size)
 		return -E2BIG;
 	}
 	memcpy(bytes, (const uint8_t *)data + sizeof(*h), h->cap_len);
-	sp_fix_checksums(bytes, h->cap_len);
+	sp__fix_checksums(bytes, h->cap_len);
 	f = (struct sp_frame){
 		.seq = h->seq, .ts_ns = loader__ktime_to_real(h->ts_ns), .iface = i,
 		.dir = h->dir ? SP_DIR_IN : SP_DIR_OUT, .flags = h->gso_size ? SP_F_GSO : 0,

@@ -16,6 +16,9 @@
 #include <stdint.h>
 #include "bpf/stasis_maps.h"
 
+/* The API: visible from the library (everything else is hidden). */
+#pragma GCC visibility push(default)
+
 /* Oldest kernel stasis supports: the oldest one it is tested on (Debian 12's
  * stock 6.1, booted by tests/system/kernel_matrix.sh), not the oldest whose
  * helpers the programs use (ring buffer 5.8, libxdp's freplace dispatcher
@@ -144,5 +147,7 @@ struct loader_replay_result {
  * ring's mapping is kept with @l for its next replay (until loader__close). */
 int loader__replay(struct loader *l, const char *path, const struct loader_replay_opts *o,
 		   struct loader_replay_result *res, char *err);
+
+#pragma GCC visibility pop
 
 #endif

@@ -311,7 +311,7 @@ static int send_one(struct replay *r, uint32_t ifindex, const char *name, const 
 		struct seg_ctx c = { r, ifindex, name, ts };
 		uint32_t mtu = x->mtu < FRAME_SIZE - 18 ? x->mtu : FRAME_SIZE - 18;
 
-		err = sp_segment_tcp(data, len, mtu, send_seg, &c);
+		err = sp__segment_tcp(data, len, mtu, send_seg, &c);
 		if (err == -EPROTONOSUPPORT || err == -EINVAL)
 			snprintf(r->err, LOADER_ERR_MAX, "frame of %u bytes for %s (MTU %u): only TCP/IPv4 "
 				 "super-frames can be cut into segments", len, name, x->mtu);
@@ -369,7 +369,7 @@ static int on_ring_frame(void *ctx, void *data, size_t size)
 	/* As at drain: complete the checksums the device would have completed
 	 * (on a copy: the ring is mapped read-only). */
 	memcpy(r->buf, (const uint8_t *)data + sizeof(*h), h->cap_len);
-	sp_fix_checksums(r->buf, h->cap_len);
+	sp__fix_checksums(r->buf, h->cap_len);
 	int err = send_one(r, h->ifindex, NULL, r->buf, h->cap_len, 0);
 
 	/* Counted by this replay: not a frame left in the ring by one that

@@ -20,7 +20,7 @@ static uint16_t fold(uint32_t acc)
 	return (uint16_t)~acc;
 }
 
-int sp_fix_checksums(uint8_t *p, uint32_t len)
+int sp__fix_checksums(uint8_t *p, uint32_t len)
 {
 	uint32_t off = 14, ihl, tot, l4len;
 	uint16_t et, c;

@@ -375,7 +375,7 @@ static int do_sp_to_pcapng(int argc, char **argv)
 
 	if (ret)
 		return ret;
-	if (sp_to_pcapng(in, out, err))
+	if (sp__to_pcapng(in, out, err))
 		return p_err("%s", err);
 	if (json_output)
 		jw_value(json_pack("{s:s,s:s}", "input", in, "output", out));
@@ -396,7 +396,7 @@ static int do_sp_from_pcapng(int argc, char **argv)
 		gethostname(hn, sizeof(hn) - 1);
 		host = hn;
 	}
-	if (sp_from_pcapng(in, out, host, err))
+	if (sp__from_pcapng(in, out, host, err))
 		return p_err("%s", err);
 	return report_conversion(out);
 }
@@ -456,7 +456,7 @@ static int add_bytes(const char *verb, const struct cli_opt *opt, const char *v,
 		return p_usage("%s: bad --set '%s' (N:OFFSET:HEX)", verb, v);
 	x->offset = (uint32_t)off;
 	c->bufs[c->n] = malloc(SP_MAX_FRAME);
-	len = c->bufs[c->n] ? sp_hex_parse(hex, c->bufs[c->n], SP_MAX_FRAME) : -ENOMEM;
+	len = c->bufs[c->n] ? sp__hex_parse(hex, c->bufs[c->n], SP_MAX_FRAME) : -ENOMEM;
 	if (len <= 0)
 		return p_usage("%s: bad hex bytes in '%s'%s", verb, v, len == -E2BIG ? " (longer than a frame)" : "");
 	x->bytes = c->bufs[c->n];
@@ -501,7 +501,7 @@ static int do_sp_edit(int argc, char **argv)
 	if (ret == EXIT_OK && !n && !fixck)
 		ret = p_usage("sp edit: nothing to do (no --set, --delete, --insert or --fix-checksums)");
 	if (ret == EXIT_OK) {
-		if (sp_edit(argv[1], out, e, n, fixck, err))
+		if (sp__edit(argv[1], out, e, n, fixck, err))
 			ret = p_err("%s", err);
 		else
 			ret = report_conversion(out);
@@ -569,7 +569,7 @@ static int do_sp_mutate(int argc, char **argv)
 	o = cfg.o, dir = cfg.dir;
 	o.progress = mutate_progress;
 	p_info("mutate: %u cases of frame %llu into %s", o.cases, (unsigned long long)o.frame, dir);
-	if (sp_mutate(argv[1], dir, &o, err))
+	if (sp__mutate(argv[1], dir, &o, err))
 		return p_err("%s", err);
 	if (json_output)
 		jw_value(json_pack("{s:s,s:i,s:I}", "directory", dir, "cases", o.cases,
@@ -597,7 +597,7 @@ static int do_sp_merge(int argc, char **argv)
 	if (np < 1)
 		return p_usage("sp merge: which files? (A B...)");
 	out = cfg.out;
-	if (sp_merge((const char *const *)argv + 1, (size_t)np, out, err))
+	if (sp__merge((const char *const *)argv + 1, (size_t)np, out, err))
 		return p_err("%s", err);
 	return report_conversion(out);
 }

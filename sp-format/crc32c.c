@@ -81,7 +81,7 @@ static uint32_t crc32c_hw(uint32_t crc, const void *buf, size_t len)
 }
 #endif
 
-uint32_t sp_crc32c(uint32_t crc, const void *buf, size_t len)
+uint32_t sp__crc32c(uint32_t crc, const void *buf, size_t len)
 {
 	pthread_once(&table_once, table_init);
 #if defined(__x86_64__)

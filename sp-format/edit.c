@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* sp_edit: set bytes, delete and insert frames, by original frame index. */
+/* sp__edit: set bytes, delete and insert frames, by original frame index. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +18,7 @@ struct edit_ctx {
 
 static int fix(uint8_t *p, uint32_t len, uint64_t idx, char *err)
 {
-	if (sp_fix_checksums(p, len) < 0) {
+	if (sp__fix_checksums(p, len) < 0) {
 		snprintf(err, SP_ERR_MAX, "frame %llu: too short for the IPv4 headers it claims; "
 			 "cannot fix its checksums", (unsigned long long)idx);
 		return -EINVAL;
@@ -113,14 +113,14 @@ static int edit_frame(struct sp_writer *w, uint64_t idx, const struct sp_frame *
 		/* --fix-checksums alone: every frame. One whose headers do not
 		 * fit its bytes (a capture cut by a snap length) is left as it
 		 * is, and a frame is marked edited only if its bytes changed. */
-		if (sp_fix_checksums(c->buf, nf.cap_len) > 0 && memcmp(c->buf, f->data, nf.cap_len))
+		if (sp__fix_checksums(c->buf, nf.cap_len) > 0 && memcmp(c->buf, f->data, nf.cap_len))
 			nf.flags |= SP_F_EDITED;
 	}
 	nf.data = c->buf;
 	return sp_writer__frame(w, &nf);
 }
 
-int sp_edit(const char *in, const char *out, const struct sp_edit *edits, size_t n,
+int sp__edit(const char *in, const char *out, const struct sp_edit *edits, size_t n,
 	    bool fix_checksums, char *err)
 {
 	struct edit_ctx c = { .e = edits, .n = n, .fix = fix_checksums };

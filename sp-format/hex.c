@@ -13,7 +13,7 @@ static int hexval(char c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-int sp_hex_parse(const char *s, uint8_t *buf, size_t max)
+int sp__hex_parse(const char *s, uint8_t *buf, size_t max)
 {
 	size_t n = 0;
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* sp_merge: a k-way merge by capture time. Each input's reader keeps its own
+/* sp__merge: a k-way merge by capture time. Each input's reader keeps its own
  * current frame, so no frame is copied until it is written. */
 #include <errno.h>
 #include <jansson.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include "sp-format/sp.h"
 
-int sp_merge(const char *const *in, size_t n, const char *out, char *err)
+int sp__merge(const char *const *in, size_t n, const char *out, char *err)
 {
 	struct sp_reader **r = calloc(n ? n : 1, sizeof(*r));
 	struct sp_frame *cur = calloc(n ? n : 1, sizeof(*cur));

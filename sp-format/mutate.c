@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * sp_mutate: fuzz cases of one frame. Each case draws from its own PRNG
+ * sp__mutate: fuzz cases of one frame. Each case draws from its own PRNG
  * stream, seeded by (seed, case index), so case i is the same whatever the
  * number of cases asked for, and a run can be resumed or extended.
  */
@@ -132,11 +132,11 @@ static int put_case(struct sp_writer *w, uint64_t idx, const struct sp_frame *f,
 	nf.orig_len = c->len;
 	nf.flags |= SP_F_EDITED;
 	if (c->fix)
-		sp_fix_checksums(c->buf, c->len);	/* best effort on a mutated frame */
+		sp__fix_checksums(c->buf, c->len);	/* best effort on a mutated frame */
 	return sp_writer__frame(w, &nf);
 }
 
-int sp_mutate(const char *in, const char *dir, const struct sp_mutate_opts *o, char *err)
+int sp__mutate(const char *in, const char *dir, const struct sp_mutate_opts *o, char *err)
 {
 	struct case_ctx c = { .frame = o->frame, .fix = o->fix_checksums };
 	struct sp_reader *r;

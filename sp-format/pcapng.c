@@ -66,7 +66,7 @@ static int o_end(struct out *o)
 	return fwrite(o->b, 1, o->n, o->f) == o->n ? 0 : -EIO;
 }
 
-int sp_to_pcapng(const char *sp_path, const char *out_path, char *err)
+int sp__to_pcapng(const char *sp_path, const char *out_path, char *err)
 {
 	struct sp_reader *r = NULL;
 	struct out o = { 0 };
@@ -583,7 +583,7 @@ static int pcap_pass(struct in *in)
 	}
 }
 
-int sp_from_pcapng(const char *in_path, const char *sp_path, const char *host, char *err)
+int sp__from_pcapng(const char *in_path, const char *sp_path, const char *host, char *err)
 {
 	struct in in = { .name = in_path, .err = err };
 	struct sp_header h = { 0 };

@@ -94,7 +94,7 @@ static int read_record(struct sp_reader *r, uint32_t *type)
 	if (got < len - SP_REC_HEAD)
 		return damage(r, "record of %u bytes goes past the end of the file (%zu left)",
 			      len, got + SP_REC_HEAD);
-	if (get32(r->rec + len - 4) != sp_crc32c(0, r->rec, len - 4))
+	if (get32(r->rec + len - 4) != sp__crc32c(0, r->rec, len - 4))
 		return damage(r, "bad CRC in record type %u", *type);
 	r->rec_len = len;
 	return 1;
@@ -134,7 +134,7 @@ static int get_str(struct sp_reader *r, uint32_t *pos, char *dst, const char *wh
 
 static void account(struct sp_reader *r)
 {
-	r->file_crc = sp_crc32c(r->file_crc, r->rec, r->rec_len);
+	r->file_crc = sp__crc32c(r->file_crc, r->rec, r->rec_len);
 	r->records++;
 }
 
@@ -260,7 +260,7 @@ static int open_common(struct sp_reader *r, char *err)
 			     get16(pro + 8), get16(pro + 10), SP_VERSION_MAJOR);
 		goto fail;
 	}
-	r->file_crc = sp_crc32c(0, pro, sizeof(pro));
+	r->file_crc = sp__crc32c(0, pro, sizeof(pro));
 	ret = read_record(r, &type);
 	if (ret == 0)
 		ret = damage(r, "no header record");

@@ -10,7 +10,7 @@
 #include <string.h>
 #include "sp-format/sp.h"
 
-int sp_segment_tcp(const uint8_t *p, uint32_t len, uint32_t mtu,
+int sp__segment_tcp(const uint8_t *p, uint32_t len, uint32_t mtu,
 		   int (*emit)(const uint8_t *seg, uint32_t len, void *ctx), void *ctx)
 {
 	uint8_t seg[65536];
@@ -73,7 +73,7 @@ int sp_segment_tcp(const uint8_t *p, uint32_t len, uint32_t mtu,
 			stcp[13] &= (uint8_t)~0x09;	/* FIN, PSH: last segment only */
 		if (i > 0)
 			stcp[13] &= (uint8_t)~0x80;	/* CWR: first segment only */
-		sp_fix_checksums(seg, slen);
+		sp__fix_checksums(seg, slen);
 		if ((ret = emit(seg, slen, ctx)))
 			return ret;
 		done += n;

@@ -11,6 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The API: visible from the library (everything else is hidden). */
+#pragma GCC visibility push(default)
+
 #define SP_STR_MAX	255		/* bytes of a string field */
 #define SP_MAX_FRAME	262144		/* cap_len limit */
 #define SP_MAX_IFACES	4096
@@ -50,7 +53,7 @@ struct sp_frame {
 
 /* CRC32C (Castagnoli). Start with crc = 0; chain pieces by passing the
  * previous result back in. Uses the CPU's crc32 instruction when it has one. */
-uint32_t sp_crc32c(uint32_t crc, const void *buf, size_t len);
+uint32_t sp__crc32c(uint32_t crc, const void *buf, size_t len);
 
 /* ---- writer ---------------------------------------------------------------
  * Appends are buffered; the file is written under a temporary name in the
@@ -94,22 +97,22 @@ const char *sp_reader__note(const struct sp_reader *r, uint32_t i);
 void sp_reader__close(struct sp_reader *r);
 
 /* ---- pcapng / pcap ----------------------------------------------------------- */
-int sp_to_pcapng(const char *sp_path, const char *out_path, char *err);
+int sp__to_pcapng(const char *sp_path, const char *out_path, char *err);
 /* Reads pcapng or classic pcap (detected by magic). */
-int sp_from_pcapng(const char *in_path, const char *sp_path, const char *host, char *err);
+int sp__from_pcapng(const char *in_path, const char *sp_path, const char *host, char *err);
 
 /* ---- frame operations --------------------------------------------------------- */
 /* Recompute the IPv4 header checksum and the TCP or UDP checksum of an
  * Ethernet frame (VLAN tags skipped). Returns a mask of what was rewritten
  * (1 IPv4, 2 TCP, 4 UDP), 0 when nothing applies, -EINVAL for a frame too
  * short for the headers it claims. A UDP checksum of 0 (none) stays 0. */
-int sp_fix_checksums(uint8_t *frame, uint32_t len);
+int sp__fix_checksums(uint8_t *frame, uint32_t len);
 
 /* Cut a TCP/IPv4 GSO super-frame into segments whose IP packets fit @mtu,
  * calling @emit for each (a frame that already fits is emitted whole).
  * -EPROTONOSUPPORT for anything but TCP over IPv4; -EINVAL for a frame too
  * short for its headers; or what @emit returned. */
-int sp_segment_tcp(const uint8_t *frame, uint32_t len, uint32_t mtu,
+int sp__segment_tcp(const uint8_t *frame, uint32_t len, uint32_t mtu,
 		   int (*emit)(const uint8_t *seg, uint32_t len, void *ctx), void *ctx);
 
 /* Edits address frames by their index in the input (0-based). Set
@@ -129,7 +132,7 @@ struct sp_edit {
 	uint32_t len;			/* set, insert */
 	const uint8_t *bytes;		/* set, insert */
 };
-int sp_edit(const char *in, const char *out, const struct sp_edit *edits, size_t n,
+int sp__edit(const char *in, const char *out, const struct sp_edit *edits, size_t n,
 	    bool fix_checksums, char *err);
 
 /* K fuzz cases of one frame: DIR/case-NNNNNN.sp (the whole file with that
@@ -145,15 +148,17 @@ struct sp_mutate_opts {
 	void (*progress)(uint32_t done, uint32_t total, void *ctx);	/* optional */
 	void *progress_ctx;
 };
-int sp_mutate(const char *in, const char *dir, const struct sp_mutate_opts *o, char *err);
+int sp__mutate(const char *in, const char *dir, const struct sp_mutate_opts *o, char *err);
 
 /* Hex bytes ("0a1b", also "0x0a1b", "0a:1b", "0a 1b" or "0a-1b") into @buf.
  * Returns the byte count, or -EINVAL (odd digits, bad character), -E2BIG
  * (more than @max). */
-int sp_hex_parse(const char *s, uint8_t *buf, size_t max);
+int sp__hex_parse(const char *s, uint8_t *buf, size_t max);
 
 /* Several hosts' files into one, in capture-time order (ties: input order,
  * then file order); interfaces of all inputs, each with its host. */
-int sp_merge(const char *const *in, size_t n, const char *out, char *err);
+int sp__merge(const char *const *in, size_t n, const char *out, char *err);
+
+#pragma GCC visibility pop
 
 #endif

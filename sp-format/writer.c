@@ -4,13 +4,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "sp-format/format.h"
 #include "sp-format/sp.h"
+#include "util/util.h"
 
 #define WBUF (1u << 20)
 
@@ -64,8 +64,8 @@ static void commit(struct sp_writer *w, uint8_t *rec, uint32_t type, uint32_t bo
 	put32(rec, type);
 	put32(rec + 4, len);
 	memset(rec + SP_REC_HEAD + body, 0, len - 4 - SP_REC_HEAD - body);
-	put32(rec + len - 4, sp_crc32c(0, rec, len - 4));
-	w->file_crc = sp_crc32c(w->file_crc, rec, len);
+	put32(rec + len - 4, sp__crc32c(0, rec, len - 4));
+	w->file_crc = sp__crc32c(w->file_crc, rec, len);
 	w->used += len;
 	w->bytes += len;
 	w->records++;
@@ -115,7 +115,7 @@ int sp_writer__open(struct sp_writer **out, const char *path, const struct sp_he
 	put16(w->buf + 8, SP_VERSION_MAJOR);
 	put16(w->buf + 10, SP_VERSION_MINOR);
 	put32(w->buf + 12, 0);
-	w->file_crc = sp_crc32c(0, w->buf, SP_PROLOGUE_LEN);
+	w->file_crc = sp__crc32c(0, w->buf, SP_PROLOGUE_LEN);
 	w->used = w->bytes = SP_PROLOGUE_LEN;
 
 	rec = w->buf + w->used;
@@ -202,23 +202,6 @@ uint64_t sp_writer__frames(const struct sp_writer *w)
 	return w->frames;
 }
 
-static int fsync_dir(const char *path)
-{
-	char *copy = strdup(path);
-	int fd, err = 0;
-
-	if (!copy)
-		return -ENOMEM;
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
-	if (fd >= 0) {
-		if (fsync(fd))
-			err = -errno;
-		close(fd);
-	}
-	free(copy);
-	return err;
-}
-
 int sp_writer__close(struct sp_writer *w)
 {
 	uint8_t *rec;
@@ -253,7 +236,7 @@ int sp_writer__close(struct sp_writer *w)
 	}
 	free(w->tmp);
 	w->tmp = NULL;
-	err = fsync_dir(w->path);
+	err = util_fsync_parent(w->path);
 	sp_writer__discard(w);
 	return err;
 fail:

@@ -86,7 +86,7 @@ int vm_store(struct vm *vm)
 	int r;
 
 	snprintf(path, sizeof(path), "%s/vm.json", vm->dir);
-	r = json_write_atomic(path, vm->j);
+	r = util_json_write_atomic(path, vm->j);
 	return r ? vm_seterr(r, "writing %s: %s", path, strerror(-r)) : 0;
 }
 
@@ -293,7 +293,7 @@ int vm__remove(const char *name)
 		vm_drop_ram(vm);
 		vm__free(vm);
 	}
-	if ((r = rm_rf(dir)))
+	if ((r = util_rm_rf(dir)))
 		return vm_seterr(r, "cannot remove %s: %s", dir, strerror(-r));
 	return 0;
 }

@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include "vmctl/vmctl.h"
+#include "util/util.h"
 
 /* One QMP message, classified. */
 enum qmp_kind { QMP_GREETING, QMP_RETURN, QMP_ERROR, QMP_EVENT };
@@ -33,20 +34,6 @@ int instance_dir_checked(const char *root, const char *name, char *buf, size_t l
  * nanoseconds, hex. */
 void layer_tag(char *buf, size_t len);
 
-/* Files. */
-int write_file_atomic(const char *path, const void *buf, size_t len);
-int json_write_atomic(const char *path, json_t *v);
-int fsync_dir(const char *dir);
-/* fsync the folder @path is in (a rename or a new file in it made durable). */
-int fsync_parent(const char *path);
-/* Writing a file whole or not at all: tmp_open() opens "@path.tmp" (its
- * name in @tmp); tmp_commit() after @err (0: all written) fsyncs it if
- * @durable, closes it and renames it over @path (then fsyncs the folder),
- * or removes it. Both return 0 or negative errno. */
-int tmp_open(const char *path, char *tmp, size_t len);
-int tmp_commit(int fd, const char *tmp, const char *path, bool durable, int err);
-int mkdir_p(const char *path, mode_t mode);
-int rm_rf(const char *path);
 
 /* Instances (instance.c). */
 struct vm {

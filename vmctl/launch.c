@@ -214,7 +214,7 @@ int vm__start(const char *name, const struct vm_start_opts *opts)
 	}
 	if (has_comma(dir) || has_comma(o.disk) || has_comma(o.kernel) || has_comma(o.initrd))
 		return vm_seterr(-EINVAL, "paths with commas cannot be passed to QEMU options");
-	r = mkdir_p(dir, 0755);
+	r = util_mkdir_p(dir, 0755);
 	if (r)
 		return vm_seterr(r, "cannot create %s: %s", dir, strerror(-r));
 	snprintf(qmp, sizeof(qmp), "%s/qmp.sock", dir);
@@ -271,7 +271,7 @@ int vm__start(const char *name, const struct vm_start_opts *opts)
 	add(&a, "unix:%s,server=on,wait=off", qmp);
 	if (o.run_file) {
 		snprintf(path, sizeof(path), "%s/run.sh", dir);
-		r = vmctl__copy_file(o.run_file, path, 0, false);
+		r = util_copy_file(o.run_file, path, 0, false);
 		if (r) {
 			vm_seterr(r, "boot script %s: %s", o.run_file, strerror(-r));
 			goto out;
@@ -550,7 +550,7 @@ int vm__adopt(const char *name, const char *qmp_path, const char *argv_file)
 		goto out;
 	}
 	qmp__call(q, "query-memory-size-summary", NULL, &mem);
-	r = mkdir_p(dir, 0755);
+	r = util_mkdir_p(dir, 0755);
 	if (r) {
 		argv_free(argv);
 		vm_seterr(r, "cannot create %s: %s", dir, strerror(-r));

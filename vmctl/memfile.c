@@ -38,7 +38,7 @@ int memfile_new_path(const char *dir, const char *name, char *buf, size_t len)
 	if (strchr(dir, ','))
 		return vm_seterr(-EINVAL, "memory folder %s: a path with a comma cannot be passed "
 				 "to QEMU", dir);
-	r = mkdir_p(dir, 0700);
+	r = util_mkdir_p(dir, 0700);
 	if (r)
 		return vm_seterr(r, "cannot create %s: %s", dir, strerror(-r));
 	layer_tag(tag, sizeof(tag));
@@ -69,7 +69,7 @@ static bool all_zero(const unsigned char *p, size_t n)
 /* Sleep until @done bytes since @t0 are within @bps. */
 static void pace(uint64_t t0, uint64_t done, uint64_t bps)
 {
-	uint64_t due = t0 + (uint64_t)((double)done / (double)bps * 1e9), now = vmctl__now_ns();
+	uint64_t due = t0 + (uint64_t)((double)done / (double)bps * 1e9), now = util_now_ns();
 
 	if (due > now)
 		usleep((useconds_t)((due - now) / 1000));
@@ -78,7 +78,7 @@ static void pace(uint64_t t0, uint64_t done, uint64_t bps)
 static int copy_data(int in, int out, const unsigned char *m, uint64_t size,
 		     const struct memfile_copy_opts *o, uint64_t *data)
 {
-	uint64_t t0 = vmctl__now_ns(), last = t0, bps = o ? o->max_bps : 0;
+	uint64_t t0 = util_now_ns(), last = t0, bps = o ? o->max_bps : 0;
 	/* a capped copy writes in smaller pieces, each paced */
 	off_t run = bps && bps / 8 < RUN ? (off_t)((bps / 8 + BLOCK - 1) / BLOCK * BLOCK) : RUN;
 	off_t pos = 0;
@@ -120,9 +120,9 @@ static int copy_data(int in, int out, const unsigned char *m, uint64_t size,
 			b = e;
 			if (bps)
 				pace(t0, *data, bps);
-			if (o && o->on_progress && vmctl__now_ns() - last >= 500000000ull) {
+			if (o && o->on_progress && util_now_ns() - last >= 500000000ull) {
 				o->on_progress(o->ctx, (uint64_t)b, size);
-				last = vmctl__now_ns();
+				last = util_now_ns();
 			}
 		}
 		pos = h;
@@ -145,7 +145,7 @@ int memfile_copy(const char *from, const char *to, const struct memfile_copy_opt
 	in = open(from, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
 		return -errno;
-	out = fstat(in, &st) < 0 ? -errno : tmp_open(to, tmp, sizeof(tmp));
+	out = fstat(in, &st) < 0 ? -errno : util_tmp_open(to, tmp, sizeof(tmp));
 	if (out < 0) {
 		close(in);
 		return out;
@@ -166,7 +166,7 @@ int memfile_copy(const char *from, const char *to, const struct memfile_copy_opt
 		}
 	}
 	close(in);
-	return tmp_commit(out, tmp, to, o && o->durable, r);
+	return util_tmp_commit(out, tmp, to, o && o->durable, r);
 }
 
 int memfile_move(const char *from, const char *to, const struct memfile_copy_opts *o,
@@ -190,7 +190,7 @@ int memfile_move(const char *from, const char *to, const struct memfile_copy_opt
 		r = fd < 0 || fsync(fd) < 0 ? -errno : 0;
 		if (fd >= 0)
 			close(fd);
-		return r ? r : fsync_parent(to);
+		return r ? r : util_fsync_parent(to);
 	}
 	if (errno != EXDEV)
 		return -errno;

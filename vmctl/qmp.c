@@ -41,14 +41,6 @@ struct qmp {
 	int fire_err;
 };
 
-uint64_t vmctl__now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static int qerr(struct qmp *q, int ret, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int qerr(struct qmp *q, int ret, const char *fmt, ...)
@@ -68,14 +60,14 @@ int qmp__qemu_version(const struct qmp *q) { return q->version; }
 
 static int remaining(uint64_t deadline)
 {
-	uint64_t now = vmctl__now_ns();
+	uint64_t now = util_now_ns();
 
 	return now >= deadline ? 0 : (int)((deadline - now + 999999) / 1000000);
 }
 
 static uint64_t deadline_in(int ms)
 {
-	return vmctl__now_ns() + (uint64_t)(ms < 0 ? 0 : ms) * 1000000ull;
+	return util_now_ns() + (uint64_t)(ms < 0 ? 0 : ms) * 1000000ull;
 }
 
 static int gone(struct qmp *q)
@@ -181,7 +173,7 @@ static int take_lines(struct qmp *q, int64_t want, bool want_greeting, struct qm
 			    q->fire_err == -EINPROGRESS) {
 				/* The fired command's reply, met while waiting
 				 * for something else: keep its outcome. */
-				q->ack_ns = vmctl__now_ns();
+				q->ack_ns = util_now_ns();
 				q->fire_err = m->kind == QMP_ERROR ? -EREMOTEIO : 0;
 				if (m->kind == QMP_ERROR)
 					qerr(q, -EREMOTEIO, "%s: %s", q->pre_cmd, m->errdesc);
@@ -447,7 +439,7 @@ int qmp__fire(struct qmp *q)
 		return q->fire_err = gone(q);
 	/* The critical moment: one send() of a message that fits any socket
 	 * buffer; only a short write falls back to the general path. */
-	q->sent_ns = vmctl__now_ns();
+	q->sent_ns = util_now_ns();
 	n = send(q->fd, q->pre, q->prelen, MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (n == (ssize_t)q->prelen)
 		return 0;
@@ -470,7 +462,7 @@ static int try_collect(struct qmp *q, json_t **ret)
 	for (;;) {
 		r = take_lines(q, q->pre_id, false, &m);
 		if (r > 0) {
-			q->ack_ns = vmctl__now_ns();
+			q->ack_ns = util_now_ns();
 			q->fire_err = reply_result(q, q->pre_cmd, &m, ret);
 			return 1;
 		}

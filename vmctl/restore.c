@@ -533,7 +533,7 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 		drop_top_layers(old, dir, json_object_get(snap, "disks"));
 		vm__free(old);
 	}
-	r = mkdir_p(dir, 0755);
+	r = util_mkdir_p(dir, 0755);
 	if (r) {
 		vm_seterr(r, "cannot create %s: %s", dir, strerror(-r));
 		goto out;
@@ -600,7 +600,7 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 		char dst[4300];
 
 		snprintf(dst, sizeof(dst), "%s/run.sh", dir);
-		if ((r = vmctl__copy_file(path, dst, 0, false))) {
+		if ((r = util_copy_file(path, dst, 0, false))) {
 			vm_seterr(r, "cannot copy %s to %s: %s", path, dst, strerror(-r));
 			goto out;
 		}
@@ -646,7 +646,7 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 			swap(&out[bi], pre);
 		}
 		snprintf(path, sizeof(path), "%s/qemu.log", dir);
-		t0 = vmctl__now_ns();
+		t0 = util_now_ns();
 		r = qemu_spawn(out, o.net_none ? QEMU_NETNS_PRIVATE :
 			       json_string_value(json_object_get(j, "netns")), path, qmp,
 			       30000, &pid, &q);
@@ -673,7 +673,7 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 		vm_seterr(r, "VM %s: %s", as, qmp__errmsg(q));
 		goto kill;
 	}
-	for (uint64_t end = vmctl__now_ns() + (uint64_t)o.timeout_ms * 1000000ull;;) {
+	for (uint64_t end = util_now_ns() + (uint64_t)o.timeout_ms * 1000000ull;;) {
 		const char *s;
 
 		json_decref(st);
@@ -699,7 +699,7 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 				      e ? e : "no reason given (see qemu.log)");
 			goto kill;
 		}
-		if (vmctl__now_ns() > end) {
+		if (util_now_ns() > end) {
 			r = vm_seterr(-ETIMEDOUT, "VM %s: state not loaded in %d ms", as,
 				      o.timeout_ms);
 			goto kill;
@@ -719,7 +719,7 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 		}
 	}
 	if (load_ms)
-		*load_ms = (double)(vmctl__now_ns() - t0) / 1e6;
+		*load_ms = (double)(util_now_ns() - t0) / 1e6;
 	json_object_del(j, "snapshot");
 	json_object_set_new(j, "name", json_string(as));
 	json_object_set_new(j, "qmp", json_string(qmp));
@@ -806,7 +806,7 @@ out:
 	close(fd);
 	if (r)
 		unlink(outpath);
-	rm_rf(root);
+	util_rm_rf(root);
 	return r;
 }
 

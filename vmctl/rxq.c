@@ -145,7 +145,7 @@ int vm_group__settle_rx(struct vm_group *g, const char *const *taps, int n_taps,
 {
 	struct rxq qs[RXQ_MAX];
 	struct pollfd p[RXQ_MAX];
-	uint64_t deadline = vmctl__now_ns() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000ull;
+	uint64_t deadline = util_now_ns() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000ull;
 	int n = 0, r = 0, k;
 
 	if (left && leftlen)
@@ -154,7 +154,7 @@ int vm_group__settle_rx(struct vm_group *g, const char *const *taps, int n_taps,
 		r = collect(vm_group__qmp(g, i), vm__name(vm_group__vm(g, i)), taps, n_taps, qs, &n);
 	/* A frame in the ring is read by QEMU's main loop as soon as the
 	 * guest has a buffer for it: a millisecond's sleep is many reads. */
-	while (!r && (k = waiting(qs, n, p, false)) > 0 && vmctl__now_ns() < deadline)
+	while (!r && (k = waiting(qs, n, p, false)) > 0 && util_now_ns() < deadline)
 		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
 	if (!r && (k = waiting(qs, n, p, true)) < 0)
 		r = vm_seterr(k, "poll: %s", strerror(-k));

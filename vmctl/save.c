@@ -107,7 +107,7 @@ static int freeze_disks(struct saving *s, const char *tag)
 			break;
 		}
 		/* node names: 31 characters at most, a letter first */
-		snprintf(nn, sizeof(nn), "st%llx-%d", (unsigned long long)vmctl__now_ns(), k);
+		snprintf(nn, sizeof(nn), "st%llx-%d", (unsigned long long)util_now_ns(), k);
 		args = json_pack("{s:s,s:s,s:s}", "snapshot-file", ovl,
 				 "snapshot-node-name", nn, "format", "qcow2");
 		if (devname && *devname)
@@ -236,12 +236,12 @@ static int poll_migration(struct saving *s, const struct snap_opts *o)
 		json_decref(st);
 		return r;
 	}
-	if ((o->progress || o->on_progress) && vmctl__now_ns() - s->last_progress_ns > 500000000ull) {
+	if ((o->progress || o->on_progress) && util_now_ns() - s->last_progress_ns > 500000000ull) {
 		json_t *ram = json_object_get(st, "ram");
 		uint64_t done = (uint64_t)json_integer_value(json_object_get(ram, "transferred"));
 		uint64_t total = (uint64_t)json_integer_value(json_object_get(ram, "total"));
 
-		s->last_progress_ns = vmctl__now_ns();
+		s->last_progress_ns = util_now_ns();
 		if (o->progress)
 			fprintf(stderr, "save: %s %s %.0f MB of %.0f MB RAM\n", s->res->name, status,
 				(double)done / 1e6, (double)total / 1e6);
@@ -322,7 +322,7 @@ static int finish_vm(struct saving *s, const char *snapdir, bool live)
 	/* The boot script QEMU reads at start (fw_cfg) goes along. */
 	snprintf(run, sizeof(run), "%s/run.sh", s->vm->dir);
 	snprintf(dst, sizeof(dst), "%s/run.sh", s->dir);
-	if (access(run, R_OK) == 0 && (r = vmctl__copy_file(run, dst, 0, true)))
+	if (access(run, R_OK) == 0 && (r = util_copy_file(run, dst, 0, true)))
 		return fail(s, r, "%s: %s", dst, strerror(-r));
 	while (qmp__next_event(s->q, &ev) == 0) {
 		const char *n = json_string_value(json_object_get(ev, "event"));
@@ -343,7 +343,7 @@ static int finish_vm(struct saving *s, const char *snapdir, bool live)
 		"state_bytes", (json_int_t)s->res->bytes, "saved_at", (int)time(NULL),
 		"memory", mem));
 	snprintf(dst, sizeof(dst), "%s/vm.json", s->dir);
-	r = json_write_atomic(dst, j);
+	r = util_json_write_atomic(dst, j);
 	json_decref(j);
 	if (r)
 		return fail(s, r, "%s: %s", dst, strerror(-r));
@@ -367,10 +367,10 @@ static int write_manifest(const char *snapdir, struct saving *sv, int n, bool li
 	m = json_pack("{s:i,s:b,s:i,s:o}", "version", 1, "live", live,
 		      "created", (int)time(NULL), "vms", vms);
 	snprintf(path, sizeof(path), "%s/complete", snapdir);
-	r = json_write_atomic(path, m);
+	r = util_json_write_atomic(path, m);
 	json_decref(m);
 	if (!r)
-		r = fsync_dir(snapdir);
+		r = util_fsync_dir(snapdir);
 	return r;
 }
 
@@ -520,7 +520,7 @@ int snap__save(const char *snapdir, char **names, int n, const struct snap_opts 
 	       struct snap_vm_result *res)
 {
 	struct vm_group *g;
-	uint64_t t = vmctl__now_ns();
+	uint64_t t = util_now_ns();
 	int r;
 
 	r = vm_group__open(names, n, 5000, &g);
@@ -566,20 +566,20 @@ int vm_group__save(struct vm_group *g, const char *snapdir, const struct snap_op
 		memset(&res[i], 0, sizeof(res[i]));
 		snprintf(res[i].name, sizeof(res[i].name), "%s", vm__name(g->vms[i]));
 		res[i].downtime_ms = -1;
-		res[i].start_ns = vmctl__now_ns();
+		res[i].start_ns = util_now_ns();
 		sv[i].res = &res[i];
 		sv[i].vm = g->vms[i];
 		sv[i].q = qs[i];
 		sv[i].o = &o;
 	}
-	r = mkdir_p(snapdir, 0755);
+	r = util_mkdir_p(snapdir, 0755);
 	if (r) {
 		vm_seterr(r, "cannot create %s: %s", snapdir, strerror(-r));
 		goto out;
 	}
 	for (int i = 0; i < n; i++) {
 		snprintf(sv[i].dir, sizeof(sv[i].dir), "%s/%s", snapdir, res[i].name);
-		r = mkdir_p(sv[i].dir, 0755);
+		r = util_mkdir_p(sv[i].dir, 0755);
 		if (r) {
 			vm_seterr(r, "cannot create %s: %s", sv[i].dir, strerror(-r));
 			goto out;
@@ -626,9 +626,9 @@ int vm_group__save(struct vm_group *g, const char *snapdir, const struct snap_op
 				s->image ? "device state (RAM as an image)" : "RAM and devices", s->dir);
 		start_migration(s, o.live, o.max_bandwidth);
 	}
-	deadline = vmctl__now_ns() + (uint64_t)o.timeout_ms * 1000000ull;
+	deadline = util_now_ns() + (uint64_t)o.timeout_ms * 1000000ull;
 	for (int i = 0; i < n; i++)
-		sv[i].last_progress_ns = vmctl__now_ns();
+		sv[i].last_progress_ns = util_now_ns();
 	for (;;) {
 		int pending = 0;
 
@@ -639,14 +639,14 @@ int vm_group__save(struct vm_group *g, const char *snapdir, const struct snap_op
 			if (r == 1) {
 				sv[i].done = true;
 				finish_vm(&sv[i], snapdir, o.live);
-				res[i].saved_ns = vmctl__now_ns();	/* on disk */
+				res[i].saved_ns = util_now_ns();	/* on disk */
 			} else if (r == 0) {
 				pending++;
 			}
 		}
 		if (!pending)
 			break;
-		if (vmctl__now_ns() > deadline) {
+		if (util_now_ns() > deadline) {
 			for (int i = 0; i < n; i++)
 				if (!sv[i].done) {
 					qmp__call(sv[i].q, "migrate_cancel", NULL, NULL);

@@ -18,6 +18,9 @@
 #include <sys/types.h>
 #include <jansson.h>
 
+/* The API: visible from the library (everything else is hidden). */
+#pragma GCC visibility push(default)
+
 /* A VM name is also a folder name and part of socket paths: 1-32 characters
  * of [A-Za-z0-9_.-], not starting with '.' or '-'. 0 or -EINVAL. */
 int vmctl__name_valid(const char *name);
@@ -30,12 +33,6 @@ const char *vmctl__errmsg(void);
 /* Where the RAM files of running VMs live: $STASIS_MEM_DIR, else
  * /dev/shm/stasis (a memory file system). */
 const char *vmctl__mem_dir(void);
-/* CLOCK_MONOTONIC in nanoseconds. */
-uint64_t vmctl__now_ns(void);
-/* @from from byte @offset on into @to, through "@to.tmp" and a rename (never
- * half a file under @to); @durable: fsync the file and its folder first.
- * 0 or negative errno. */
-int vmctl__copy_file(const char *from, const char *to, off_t offset, bool durable);
 
 /* ---- QMP connections -------------------------------------------------- */
 
@@ -262,5 +259,7 @@ int snap__restore_all(const char *snapdir, char **names, int n, const struct res
 /* Guest memory of @name in @snapdir as an ELF core in @out (a paused restore
  * in a scratch instance, dump-guest-memory, quit). */
 int snap__dump_mem(const char *snapdir, const char *name, const char *out);
+
+#pragma GCC visibility pop
 
 #endif

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer target: the pcap/pcapng reader (sp_from_pcapng) over any bytes.
+ * libFuzzer target: the pcap/pcapng reader (sp__from_pcapng) over any bytes.
  * It must never crash, hang, leak or read out of bounds. A refused input gets
  * one line naming the file; an accepted one gives a complete .sp whose
  * frames and interfaces survive to-pcapng and from-pcapng again unchanged.
@@ -91,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f = fopen(in_path, "wb");
 	if (!f || fwrite(data, 1, size, f) != size || fclose(f))
 		abort();
-	if (sp_from_pcapng(in_path, a_path, "fuzz", err)) {
+	if (sp__from_pcapng(in_path, a_path, "fuzz", err)) {
 		/* Refused: one line that names the file. */
 		if (strncmp(err, in_path, strlen(in_path)) || strchr(err, '\n'))
 			abort();
@@ -99,7 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();	/* no output for a refused input */
 		return 0;
 	}
-	if (sp_to_pcapng(a_path, b_path, err) || sp_from_pcapng(b_path, c_path, "other", err))
+	if (sp__to_pcapng(a_path, b_path, err) || sp__from_pcapng(b_path, c_path, "other", err))
 		abort();	/* what stasis wrote, stasis must read */
 	compare();
 	unlink(a_path);

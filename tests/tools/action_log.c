@@ -75,8 +75,6 @@ static const struct stasis_action_def defs[] = {
 	{ "log-late", 0, STASIS_ACTION_SNAPSHOT | STASIS_ACTION_RESTORE, init_late, run, destroy },
 };
 
-const struct stasis_action_def *stasis_actions(uint32_t abi, int *count);
-
 const struct stasis_action_def *stasis_actions(uint32_t abi, int *count)
 {
 	if (abi != STASIS_ACTION_ABI)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <sys/wait.h>
 #include "vmctl/vmctl.h"
+#include "util/util.h"
 
 int main(int argc, char **argv)
 {
@@ -26,7 +27,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	unlink(argv[1]);
-	t0 = vmctl__now_ns();
+	t0 = util_now_ns();
 	pid = fork();
 	if (pid == 0) {
 		execvp(argv[3], argv + 3);
@@ -46,7 +47,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "qmpopen: no QMP: %s\n", strerror(-r));
 		return 1;
 	}
-	printf("%.3f\n", (double)(vmctl__now_ns() - t0) / 1e6);
+	printf("%.3f\n", (double)(util_now_ns() - t0) / 1e6);
 	qmp__call(q, "quit", NULL, NULL);
 	qmp__close(q);
 	waitpid(pid, NULL, 0);

@@ -49,7 +49,7 @@ static void frame(uint8_t *p, uint32_t len, uint64_t seq)
 		d[8 + i] = (uint8_t)(seq >> (56 - 8 * i));
 	for (uint32_t i = 16; i < udp_len - 8; i++)
 		d[i] = (uint8_t)(seq + i);
-	sp_fix_checksums(p, len);
+	sp__fix_checksums(p, len);
 }
 
 int main(int argc, char **argv)

@@ -35,12 +35,12 @@ int main(int argc, char **argv)
 	if (n < 1 || gap < 1 || !a || !b)
 		return 2;
 	for (int i = 0; i < n; i++) {
-		coord_timer__wait_until(coord_now_ns() + (uint64_t)gap * 1000000, NULL, &a[i]);
-		uint64_t d = coord_now_ns() + (uint64_t)gap * 1000000;
+		coord_timer__wait_until(coord__now_ns() + (uint64_t)gap * 1000000, NULL, &a[i]);
+		uint64_t d = coord__now_ns() + (uint64_t)gap * 1000000;
 		struct timespec ts = { .tv_sec = (time_t)(d / 1000000000ull), .tv_nsec = (long)(d % 1000000000ull) };
 
 		clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL);
-		b[i] = (int64_t)(coord_now_ns() - d);
+		b[i] = (int64_t)(coord__now_ns() - d);
 	}
 	report("precise", a, n);
 	report("plain", b, n);

@@ -92,16 +92,16 @@ UNIT_TEST(timer_never_fires_early)
 
 	/* Deadlines 0-3 ms ahead: wait must return at or after each. */
 	for (int i = 0; i < 20; i++) {
-		uint64_t d = coord_now_ns() + (uint64_t)(i % 4) * 1000000 + 137;
+		uint64_t d = coord__now_ns() + (uint64_t)(i % 4) * 1000000 + 137;
 		int64_t late = -1;
 
 		EXPECT(coord_timer__wait_until(d, NULL, &late) == 0 || i % 4 == 0);
-		early = early || late < 0 || coord_now_ns() < d;
+		early = early || late < 0 || coord__now_ns() < d;
 	}
 	EXPECT(!early);
 	/* A deadline in the past returns at once and says how late. */
 	int64_t late = 0;
 
-	past = coord_timer__wait_until(coord_now_ns() - 5000000, NULL, &late) == -ETIME;
+	past = coord_timer__wait_until(coord__now_ns() - 5000000, NULL, &late) == -ETIME;
 	EXPECT(past && late >= 5000000);
 }

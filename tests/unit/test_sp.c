@@ -125,7 +125,7 @@ UNIT_TEST(crc32c_hw_matches_portable)
 	uint8_t *b = slurp(path("crc.sp"), &len);
 
 	for (size_t off = 0; off < 16; off++)
-		EXPECT(sp_crc32c(0, b + off, len - off) == sp__crc32c_portable(0, b + off, len - off));
+		EXPECT(sp__crc32c(0, b + off, len - off) == sp__crc32c_portable(0, b + off, len - off));
 	free(b);
 }
 
@@ -309,7 +309,7 @@ UNIT_TEST(fix_checksums_known_vector)
 		0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7 };
 
 	/* Total length 20 (no payload) for this test: checksum of that header. */
-	EXPECT(sp_fix_checksums(f, sizeof(f)) == 1);
+	EXPECT(sp__fix_checksums(f, sizeof(f)) == 1);
 	/* RFC 1071: the sum over a header with its checksum is 0xffff. */
 	uint32_t s = 0;
 
@@ -319,10 +319,10 @@ UNIT_TEST(fix_checksums_known_vector)
 		s = (s & 0xffff) + (s >> 16);
 	EXPECT(s == 0xffff);
 	f[16] = 0x00; f[17] = 0x73;	/* claims 115 bytes: too short a frame */
-	EXPECT(sp_fix_checksums(f, sizeof(f)) == -EINVAL);
+	EXPECT(sp__fix_checksums(f, sizeof(f)) == -EINVAL);
 	uint8_t arp[60] = { [12] = 0x08, [13] = 0x06 };
 
-	EXPECT(sp_fix_checksums(arp, sizeof(arp)) == 0);
+	EXPECT(sp__fix_checksums(arp, sizeof(arp)) == 0);
 }
 
 static int frames_of(const char *p, uint32_t *lens, uint16_t *flags, int max)
@@ -362,7 +362,7 @@ UNIT_TEST(edit_set_delete_insert)
 	char err[SP_ERR_MAX];
 
 	write_sample(path("ed.sp"), 5);
-	EXPECT(sp_edit(path("ed.sp"), path("ed2.sp"), e, 5, false, err) == 0);
+	EXPECT(sp__edit(path("ed.sp"), path("ed2.sp"), e, 5, false, err) == 0);
 	EXPECT(frames_of(path("ed2.sp"), lens, flags, 16) == 6);
 	EXPECT(flags[0] & SP_F_EDITED);
 	EXPECT(lens[1] == 20 && (flags[1] & SP_F_INJECTED));	/* before old frame 2 */
@@ -373,7 +373,7 @@ UNIT_TEST(edit_set_delete_insert)
 	struct sp_edit far = { .op = SP_EDIT_DELETE, .frame = 5 };
 
 	unlink(path("ed3.sp"));
-	EXPECT(sp_edit(path("ed.sp"), path("ed3.sp"), &far, 1, false, err) == -ERANGE);
+	EXPECT(sp__edit(path("ed.sp"), path("ed3.sp"), &far, 1, false, err) == -ERANGE);
 	EXPECT(strstr(err, "out of range") != NULL);
 	EXPECT(access(path("ed3.sp"), F_OK) != 0);
 }
@@ -385,8 +385,8 @@ UNIT_TEST(mutate_is_deterministic_and_stays_in_range)
 	size_t la, lb, outside = 0, differ = 0;
 
 	write_sample(path("mu.sp"), 4);
-	EXPECT(sp_mutate(path("mu.sp"), path("m1"), &o, err) == 0);
-	EXPECT(sp_mutate(path("mu.sp"), path("m2"), &o, err) == 0);
+	EXPECT(sp__mutate(path("mu.sp"), path("m1"), &o, err) == 0);
+	EXPECT(sp__mutate(path("mu.sp"), path("m2"), &o, err) == 0);
 	for (uint32_t i = 0; i < o.cases; i++) {
 		struct sp_reader *r;
 		struct sp_frame f;
@@ -415,7 +415,7 @@ UNIT_TEST(mutate_is_deterministic_and_stays_in_range)
 	EXPECT(differ == 0);	/* same seed, same bytes */
 	EXPECT(outside == 0);
 	o.frame = 9;
-	EXPECT(sp_mutate(path("mu.sp"), path("m3"), &o, err) == -ERANGE);
+	EXPECT(sp__mutate(path("mu.sp"), path("m3"), &o, err) == -ERANGE);
 }
 
 UNIT_TEST(merge_orders_by_time)
@@ -433,7 +433,7 @@ UNIT_TEST(merge_orders_by_time)
 	write_sample(path("g2.sp"), 7);
 	in[0] = path("g1.sp");
 	in[1] = path("g2.sp");
-	EXPECT(sp_merge(in, 2, path("gm.sp"), err) == 0);
+	EXPECT(sp__merge(in, 2, path("gm.sp"), err) == 0);
 	EXPECT(frames_of(path("gm.sp"), lens, flags, 32) == 12);
 	EXPECT(sp_reader__open(&r, path("gm.sp"), 0, err) == 0);
 	EXPECT(sp_reader__iface_count(r) == 4);
@@ -512,7 +512,7 @@ static size_t fb_rec(struct fb *f, uint32_t type, const uint8_t *body, uint32_t 
 	fb_le(f->b + at, type, 4);
 	fb_le(f->b + at + 4, len, 4);
 	memcpy(f->b + at + 8, body, n);
-	fb_le(f->b + at + len - 4, sp_crc32c(0, f->b + at, len - 4), 4);
+	fb_le(f->b + at + len - 4, sp__crc32c(0, f->b + at, len - 4), 4);
 	f->n += len;
 	f->records++;
 	return at;
@@ -576,7 +576,7 @@ static void fb_trailer(struct fb *f)
 	fb_le(body, f->frames, 8);
 	fb_le(body + 8, records, 8);
 	fb_le(body + 16, f->n, 8);
-	fb_le(body + 24, sp_crc32c(0, f->b, f->n), 4);
+	fb_le(body + 24, sp__crc32c(0, f->b, f->n), 4);
 	fb_rec(f, 255, body, 32);
 }
 
@@ -830,7 +830,7 @@ static int from_hex(const char *hex, uint8_t *buf, size_t max)
 		if (*p != ' ')
 			clean[n++] = *p;
 	clean[n] = 0;
-	return sp_hex_parse(clean, buf, max);
+	return sp__hex_parse(clean, buf, max);
 }
 
 static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
@@ -843,12 +843,12 @@ UNIT_TEST(fix_checksums_tcp_udp_known_values)
 	EXPECT(ul == 60 && tl == 84);
 	/* UDP: IPv4 header 0x0d81, UDP 0x3d38; the Ethernet padding after the
 	 * IP packet is neither summed nor touched. */
-	EXPECT(sp_fix_checksums(u, (uint32_t)ul) == (1 | 4));
+	EXPECT(sp__fix_checksums(u, (uint32_t)ul) == (1 | 4));
 	EXPECT(be16(u + 24) == 0x0d81);
 	EXPECT(be16(u + 40) == 0x3d38);
 	EXPECT(u[57] == 0xaa && u[58] == 0xaa && u[59] == 0xaa);
 	/* TCP with options: IPv4 0x0d71, TCP 0xce4d. */
-	EXPECT(sp_fix_checksums(t, (uint32_t)tl) == (1 | 2));
+	EXPECT(sp__fix_checksums(t, (uint32_t)tl) == (1 | 2));
 	EXPECT(be16(t + 24) == 0x0d71);
 	EXPECT(be16(t + 50) == 0xce4d);
 	/* Behind an 802.1Q tag: the same datagram, the same checksums. */
@@ -856,7 +856,7 @@ UNIT_TEST(fix_checksums_tcp_udp_known_values)
 	memcpy(v, u, 12);
 	memcpy(v + 12, "\x81\x00\x00\x05", 4);
 	memcpy(v + 16, u + 12, (size_t)ul - 12);
-	EXPECT(sp_fix_checksums(v, (uint32_t)ul + 4) == (1 | 4));
+	EXPECT(sp__fix_checksums(v, (uint32_t)ul + 4) == (1 | 4));
 	EXPECT(be16(v + 28) == 0x0d81 && be16(v + 44) == 0x3d38);
 	/* A datagram whose sum comes out as 0 is sent as 0xffff (0 means "no
 	 * checksum"): two payload bytes, 0x4857, make it so. */
@@ -865,14 +865,14 @@ UNIT_TEST(fix_checksums_tcp_udp_known_values)
 	z[39] = 10;		/* UDP length */
 	z[42] = 0x48;
 	z[43] = 0x57;
-	EXPECT(sp_fix_checksums(z, 44) == (1 | 4));
+	EXPECT(sp__fix_checksums(z, 44) == (1 | 4));
 	EXPECT(be16(z + 40) == 0xffff);
 	/* A UDP checksum of 0 (the sender chose none) stays 0. */
 	from_hex(udp_frame_hex, u, sizeof(u));
 	u[40] = u[41] = 0;
-	EXPECT(sp_fix_checksums(u, (uint32_t)ul) == 1 && be16(u + 40) == 0);
+	EXPECT(sp__fix_checksums(u, (uint32_t)ul) == 1 && be16(u + 40) == 0);
 	/* A fragment: only the IP header (its L4 sum spans other fragments). */
 	from_hex(tcp_frame_hex, t, sizeof(t));
 	t[20] = 0x20;	/* more fragments */
-	EXPECT(sp_fix_checksums(t, (uint32_t)tl) == 1 && be16(t + 50) == 0x2222);
+	EXPECT(sp__fix_checksums(t, (uint32_t)tl) == 1 && be16(t + 50) == 0x2222);
 }

@@ -91,7 +91,7 @@ UNIT_TEST(instances_load_and_list)
 		EXPECT(vm__quit(vm, 100) == -ESRCH);
 		vm__free(vm);
 	}
-	rm_rf(root);
+	util_rm_rf(root);
 }
 
 UNIT_TEST(snapshot_manifest)
@@ -119,7 +119,7 @@ UNIT_TEST(snapshot_manifest)
 	EXPECT(strstr(vmctl__errmsg(), "holds no VM 'c'"));
 	/* a saved vm.json that is not one */
 	EXPECT(snap__restore(snap, "a", NULL, NULL) == -EINVAL);
-	rm_rf(root);
+	util_rm_rf(root);
 }
 
 UNIT_TEST(atomic_json)
@@ -130,15 +130,15 @@ UNIT_TEST(atomic_json)
 	setup();
 	snprintf(p, sizeof(p), "%s/f.json", root);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", p);
-	EXPECT(json_write_atomic(p, v) == 0);
+	EXPECT(util_json_write_atomic(p, v) == 0);
 	EXPECT(access(tmp, F_OK) != 0);
 	back = json_load_file(p, 0, NULL);
 	EXPECT(json_equal(back, v));
 	json_decref(back);
 	json_decref(v);
 	snprintf(p, sizeof(p), "%s/nodir/f.json", root);
-	EXPECT(write_file_atomic(p, "x", 1) == -ENOENT);
-	rm_rf(root);
+	EXPECT(util_write_file_atomic(p, "x", 1) == -ENOENT);
+	util_rm_rf(root);
 }
 
 UNIT_TEST(group_open_errors)
@@ -155,7 +155,7 @@ UNIT_TEST(group_open_errors)
 	g = (struct vm_group *)1;
 	EXPECT(vm_group__open(twice, 1, 100, &g) == -ENOENT && g == NULL);
 	EXPECT(strstr(vmctl__errmsg(), "VM a: cannot connect"));
-	rm_rf(root);
+	util_rm_rf(root);
 }
 
 UNIT_TEST(option_lists)
@@ -269,7 +269,7 @@ UNIT_TEST(fork_refuses_what_copies_cannot_own)
 		/* refused before anything was made */
 		EXPECT(access(dir, F_OK) != 0);
 	}
-	rm_rf(root);
+	util_rm_rf(root);
 }
 
 UNIT_TEST(copy_file)
@@ -283,32 +283,32 @@ UNIT_TEST(copy_file)
 	snprintf(to, sizeof(to), "%s/to", root);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", to);
 	put("from", "0123456789");
-	EXPECT(vmctl__copy_file(from, to, 0, true) == 0);
+	EXPECT(util_copy_file(from, to, 0, true) == 0);
 	f = fopen(to, "r");
 	EXPECT(f && fgets(got, sizeof(got), f) && !strcmp(got, "0123456789"));
 	if (f)
 		fclose(f);
 	/* From an offset (a console log from where a fuzz case began). */
-	EXPECT(vmctl__copy_file(from, to, 7, false) == 0);
+	EXPECT(util_copy_file(from, to, 7, false) == 0);
 	f = fopen(to, "r");
 	EXPECT(f && fgets(got, sizeof(got), f) && !strcmp(got, "789"));
 	if (f)
 		fclose(f);
 	/* A missing source: an error, the old target left as it was. */
 	snprintf(tmp, sizeof(tmp), "%s/none", root);
-	EXPECT(vmctl__copy_file(tmp, to, 0, false) == -ENOENT);
+	EXPECT(util_copy_file(tmp, to, 0, false) == -ENOENT);
 	EXPECT(stat(to, &st) == 0 && st.st_size == 3);
 	/* The rename fails (the target is a folder that is not empty): an
 	 * error, and the temporary is removed. */
 	sub("dir");
 	put("dir/x", "x");
 	snprintf(tmp, sizeof(tmp), "%s/dir", root);
-	EXPECT(vmctl__copy_file(from, tmp, 0, false) < 0);
+	EXPECT(util_copy_file(from, tmp, 0, false) < 0);
 	snprintf(tmp, sizeof(tmp), "%s/dir.tmp", root);
 	EXPECT(access(tmp, F_OK) != 0);
 	snprintf(tmp, sizeof(tmp), "%s/dir/x", root);
 	EXPECT(access(tmp, F_OK) == 0);
-	rm_rf(root);
+	util_rm_rf(root);
 }
 
 /* A memory image: what the copy holds is what the file holds, byte for byte,
@@ -354,7 +354,7 @@ UNIT_TEST(memfile_copy_sparse)
 	EXPECT(access(from, F_OK) == 0);
 	free(a);
 	free(b);
-	rm_rf(root);
+	util_rm_rf(root);
 }
 
 /* The RAM backend is the -object that -machine memory-backend= names, and

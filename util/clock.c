@@ -1,0 +1,11 @@
+// SPDX-License-Identifier: MIT
+#include <time.h>
+#include "util/util.h"
+
+uint64_t util_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/* The internal utility library: helpers every stasis library needs the same
+ * way. Not part of any API: each libstasis_*.a carries its own copy of these
+ * objects with their symbols made local (Makefile, LIBRULE), so `nm` of a
+ * library shows only its prefixed API and two libraries never clash.
+ * Conventions as everywhere: 0 (or a count) on success, negative errno on
+ * failure; no message is set here, the caller's library says what failed. */
+#ifndef STASIS_UTIL_H
+#define STASIS_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <jansson.h>
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t util_now_ns(void);
+
+/* write() of all @len bytes, through EINTR and short writes. */
+int util_write_all(int fd, const void *buf, size_t len);
+int util_fsync_dir(const char *dir);
+/* fsync the folder @path is in (a rename or a new file in it made durable). */
+int util_fsync_parent(const char *path);
+/* Writing a file whole or not at all: util_tmp_open() opens "@path.tmp"
+ * (its name in @tmp) and returns the fd; util_tmp_commit() after @err (0:
+ * all written) fsyncs it if @durable, closes it and renames it over @path
+ * (then fsyncs the folder), or removes it. */
+int util_tmp_open(const char *path, char *tmp, size_t len);
+int util_tmp_commit(int fd, const char *tmp, const char *path, bool durable, int err);
+/* @len bytes into @path through PATH.tmp, fsynced, renamed, folder fsynced. */
+int util_write_file_atomic(const char *path, const void *buf, size_t len);
+/* @v (indented, keys in order, a final newline) the same way. */
+int util_json_write_atomic(const char *path, json_t *v);
+/* @from from byte @offset on into @to, whole or not at all. */
+int util_copy_file(const char *from, const char *to, off_t offset, bool durable);
+int util_mkdir_p(const char *path, mode_t mode);
+/* @path and everything under it; 0 when it is not there. */
+int util_rm_rf(const char *path);
+
+#endif
