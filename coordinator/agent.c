@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <sys/eventfd.h>
 #include "coordinator/agent.h"
+#include "util/opts.h"
 #include "coordinator/fuzz.h"
 #include "coordinator/manifest.h"
 #include "coordinator/part.h"
@@ -447,7 +448,7 @@ static int act_drain(void *ctx)
 
 	if (!c->l)
 		return 0;
-	struct loader_drain_opts o = { .host = c->a->o->host, .epoch = c->epoch };
+	struct loader_drain_opts o = { .sz = sizeof(o), .host = c->a->o->host, .epoch = c->epoch };
 
 	snprintf(path, sizeof(path), "%s/net.sp", c->dir);
 	c->frames = loader__drain(c->l, path, &o, err);
@@ -717,7 +718,7 @@ static int go_on(struct agent *a, struct coord_part *p, uint64_t epoch, const ch
 	json_object_set_new(r, "cont_spread_us", json_integer((json_int_t)(coord_part__cont_spread_ns(p) / 1000)));
 	json_object_set_new(r, "cont_window_us", json_integer((json_int_t)((coord_part__cont_window_ns(p) + 999) / 1000)));
 	if (l && sp) {
-		struct loader_replay_opts ro = { .rate_pps = 5000 };
+		struct loader_replay_opts ro = { .sz = sizeof(ro), .rate_pps = 5000 };
 		struct loader_replay_result res = { 0 };
 		char lerr[LOADER_ERR_MAX];
 		uint64_t t0 = util_now_ns();
@@ -1410,13 +1411,22 @@ static void agent_free(struct agent *a)
 	free(a);
 }
 
-int coord_agent__run(const struct coord_agent_opts *o, char *err, size_t errlen)
+int coord_agent__run(const struct coord_agent_opts *opts, char *err, size_t errlen)
 {
-	struct agent *a = calloc(1, sizeof(*a));
-	struct coord_mqtt_opts mo = o->mqtt;
+	struct coord_agent_opts ob;
+	const struct coord_agent_opts *o = &ob;	/* the agent's, for as long as it runs */
+	struct agent *a;
+	struct coord_mqtt_opts mo;
 	char t_status[256], will[512];
 	struct coord_msg m = { 0 };
 	int ret;
+
+	if (UTIL_OPTS_LOAD(ob, opts)) {
+		snprintf(err, errlen, "coord_agent_opts: bad sz %zu", opts->sz);
+		return -EINVAL;
+	}
+	mo = o->mqtt;
+	a = calloc(1, sizeof(*a));
 
 	if (!a)
 		return -ENOMEM;

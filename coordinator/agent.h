@@ -32,6 +32,7 @@ char *coord_roster__encode(const char *experiment, const char *from, const json_
 			   const char *add);
 
 struct coord_agent_opts {
+	size_t sz;			/* sizeof(struct coord_agent_opts) */
 	struct coord_mqtt_opts mqtt;
 	const char *host;
 	const char *experiment;

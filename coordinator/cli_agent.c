@@ -53,7 +53,9 @@ int do_agent(int argc, char **argv)
 	if (!coord_name__ok(o.host))
 		return p_usage("bad host name '%s' (--host: 1-63 characters of A-Z a-z 0-9 . _ -)", o.host);
 	o.experiment = cm.experiment ? cm.experiment : "default";
+	o.sz = sizeof(o);
 	o.mqtt = cm.mo;
+	o.mqtt.sz = sizeof(o.mqtt);
 	if (!o.mqtt.url) {
 		FILE *f;
 

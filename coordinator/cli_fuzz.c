@@ -214,7 +214,7 @@ static const struct cli_opt run_opts[] = {
 
 static int do_fuzz_run(int argc, char **argv)
 {
-	struct run_cfg cfg = { .o = { .cases = 100, .timeout_s = 10, .stop = &stop, .progress = progress } };
+	struct run_cfg cfg = { .o = { .sz = sizeof(cfg.o), .cases = 100, .timeout_s = 10, .stop = &stop, .progress = progress } };
 	struct fuzz_opts o;
 	struct cli_mqtt cm;
 	bool have_range, have_cases;
@@ -284,7 +284,7 @@ static int do_fuzz_repro(int argc, char **argv)
 {
 	struct repro_cfg cfg = { 0 };
 	struct cli_mqtt cm;
-	struct fuzz_repro_opts ro = { .stop = &stop };
+	struct fuzz_repro_opts ro = { .sz = sizeof(ro), .stop = &stop };
 	bool quit;
 	char err[1024], url[512];
 	json_t *r;

@@ -60,6 +60,7 @@ int cli_mqtt_local(struct cli_mqtt *m, char *buf, size_t len, char *path, size_t
 	char own[256] = "";
 	FILE *f = NULL;
 
+	m->mo.sz = sizeof(m->mo);	/* what the CLI hands the library */
 	if (!path)
 		path = own, plen = sizeof(own);
 	path[0] = 0;

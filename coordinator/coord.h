@@ -49,6 +49,7 @@ int coord_actions__execute(struct coord_action *acts, size_t n, enum coord_op op
  * @spin_margin_ns, then spin on clock_gettime. Never returns early.
  */
 struct coord_timer_opts {
+	size_t sz;			/* sizeof(struct coord_timer_opts) */
 	uint64_t sleep_margin_ns;	/* 0: 5 ms */
 	uint64_t spin_margin_ns;	/* 0: 1 ms */
 };
@@ -63,6 +64,7 @@ uint64_t coord__now_ns(void);	/* CLOCK_REALTIME */
  * reconnecting by itself. URL: mqtt://[USER[:PASS]@]HOST[:PORT] or mqtts://
  * (TLS; --cafile/--cert/--key). */
 struct coord_mqtt_opts {
+	size_t sz;			/* sizeof(struct coord_mqtt_opts) */
 	const char *url;
 	const char *username, *password;	/* override the URL's */
 	const char *cafile, *certfile, *keyfile;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "coordinator/fuzz.h"
+#include "util/opts.h"
 #include "coordinator/manifest.h"
 #include "coordinator/part.h"
 #include "loader/loader.h"
@@ -341,7 +342,7 @@ static int run_case(struct fuzz_env *e, const struct fuzz_case *fc, const char *
 	char *env[] = { env_case, env_out, NULL };
 	uint64_t t0 = util_now_ns(), t_restored, t_resumed, t_replayed;
 	struct loader_replay_result rr = { 0 };
-	struct loader_replay_opts ro = { .rate_pps = e->rate_pps };
+	struct loader_replay_opts ro = { .sz = sizeof(ro), .rate_pps = e->rate_pps };
 	json_t *consoles;
 	int ret;
 
@@ -700,8 +701,10 @@ static int u32_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int fuzz__run(const struct fuzz_opts *o, json_t **summary, char *err, size_t errlen)
+int fuzz__run(const struct fuzz_opts *opts, json_t **summary, char *err, size_t errlen)
 {
+	struct fuzz_opts ob;
+	const struct fuzz_opts *o = &ob;
 	struct fuzz_env e;
 	struct fuzz_case *cases = NULL;
 	size_t n_cases = 0;
@@ -712,6 +715,10 @@ int fuzz__run(const struct fuzz_opts *o, json_t **summary, char *err, size_t err
 
 	*summary = NULL;
 	err[0] = 0;
+	if (UTIL_OPTS_LOAD(ob, opts)) {
+		json_decref(watch);
+		return snprintf(err, errlen, "fuzz_opts: bad sz %zu", opts ? opts->sz : 0), -EINVAL;
+	}
 	if ((ret = util_mkdir_p(o->out, 0755))) {
 		snprintf(err, errlen, "%s: %s", o->out, strerror(-ret));
 		json_decref(watch);
@@ -743,7 +750,7 @@ int fuzz__run(const struct fuzz_opts *o, json_t **summary, char *err, size_t err
 		snprintf(path, sizeof(path), "%s/cases.jsonl", cdir);
 		clines = read_jsonl(path);
 		if (json_array_size(clines) != o->cases) {
-			struct sp_mutate_opts mo = { .from = o->from, .to = o->to, .cases = o->cases,
+			struct sp_mutate_opts mo = { .sz = sizeof(mo), .from = o->from, .to = o->to, .cases = o->cases,
 						     .seed = o->seed, .fix_checksums = !o->raw };
 			char sp[PATH_MAX + 16];
 
@@ -860,12 +867,14 @@ static json_t *load_run(const char *results, char *err, size_t errlen)
 	return run;
 }
 
-int fuzz__repro(const char *results, uint32_t id, const struct fuzz_repro_opts *ro, json_t **result,
+int fuzz__repro(const char *results, uint32_t id, const struct fuzz_repro_opts *opts, json_t **result,
 		char *err, size_t errlen)
 {
-	bool quit = ro->quit;
-	volatile int *stop = ro->stop;
-	json_t *run = load_run(results, err, errlen), *clines;
+	struct fuzz_repro_opts rb;
+	const struct fuzz_repro_opts *ro = &rb;
+	bool quit;
+	volatile int *stop;
+	json_t *run, *clines;
 	struct fuzz_case fc = { .id = id };
 	struct fuzz_env e;
 	const char *cd;
@@ -873,6 +882,11 @@ int fuzz__repro(const char *results, uint32_t id, const struct fuzz_repro_opts *
 	int ret;
 
 	*result = NULL;
+	if (UTIL_OPTS_LOAD(rb, opts))
+		return snprintf(err, errlen, "fuzz_repro_opts: bad sz %zu", opts ? opts->sz : 0), -EINVAL;
+	quit = ro->quit;
+	stop = ro->stop;
+	run = load_run(results, err, errlen);
 	err[0] = 0;
 	if (!run)
 		return -EINVAL;
@@ -897,7 +911,7 @@ int fuzz__repro(const char *results, uint32_t id, const struct fuzz_repro_opts *
 	for (size_t i = 0; i < json_array_size(clines); i++)
 		if (json_integer_value(json_object_get(json_array_get(clines, i), "case")) == (json_int_t)id)
 			fc.mutation = json_array_get(clines, i);
-	struct fuzz_opts fo = { .snapshot = json_string_value(json_object_get(run, "snapshot")),
+	struct fuzz_opts fo = { .sz = sizeof(fo), .snapshot = json_string_value(json_object_get(run, "snapshot")),
 				.host = json_string_value(json_object_get(run, "host")),
 				.frame = json_string_value(json_object_get(run, "frame")),
 				.across_hosts = json_is_string(json_object_get(run, "host")),

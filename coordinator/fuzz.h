@@ -125,6 +125,7 @@ struct fuzz_progress {
 };
 
 struct fuzz_opts {
+	size_t sz;			/* sizeof(struct fuzz_opts) */
 	const char *snapshot;		/* a snapshot (one host's part, or several) */
 	const char *host;		/* several: the host whose frame is fuzzed (NULL: the one holding it) */
 	const struct coord_mqtt_opts *mqtt;	/* several: the agents' broker */
@@ -150,6 +151,7 @@ int fuzz__run(const struct fuzz_opts *o, json_t **summary, char *err, size_t err
 /* Run case @id of a results folder again, with its watchdogs; the VMs are
  * left running (to be looked at) unless @quit. *result: the result line. */
 struct fuzz_repro_opts {
+	size_t sz;			/* sizeof(struct fuzz_repro_opts) */
 	bool quit;				/* quit the VMs after (one host) */
 	volatile int *stop;
 	const struct coord_mqtt_opts *mqtt;	/* a run across hosts: the agents' broker */

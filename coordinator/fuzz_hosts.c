@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "coordinator/agent.h"
+#include "util/opts.h"
 #include "coordinator/fuzz.h"
 #include "util/util.h"
 #include "vmctl/vmctl.h"
@@ -179,14 +180,16 @@ static bool is_part_host(const struct fuzz_hosts *h, const char *host)
 	return false;
 }
 
-int fuzz_hosts__open(struct fuzz_hosts **out, const struct fuzz_hosts_opts *o, char *err, size_t errlen)
+int fuzz_hosts__open(struct fuzz_hosts **out, const struct fuzz_hosts_opts *opts, char *err, size_t errlen)
 {
+	struct fuzz_hosts_opts ob;
+	const struct fuzz_hosts_opts *o = &ob;
 	struct fuzz_hosts *h;
 	int ret;
 
 	*out = NULL;
-	if (!o || o->sz < sizeof(*o))
-		return snprintf(err, errlen, "fuzz_hosts__open: bad options size"), -EINVAL;
+	if (UTIL_OPTS_LOAD(ob, opts))
+		return snprintf(err, errlen, "fuzz_hosts_opts: bad sz %zu", opts ? opts->sz : 0), -EINVAL;
 	if (!o->mqtt || !o->mqtt->url) {
 		snprintf(err, errlen, "%s", FUZZ_HOSTS_NO_BROKER);
 		return -EINVAL;

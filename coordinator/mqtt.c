@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <mosquitto.h>
 #include "coordinator/coord.h"
+#include "util/opts.h"
 
 struct coord_mqtt {
 	struct mosquitto *m;
@@ -107,13 +108,20 @@ static void on_disconnect(struct mosquitto *mo, void *ud, int rc)
 	m->connected = false;
 }
 
-int coord_mqtt__connect(struct coord_mqtt **out, const struct coord_mqtt_opts *o,
+int coord_mqtt__connect(struct coord_mqtt **out, const struct coord_mqtt_opts *opts,
 			coord_msg_fn fn, void *ctx, char *err, size_t errlen)
 {
 	char user[128], pass[128], host[256], id[64];
+	struct coord_mqtt_opts ob;
+	const struct coord_mqtt_opts *o = &ob;
 	struct coord_mqtt *m;
 	bool tls;
 	int port, rc;
+
+	if (UTIL_OPTS_LOAD(ob, opts)) {
+		snprintf(err, errlen, "coord_mqtt_opts: bad sz %zu", opts->sz);
+		return -EINVAL;
+	}
 
 	if (!o->url || parse_url(o->url, &tls, user, pass, host, &port)) {
 		snprintf(err, errlen, "bad broker URL '%s' (mqtt[s]://[USER[:PASS]@]HOST[:PORT])",

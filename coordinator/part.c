@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "coordinator/part.h"
+#include "util/opts.h"
 
 struct coord_part {
 	struct vm_group *g;
@@ -17,15 +18,19 @@ static void free_names(char **names, int n)
 	free(names);
 }
 
-int coord_part__load(struct coord_part **out, const struct coord_part_opts *o, char *err, size_t errlen)
+int coord_part__load(struct coord_part **out, const struct coord_part_opts *opts, char *err, size_t errlen)
 {
+	struct coord_part_opts ob;
+	const struct coord_part_opts *o = &ob;
 	struct coord_part *p;
-	char **names = o->vms, **own = NULL;
-	int n = o->n_vms, ret;
+	char **names, **own = NULL;
+	int n, ret;
 
 	*out = NULL;
-	if (!o || o->sz < sizeof(*o))	/* a caller built for other options */
-		return snprintf(err, errlen, "coord_part__load: bad options size"), -EINVAL;
+	if (UTIL_OPTS_LOAD(ob, opts))
+		return snprintf(err, errlen, "coord_part_opts: bad sz %zu", opts ? opts->sz : 0), -EINVAL;
+	names = o->vms;
+	n = o->n_vms;
 	if (o->vdir && !names) {
 		if ((ret = snap__open(o->vdir, &own, &n)))
 			return snprintf(err, errlen, "%s", vmctl__errmsg()), ret;

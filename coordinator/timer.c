@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <time.h>
 #include "coordinator/coord.h"
+#include "util/opts.h"
 
 uint64_t coord__now_ns(void)
 {
@@ -22,12 +23,17 @@ static void sleep_abs(uint64_t t)
 		;
 }
 
-int coord_timer__wait_until(uint64_t deadline, const struct coord_timer_opts *o, int64_t *late_ns)
+int coord_timer__wait_until(uint64_t deadline, const struct coord_timer_opts *opts, int64_t *late_ns)
 {
-	uint64_t sleep_m = o && o->sleep_margin_ns ? o->sleep_margin_ns : 5000000;
-	uint64_t spin_m = o && o->spin_margin_ns ? o->spin_margin_ns : 1000000;
-	uint64_t now = coord__now_ns();
+	struct coord_timer_opts o;
+	uint64_t sleep_m, spin_m, now;
 	int ret = 0;
+
+	if (UTIL_OPTS_LOAD(o, opts))
+		return -EINVAL;
+	sleep_m = o.sleep_margin_ns ? o.sleep_margin_ns : 5000000;
+	spin_m = o.spin_margin_ns ? o.spin_margin_ns : 1000000;
+	now = coord__now_ns();
 
 	if (now >= deadline) {
 		ret = -ETIME;

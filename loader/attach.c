@@ -169,15 +169,21 @@ static void unpin_stale(const char *dir)
 	closedir(d);
 }
 
-int loader__attach(const struct loader_attach_opts *o, char *err)
+int loader__attach(const struct loader_attach_opts *opts, char *err)
 {
-	size_t n = o->n_taps + o->n_uplinks;
-	struct target *t = calloc(n ? n : 1, sizeof(*t));
+	struct loader_attach_opts o;
+	size_t n;
+	struct target *t;
 	char dir[256], path[512];
 	bool fresh = false;
 	int ret, tc_fd = -1, devs_fd = -1, stats_fd = -1;
 
-	if (!t)
+	if (UTIL_OPTS_LOAD(o, opts)) {
+		snprintf(err, LOADER_ERR_MAX, "loader_attach_opts: bad sz %zu", opts->sz);
+		return -EINVAL;
+	}
+	n = o.n_taps + o.n_uplinks;
+	if (!(t = calloc(n ? n : 1, sizeof(*t))))
 		return -ENOMEM;
 	if (!n) {
 		snprintf(err, LOADER_ERR_MAX, "no device given");
@@ -185,8 +191,8 @@ int loader__attach(const struct loader_attach_opts *o, char *err)
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		t[i].name = i < o->n_taps ? o->taps[i] : o->uplinks[i - o->n_taps];
-		t[i].role = i < o->n_taps ? STASIS_ROLE_TAP : STASIS_ROLE_UPLINK;
+		t[i].name = i < o.n_taps ? o.taps[i] : o.uplinks[i - o.n_taps];
+		t[i].role = i < o.n_taps ? STASIS_ROLE_TAP : STASIS_ROLE_UPLINK;
 		if (link_by_name(t[i].name, &t[i].ifindex, NULL)) {
 			snprintf(err, LOADER_ERR_MAX, "no device '%s' in this network namespace", t[i].name);
 			ret = -ENODEV;
@@ -217,7 +223,7 @@ int loader__attach(const struct loader_attach_opts *o, char *err)
 		}
 		char why[LOADER_ERR_MAX - 64];
 
-		if ((ret = stasis_prog__load(&p, o->ring_bytes, why, sizeof(why)))) {
+		if ((ret = stasis_prog__load(&p, o.ring_bytes, why, sizeof(why)))) {
 			snprintf(err, LOADER_ERR_MAX, "loading the BPF object failed: %s", why);
 			rmdir(dir);
 			goto out;

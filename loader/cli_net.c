@@ -123,7 +123,7 @@ static const struct cli_opt attach_opts[] = {
 static int do_net_attach(int argc, char **argv)
 {
 	const char **ups = calloc((size_t)argc, sizeof(*ups));
-	struct attach_cfg cfg = { .ups = ups };
+	struct attach_cfg cfg = { .o = { .sz = sizeof(cfg.o) }, .ups = ups };
 	struct loader_attach_opts o;
 	char err[LOADER_ERR_MAX];
 	int np, ret;
@@ -377,7 +377,7 @@ static const struct cli_opt drain_opts[] = {
 
 static int do_net_drain(int argc, char **argv)
 {
-	struct drain_cfg cfg = { .o = { .stop = &stop_flag, .progress = drain_progress } };
+	struct drain_cfg cfg = { .o = { .sz = sizeof(cfg.o), .stop = &stop_flag, .progress = drain_progress } };
 	struct loader_drain_opts o;
 	const char *out;
 	char err[LOADER_ERR_MAX];
@@ -423,7 +423,7 @@ static const struct cli_opt replay_opts[] = {
 
 static int do_net_replay(int argc, char **argv)
 {
-	struct loader_replay_opts o = { .rate_pps = 5000, .progress = replay_progress };
+	struct loader_replay_opts o = { .sz = sizeof(o), .rate_pps = 5000, .progress = replay_progress };
 	struct loader_replay_result res;
 	char err[LOADER_ERR_MAX];
 	struct loader *l;

@@ -86,10 +86,11 @@ int64_t loader__discard(struct loader *l)
 	return r < 0 ? r : (int64_t)n;
 }
 
-int64_t loader__drain(struct loader *l, const char *path, const struct loader_drain_opts *o,
+int64_t loader__drain(struct loader *l, const char *path, const struct loader_drain_opts *opts,
 		      char *err)
 {
-	struct drain_ctx *c = calloc(1, sizeof(*c));
+	struct loader_drain_opts o;
+	struct drain_ctx *c = NULL;
 	struct loader_dev *devs = calloc(1024, sizeof(*devs));
 	struct sp_iface *ifs = calloc(1024, sizeof(*ifs));
 	struct sp_header h = { 0 };
@@ -98,7 +99,13 @@ int64_t loader__drain(struct loader *l, const char *path, const struct loader_dr
 	size_t n = 1024;
 	int64_t ret;
 
-	if (!c || !devs || !ifs) {
+	if (UTIL_OPTS_LOAD(o, opts)) {
+		free(devs);
+		free(ifs);
+		snprintf(err, LOADER_ERR_MAX, "loader_drain_opts: bad sz %zu", opts->sz);
+		return -EINVAL;
+	}
+	if (!(c = calloc(1, sizeof(*c))) || !devs || !ifs) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -112,10 +119,10 @@ int64_t loader__drain(struct loader *l, const char *path, const struct loader_dr
 		snprintf(ifs[i].name, sizeof(ifs[i].name), "%s", devs[i].name);
 	}
 	c->n_if = (uint32_t)n;
-	h.epoch = o && o->epoch ? o->epoch : host.epoch;
+	h.epoch = o.epoch ? o.epoch : host.epoch;
 	h.created_ns = loader__ktime_to_real(host.hold_ns);
-	if (o && o->host)
-		snprintf(h.host, sizeof(h.host), "%s", o->host);
+	if (o.host)
+		snprintf(h.host, sizeof(h.host), "%s", o.host);
 	else
 		gethostname(h.host, sizeof(h.host) - 1);
 	snprintf(h.tool, sizeof(h.tool), "stasis %s", STASIS_VERSION);
@@ -130,7 +137,7 @@ int64_t loader__drain(struct loader *l, const char *path, const struct loader_dr
 		goto out;
 	}
 	for (;;) {
-		int r = o && o->follow ? ring_buffer__poll(rb, 100) : ring_buffer__consume(rb);
+		int r = o.follow ? ring_buffer__poll(rb, 100) : ring_buffer__consume(rb);
 
 		if (r < 0 && r != -EINTR) {
 			ret = c->err ? c->err : r;
@@ -139,11 +146,11 @@ int64_t loader__drain(struct loader *l, const char *path, const struct loader_dr
 				 strerror((int)-ret), (unsigned long long)(c->taken - c->discarded));
 			goto out;
 		}
-		if (o && o->progress && r > 0)
-			o->progress(c->frames, c->bytes, o->ctx);
-		if (!o || !o->follow)
+		if (o.progress && r > 0)
+			o.progress(c->frames, c->bytes, o.ctx);
+		if (!o.follow)
 			break;
-		if ((o->stop && *o->stop) || (!loader__host(l, &host) && host.state == STASIS_PASS)) {
+		if ((o.stop && *o.stop) || (!loader__host(l, &host) && host.state == STASIS_PASS)) {
 			ring_buffer__consume(rb);	/* what came in before the stop */
 			break;
 		}

@@ -4,6 +4,7 @@
 #define LOADER_INTERNAL_H
 
 #include "loader/loader.h"
+#include "util/opts.h"
 
 #define TC_HANDLE	0x57a5
 #define TC_PRIO		1

@@ -47,6 +47,7 @@ int loader__pin_root_keep(void);
 
 /* ---- attach / detach ------------------------------------------------------ */
 struct loader_attach_opts {
+	size_t sz;			/* sizeof(struct loader_attach_opts) */
 	const char *const *taps;	/* TC egress + XDP */
 	size_t n_taps;
 	const char *const *uplinks;	/* TC egress only */
@@ -111,6 +112,7 @@ int loader__event_fd(struct loader *l);
 uint64_t loader__ktime_to_real(uint64_t ktime_ns);
 
 struct loader_drain_opts {
+	size_t sz;			/* sizeof(struct loader_drain_opts) */
 	bool follow;			/* keep draining until the host leaves HOLD or *stop */
 	volatile int *stop;		/* set by a signal handler */
 	void (*progress)(uint64_t frames, uint64_t bytes, void *ctx);
@@ -132,6 +134,7 @@ int64_t loader__drain(struct loader *l, const char *path, const struct loader_dr
 		      char *err);
 
 struct loader_replay_opts {
+	size_t sz;			/* sizeof(struct loader_replay_opts) */
 	bool spacing;			/* keep the original gaps */
 	uint64_t rate_pps;		/* 0: no pacing beyond the queue checks */
 	void (*progress)(uint64_t sent, uint64_t total, void *ctx);

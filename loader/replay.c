@@ -67,7 +67,7 @@ struct replay {
 	 * and the next bind on that device failed with EBUSY). */
 	struct xtx **tx;
 	size_t n_tx;
-	const struct loader_replay_opts *o;
+	struct loader_replay_opts o;	/* this replay's */
 	uint64_t t0, sent, total, first_ts, start_ns;
 	uint64_t counted;		/* sent frames counted in host->pending */
 	uint64_t seq0;			/* first sequence number of this replay */
@@ -319,13 +319,13 @@ static int send_one(struct replay *r, uint32_t ifindex, const char *name, const 
 	}
 	uint64_t due = 0;
 
-	if (r->o->spacing && ts) {
+	if (r->o.spacing && ts) {
 		if (!r->first_ts)
 			r->first_ts = ts, r->start_ns = now_ns();
 		else if (ts > r->first_ts)
 			due = r->start_ns + (ts - r->first_ts);
-	} else if (r->o->rate_pps) {
-		due = r->t0 + r->sent * 1000000000ull / r->o->rate_pps;
+	} else if (r->o.rate_pps) {
+		due = r->t0 + r->sent * 1000000000ull / r->o.rate_pps;
 	}
 	/* Before waiting, what is queued goes out: sends are batched (a kick
 	 * every 32 frames), and a batch held back across the waits would
@@ -340,8 +340,8 @@ static int send_one(struct replay *r, uint32_t ifindex, const char *name, const 
 		return err;
 	}
 	r->sent++;
-	if (r->o->progress && r->sent % 10000 == 0)
-		r->o->progress(r->sent, r->total, r->o->ctx);
+	if (r->o.progress && r->sent % 10000 == 0)
+		r->o.progress(r->sent, r->total, r->o.ctx);
 	return 0;
 }
 
@@ -491,9 +491,10 @@ void replay_free(struct replay *r)
 	free(r);
 }
 
-int loader__replay(struct loader *l, const char *path, const struct loader_replay_opts *o,
+int loader__replay(struct loader *l, const char *path, const struct loader_replay_opts *opts,
 		   struct loader_replay_result *res, char *err)
 {
+	struct loader_replay_opts o;
 	struct replay *r = l->replay;
 	struct sp_reader *rd = NULL;
 	struct stasis_host h;
@@ -504,6 +505,10 @@ int loader__replay(struct loader *l, const char *path, const struct loader_repla
 
 	memset(res, 0, sizeof(*res));
 	err[0] = 0;
+	if (UTIL_OPTS_LOAD(o, opts)) {
+		snprintf(err, LOADER_ERR_MAX, "loader_replay_opts: bad sz %zu", opts->sz);
+		return -EINVAL;
+	}
 	/* Validate the whole file before the host changes state. */
 	if ((ret = sp_reader__open(&rd, path, 0, err)))
 		return ret;

@@ -556,7 +556,7 @@ static const struct cli_opt mutate_opts[] = {
 
 static int do_sp_mutate(int argc, char **argv)
 {
-	struct mutate_cfg cfg = { .o = { .to = UINT32_MAX } };
+	struct mutate_cfg cfg = { .o = { .sz = sizeof(cfg.o), .to = UINT32_MAX } };
 	struct sp_mutate_opts o;
 	const char *dir;
 	char err[SP_ERR_MAX];

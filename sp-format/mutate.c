@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include "sp-format/copy.h"
 #include "sp-format/sp.h"
+#include "util/opts.h"
 
 static uint64_t splitmix(uint64_t *s)
 {
@@ -136,9 +137,10 @@ static int put_case(struct sp_writer *w, uint64_t idx, const struct sp_frame *f,
 	return sp_writer__frame(w, &nf);
 }
 
-int sp__mutate(const char *in, const char *dir, const struct sp_mutate_opts *o, char *err)
+int sp__mutate(const char *in, const char *dir, const struct sp_mutate_opts *opts, char *err)
 {
-	struct case_ctx c = { .frame = o->frame, .fix = o->fix_checksums };
+	struct sp_mutate_opts o;
+	struct case_ctx c = { 0 };
 	struct sp_reader *r;
 	struct sp_frame f;
 	uint8_t *orig = NULL;
@@ -147,7 +149,13 @@ int sp__mutate(const char *in, const char *dir, const struct sp_mutate_opts *o, 
 	uint32_t to;
 	int ret;
 
-	if (!o->cases) {
+	if (UTIL_OPTS_LOAD(o, opts)) {
+		snprintf(err, SP_ERR_MAX, "sp_mutate_opts: bad sz %zu", opts->sz);
+		return -EINVAL;
+	}
+	c.frame = o.frame;
+	c.fix = o.fix_checksums;
+	if (!o.cases) {
 		snprintf(err, SP_ERR_MAX, "no cases asked for");
 		return -EINVAL;
 	}
@@ -155,7 +163,7 @@ int sp__mutate(const char *in, const char *dir, const struct sp_mutate_opts *o, 
 	if ((ret = sp_reader__open(&r, in, 0, err)))
 		return ret;
 	for (uint64_t i = 0; (ret = sp_reader__next(r, &f)) == 1; i++) {
-		if (i != o->frame)
+		if (i != o.frame)
 			continue;
 		orig = malloc(f.cap_len ? f.cap_len : 1);
 		if (!orig) {
@@ -172,14 +180,14 @@ int sp__mutate(const char *in, const char *dir, const struct sp_mutate_opts *o, 
 	if (ret < 0)
 		goto out;
 	if (!c.found || !c.orig_len) {
-		snprintf(err, SP_ERR_MAX, "%s: no frame %llu to mutate", in, (unsigned long long)o->frame);
+		snprintf(err, SP_ERR_MAX, "%s: no frame %llu to mutate", in, (unsigned long long)o.frame);
 		ret = -ERANGE;
 		goto out;
 	}
-	to = o->to >= c.orig_len ? c.orig_len - 1 : o->to;
-	if (o->from > to) {
-		snprintf(err, SP_ERR_MAX, "range %u:%u is outside frame %llu (%u bytes)", o->from,
-			 o->to, (unsigned long long)o->frame, c.orig_len);
+	to = o.to >= c.orig_len ? c.orig_len - 1 : o.to;
+	if (o.from > to) {
+		snprintf(err, SP_ERR_MAX, "range %u:%u is outside frame %llu (%u bytes)", o.from,
+			 o.to, (unsigned long long)o.frame, c.orig_len);
 		ret = -ERANGE;
 		goto out;
 	}
@@ -201,8 +209,8 @@ int sp__mutate(const char *in, const char *dir, const struct sp_mutate_opts *o, 
 		snprintf(err, SP_ERR_MAX, "%.400s: %s", path, strerror(errno));
 		goto out;
 	}
-	for (uint32_t i = 0; i < o->cases; i++) {
-		json_t *d = mutate_one(&c, o->from, to, o->seed, i);
+	for (uint32_t i = 0; i < o.cases; i++) {
+		json_t *d = mutate_one(&c, o.from, to, o.seed, i);
 		char *text = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		const char *notes[1] = { text };
 
@@ -219,8 +227,8 @@ int sp__mutate(const char *in, const char *dir, const struct sp_mutate_opts *o, 
 		free(text);
 		if (ret)
 			break;
-		if (o->progress)
-			o->progress(i + 1, o->cases, o->progress_ctx);
+		if (o.progress)
+			o.progress(i + 1, o.cases, o.progress_ctx);
 	}
 	if (fclose(jl) && !ret) {
 		ret = -EIO;

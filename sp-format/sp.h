@@ -140,6 +140,7 @@ int sp__edit(const char *in, const char *out, const struct sp_edit *edits, size_
  * per case saying what changed (also a NOTE in each case file). Case i
  * depends only on (seed, i): the same seed gives the same cases. */
 struct sp_mutate_opts {
+	size_t sz;		/* sizeof(struct sp_mutate_opts) */
 	uint64_t frame;
 	uint32_t from, to;		/* inclusive; to past the end: the end */
 	uint32_t cases;

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include "vmctl/vmctl.h"
 #include "util/util.h"
+#include "util/opts.h"
 
 /* One QMP message, classified. */
 enum qmp_kind { QMP_GREETING, QMP_RETURN, QMP_ERROR, QMP_EVENT };

@@ -186,7 +186,7 @@ static char *abspath(const char *p)
 
 int vm__start(const char *name, const struct vm_start_opts *opts)
 {
-	struct vm_start_opts o = { 0 };
+	struct vm_start_opts o;
 	const char *root = vmctl__root();
 	char dir[4096], path[4300], qmp[4300], disk[4300] = "", genmac[20], ram[4300] = "";
 	struct args a = { 0 };
@@ -196,8 +196,8 @@ int vm__start(const char *name, const struct vm_start_opts *opts)
 	pid_t pid;
 	int r;
 
-	if (opts)
-		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	if (UTIL_OPTS_LOAD(o, opts))
+		return vm_seterr(-EINVAL, "vm_start_opts: bad sz %zu", opts->sz);
 	r = instance_dir_checked(root, name, dir, sizeof(dir));
 	if (r)
 		return r;

@@ -572,6 +572,7 @@ int qmp__fire_all(struct qmp **qs, int n, int timeout_ms)
 int qmp__open_fd(int fd, const struct qmp_opts *opts, struct qmp **out, char *err, size_t errlen)
 {
 	struct qmp *q = calloc(1, sizeof(*q));
+	struct qmp_opts o;
 	struct qmp_msg m;
 	struct ucred cr;
 	socklen_t crl = sizeof(cr);
@@ -579,14 +580,20 @@ int qmp__open_fd(int fd, const struct qmp_opts *opts, struct qmp **out, char *er
 	int r;
 
 	*out = NULL;
+	if (UTIL_OPTS_LOAD(o, opts)) {
+		if (err && errlen)
+			snprintf(err, errlen, "qmp_opts: bad sz %zu", opts->sz);
+		free(q);
+		close(fd);
+		return -EINVAL;
+	}
 	if (!q) {
 		close(fd);
 		return -ENOMEM;
 	}
 	q->fd = fd;
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	q->timeout_ms = opts && opts->sz >= sizeof(*opts) && opts->timeout_ms > 0 ?
-			opts->timeout_ms : 5000;
+	q->timeout_ms = o.timeout_ms > 0 ? o.timeout_ms : 5000;
 	q->next_id = 1;
 	q->fire_err = -EINVAL;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crl) == 0)
@@ -619,11 +626,17 @@ int qmp__connect(const char *path, const struct qmp_opts *opts, struct qmp **out
 		 char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int ms = opts && opts->sz >= sizeof(*opts) && opts->timeout_ms > 0 ? opts->timeout_ms : 5000;
+	struct qmp_opts o;
 	struct timeval tv;
-	int fd, r;
+	int fd, r, ms;
 
 	*out = NULL;
+	if (UTIL_OPTS_LOAD(o, opts)) {
+		if (err && errlen)
+			snprintf(err, errlen, "qmp_opts: bad sz %zu", opts->sz);
+		return -EINVAL;
+	}
+	ms = o.timeout_ms > 0 ? o.timeout_ms : 5000;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		if (err && errlen)
 			snprintf(err, errlen, "QMP socket path too long (max %zu): %s",

@@ -433,7 +433,7 @@ static int ignore_shared(struct qmp *q, const char *as)
 int snap__restore(const char *snapdir, const char *name, const struct restore_opts *opts,
 		  double *load_ms)
 {
-	struct restore_opts o = { 0 };
+	struct restore_opts o;
 	const char *root, *as, *olddir, *oldtap;
 	char dir[4096], qmp[4300], path[4400], tag[48], copyname[40], copytap[64], ram[4300] = "";
 	json_t *j = NULL, *snap, *disks, *d, *newdisks = NULL, *st = NULL, *mem;
@@ -448,8 +448,8 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 	pid_t pid = 0;
 	int r, n, k = 0, fd, used = 0;
 
-	if (opts)
-		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	if (UTIL_OPTS_LOAD(o, opts))
+		return vm_seterr(-EINVAL, "restore_opts: bad sz %zu", opts->sz);
 	if (o.timeout_ms <= 0)
 		o.timeout_ms = 600000;
 	root = o.root ? o.root : vmctl__root();

@@ -536,7 +536,7 @@ int snap__save(const char *snapdir, char **names, int n, const struct snap_opts 
 int vm_group__save(struct vm_group *g, const char *snapdir, const struct snap_opts *opts,
 		   struct snap_vm_result *res)
 {
-	struct snap_opts o = { .timeout_ms = 600000 };
+	struct snap_opts o;
 	int n = g->n;
 	struct saving *sv = calloc((size_t)(n ? n : 1), sizeof(*sv));
 	struct qmp **qs = g->qs;
@@ -545,8 +545,10 @@ int vm_group__save(struct vm_group *g, const char *snapdir, const struct snap_op
 	useconds_t poll_us = 1000;
 	int r = 0, failed = 0;
 
-	if (opts)
-		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	if (UTIL_OPTS_LOAD(o, opts)) {
+		free(sv);
+		return vm_seterr(-EINVAL, "snap_opts: bad sz %zu", opts->sz);
+	}
 	if (o.timeout_ms <= 0)
 		o.timeout_ms = 600000;
 	if (!sv)

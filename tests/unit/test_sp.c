@@ -380,7 +380,7 @@ UNIT_TEST(edit_set_delete_insert)
 
 UNIT_TEST(mutate_is_deterministic_and_stays_in_range)
 {
-	struct sp_mutate_opts o = { .frame = 2, .from = 20, .to = 27, .cases = 40, .seed = 99 };
+	struct sp_mutate_opts o = { .sz = sizeof(o), .frame = 2, .from = 20, .to = 27, .cases = 40, .seed = 99 };
 	char err[SP_ERR_MAX], a[64], b[64];
 	size_t la, lb, outside = 0, differ = 0;
 
