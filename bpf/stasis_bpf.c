@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -139,8 +140,26 @@ static int vlogs_set(struct bpf_object *obj, struct vlogs *v)
 /* After a failed load: the one line for the program whose log is not
  * empty (the refused one: libbpf asks for a log only after a failure),
  * and the whole log on stderr when STASIS_DEBUG is set. */
-static void vlogs_why(struct vlogs *v, int err, char *why, size_t len)
+static __thread char errmsg[1024];
+
+const char *stasis_bpf__errmsg(void) { return errmsg; }
+
+static int seterr(int ret, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int seterr(int ret, const char *fmt, ...)
 {
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(errmsg, sizeof(errmsg), fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+static void vlogs_why(struct vlogs *v, int err)
+{
+	char *why = errmsg;
+	size_t len = sizeof(errmsg);
+
 	for (int i = 0; i < v->n; i++) {
 		const char *name = bpf_program__name(v->prog[i]);
 
@@ -149,17 +168,14 @@ static void vlogs_why(struct vlogs *v, int err, char *why, size_t len)
 		if (getenv("STASIS_DEBUG") && *getenv("STASIS_DEBUG"))
 			fprintf(stderr, "-- the verifier's log of %s --\n%s-- end of the log of %s --\n",
 				name, v->buf[i], name);
-		if (why && len) {
-			if (err == -ENOSPC)
-				snprintf(why, len, "the kernel's verifier refused program %s with a log "
-					 "longer than %u MiB", name, VLOG_SIZE >> 20);
-			else
-				stasis_bpf__verifier_summary(name, v->buf[i], why, len);
-		}
+		if (err == -ENOSPC)
+			snprintf(why, len, "the kernel's verifier refused program %s with a log "
+				 "longer than %u MiB", name, VLOG_SIZE >> 20);
+		else
+			stasis_bpf__verifier_summary(name, v->buf[i], why, len);
 		return;
 	}
-	if (why && len)
-		snprintf(why, len, "%s", strerror(-err));
+	snprintf(why, len, "%s", strerror(-err));
 }
 
 static void vlogs_free(struct vlogs *v)
@@ -171,38 +187,40 @@ static void vlogs_free(struct vlogs *v)
 	v->n = 0;
 }
 
-int stasis_bpf__load_object(struct bpf_object *obj, char *why, size_t len)
+int stasis_bpf__load_object(struct bpf_object *obj)
 {
 	struct vlogs v;
-	int err = vlogs_set(obj, &v);
+	int err;
+
+	errmsg[0] = '\0';
+	err = vlogs_set(obj, &v);
 
 	if (!err)
 		err = bpf_object__load(obj);
 	if (err)
-		vlogs_why(&v, err, why, len);
+		vlogs_why(&v, err);
 	vlogs_free(&v);
 	return err;
 }
 
-int stasis_prog__load(struct stasis_prog **out, uint32_t ring_bytes, char *why, size_t len)
+int stasis_prog__load(struct stasis_prog **out, uint32_t ring_bytes)
 {
 	struct stasis_prog *p = calloc(1, sizeof(*p));
 	int err, ncpu = libbpf_num_possible_cpus();
 	struct vlogs v;
 
-	if (why && len)
-		why[0] = '\0';
+	errmsg[0] = '\0';
 	if (!p)
-		return -ENOMEM;
+		return seterr(-ENOMEM, "out of memory");
 	if (ncpu < 1) {
 		free(p);
-		return ncpu < 0 ? ncpu : -EINVAL;
+		return seterr(ncpu < 0 ? ncpu : -EINVAL, "cannot count the possible CPUs");
 	}
 	p->skel = stasis_skel__open();
 	if (!p->skel) {
-		err = -errno;
+		err = errno ? -errno : -EINVAL;
 		free(p);
-		return err ? err : -EINVAL;
+		return seterr(err, "opening the embedded BPF object: %s", strerror(-err));
 	}
 	/* One scratch slot per CPU (the programs index it by CPU id). */
 	bpf_map__set_max_entries(p->skel->maps.scratch, (uint32_t)ncpu);
@@ -213,7 +231,7 @@ int stasis_prog__load(struct stasis_prog **out, uint32_t ring_bytes, char *why, 
 		err = stasis_skel__load(p->skel);
 	if (err) {
 		err = err < 0 ? err : -err;
-		vlogs_why(&v, err, why, len);
+		vlogs_why(&v, err);
 		vlogs_free(&v);
 		stasis_skel__destroy(p->skel);
 		free(p);
@@ -289,10 +307,12 @@ int stasis_prog__pin(struct stasis_prog *p, const char *dir)
 	bpf_object__for_each_map(m, p->skel->obj) {
 		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(m));
 		if ((err = bpf_map__pin(m, path)))
-			return err;
+			return seterr(err, "pinning %s: %s", path, strerror(-err));
 	}
 	snprintf(path, sizeof(path), "%s/tc", dir);
-	return bpf_program__pin(p->skel->progs.stasis_tc_egress, path);
+	if ((err = bpf_program__pin(p->skel->progs.stasis_tc_egress, path)))
+		return seterr(err, "pinning %s: %s", path, strerror(-err));
+	return 0;
 }
 
 const void *stasis_prog__elf(size_t *size)

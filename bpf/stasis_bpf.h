@@ -15,12 +15,16 @@
 
 struct stasis_prog;
 
+/* Errors: every function returns 0 (or a count) or a negative errno, and
+ * leaves one line saying why in stasis_bpf__errmsg() (this thread's). */
+const char *stasis_bpf__errmsg(void);
+
 /* Open and load the embedded object into the kernel. Negative errno, and
- * one line in @why (may be NULL) saying why: when the kernel's verifier
+ * stasis_bpf__errmsg() says why: when the kernel's verifier
  * refused a program, its name and the verifier's last complaint (with
  * STASIS_DEBUG set in the environment the whole log goes to stderr).
  * @ring_bytes sizes the frame ring (0: the default, 64 MiB; a power of 2). */
-int stasis_prog__load(struct stasis_prog **out, uint32_t ring_bytes, char *why, size_t len);
+int stasis_prog__load(struct stasis_prog **out, uint32_t ring_bytes);
 /* Pin every map as DIR/<map name> and the TC program as DIR/tc. */
 int stasis_prog__pin(struct stasis_prog *p, const char *dir);
 /* The embedded ELF object, for loaders (libxdp) that open it themselves. */
@@ -29,7 +33,7 @@ void stasis_prog__destroy(struct stasis_prog *p);
 
 struct bpf_object;
 /* Load an opened object the same way (libxdp's copy, test objects). */
-int stasis_bpf__load_object(struct bpf_object *obj, char *why, size_t len);
+int stasis_bpf__load_object(struct bpf_object *obj);
 /* The one line for program @prog refused with verifier log @log: "the
  * kernel's verifier refused program PROG: COMPLAINT (at INSN); ..." */
 void stasis_bpf__verifier_summary(const char *prog, const char *log, char *out, size_t len);

@@ -340,16 +340,14 @@ static int mkdirs(const char *path)
  * done, and saying ok would be a false success. Worker and main thread. */
 static int net_open(struct agent *a, struct loader **l, char *err, size_t errlen)
 {
-	char lerr[LOADER_ERR_MAX];
-
-	if (!loader__open(l, lerr)) {
+	if (!loader__open(l)) {
 		__atomic_store_n(&a->has_net, true, __ATOMIC_RELAXED);
 		return 0;
 	}
 	*l = NULL;
 	if (!__atomic_load_n(&a->has_net, __ATOMIC_RELAXED))
 		return 0;
-	snprintf(err, errlen, "this host's network hold is gone (%s)", lerr);
+	snprintf(err, errlen, "this host's network hold is gone (%s)", loader__errmsg());
 	return -ENODEV;
 }
 
@@ -444,16 +442,16 @@ static int act_vms(void *ctx)
 static int act_drain(void *ctx)
 {
 	struct snap_ctx *c = ctx;
-	char path[1100], err[LOADER_ERR_MAX];
+	char path[1100];
 
 	if (!c->l)
 		return 0;
 	struct loader_drain_opts o = { .sz = sizeof(o), .host = c->a->o->host, .epoch = c->epoch };
 
 	snprintf(path, sizeof(path), "%s/net.sp", c->dir);
-	c->frames = loader__drain(c->l, path, &o, err);
+	c->frames = loader__drain(c->l, path, &o);
 	if (c->frames < 0) {
-		snprintf(c->err, sizeof(c->err), "draining the held frames: %s", err);
+		snprintf(c->err, sizeof(c->err), "draining the held frames: %s", loader__errmsg());
 		return (int)c->frames;
 	}
 	return 0;
@@ -720,12 +718,11 @@ static int go_on(struct agent *a, struct coord_part *p, uint64_t epoch, const ch
 	if (l && sp) {
 		struct loader_replay_opts ro = { .sz = sizeof(ro), .rate_pps = 5000 };
 		struct loader_replay_result res = { 0 };
-		char lerr[LOADER_ERR_MAX];
 		uint64_t t0 = util_now_ns();
 
-		ret = loader__replay(l, sp, &ro, &res, lerr);
+		ret = loader__replay(l, sp, &ro, &res);
 		if (ret) {
-			snprintf(err, errlen, "replaying %s: %s", sp, lerr);
+			snprintf(err, errlen, "replaying %s: %s", sp, loader__errmsg());
 			/* The frames could not go out (a fuzz case's mutated
 			 * length, say): the case's doing, not the host's. */
 			json_object_set_new(r, "replay_failed", json_true());
@@ -978,9 +975,8 @@ static json_t *list_snapshots(struct agent *a)
 static void disarm_packet(struct agent *a)
 {
 	struct loader *l = a->armed;
-	char err[LOADER_ERR_MAX];
 
-	if (l || !loader__open(&l, err)) {
+	if (l || !loader__open(&l)) {
 		loader__trigger_del(l, (uint32_t)a->packet_trigger);
 		if (l != a->armed)
 			loader__close(l);
@@ -1498,7 +1494,6 @@ int coord_agent__run(const struct coord_agent_opts *opts, char *err, size_t errl
 	 * trigger event ring; the time trigger sets the timeout. */
 	while (!o->stop || !*o->stop) {
 		struct pollfd pf[3] = { { .fd = -1 }, { .fd = a->wake_fd, .events = POLLIN }, { .fd = -1 } };
-		char lerr[LOADER_ERR_MAX];
 
 		if (gen != coord_mqtt__generation(a->mq)) {
 			/* (Re)connected: say online again (a restarted broker
@@ -1511,7 +1506,7 @@ int coord_agent__run(const struct coord_agent_opts *opts, char *err, size_t errl
 			free(w);
 			roster_sync(a);
 		}
-		if (a->packet_armed && !a->armed && loader__open(&a->armed, lerr))
+		if (a->packet_armed && !a->armed && loader__open(&a->armed))
 			a->armed = NULL;
 		if (a->packet_armed && a->armed) {
 			pf[2].fd = loader__event_fd(a->armed);

@@ -338,7 +338,7 @@ static int run_case(struct fuzz_env *e, const struct fuzz_case *fc, const char *
 	struct fuzz_case_vms cv = { 0 };
 	struct coord_part *part = NULL;
 	struct fuzz_watch_result wr = { .verdict = FUZZ_ERROR };
-	char lerr[LOADER_ERR_MAX], env_case[64], env_out[PATH_MAX + 32];
+	char env_case[64], env_out[PATH_MAX + 32];
 	char *env[] = { env_case, env_out, NULL };
 	uint64_t t0 = util_now_ns(), t_restored, t_resumed, t_replayed;
 	struct loader_replay_result rr = { 0 };
@@ -361,8 +361,8 @@ static int run_case(struct fuzz_env *e, const struct fuzz_case *fc, const char *
 	t_resumed = util_now_ns();
 	/* From here on what happens is the case's: a frame the replay cannot
 	 * send (a mutated length, say) is its verdict. */
-	if (loader__replay(e->l, fc->path, &ro, &rr, lerr)) {
-		snprintf(wr.reason, sizeof(wr.reason), "replay: %.480s", lerr);
+	if (loader__replay(e->l, fc->path, &ro, &rr)) {
+		snprintf(wr.reason, sizeof(wr.reason), "replay: %.480s", loader__errmsg());
 		t_replayed = util_now_ns();
 	} else {
 		t_replayed = util_now_ns();
@@ -539,9 +539,9 @@ static int env_open(struct fuzz_env *e, const struct fuzz_opts *o, json_t *watch
 			return -ENOENT;
 		}
 	}
-	if ((ret = loader__open(&e->l, lerr))) {
+	if ((ret = loader__open(&e->l))) {
 		snprintf(err, errlen, "the network hold: %s (attach the VMs' taps with `stasis net "
-			 "attach` in this network namespace)", lerr);
+			 "attach` in this network namespace)", loader__errmsg());
 		return ret;
 	}
 	if (!coord_manifest__load(e->snapdir, &m, lerr, sizeof(lerr))) {

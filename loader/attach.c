@@ -169,8 +169,9 @@ static void unpin_stale(const char *dir)
 	closedir(d);
 }
 
-int loader__attach(const struct loader_attach_opts *opts, char *err)
+int loader__attach(const struct loader_attach_opts *opts)
 {
+	char *err = loader_err();
 	struct loader_attach_opts o;
 	size_t n;
 	struct target *t;
@@ -221,10 +222,8 @@ int loader__attach(const struct loader_attach_opts *opts, char *err)
 			snprintf(err, LOADER_ERR_MAX, "%s: %s", dir, strerror(errno));
 			goto out;
 		}
-		char why[LOADER_ERR_MAX - 64];
-
-		if ((ret = stasis_prog__load(&p, o.ring_bytes, why, sizeof(why)))) {
-			snprintf(err, LOADER_ERR_MAX, "loading the BPF object failed: %s", why);
+		if ((ret = stasis_prog__load(&p, o.ring_bytes))) {
+			snprintf(err, LOADER_ERR_MAX, "loading the BPF object failed: %s", stasis_bpf__errmsg());
 			rmdir(dir);
 			goto out;
 		}
@@ -331,8 +330,9 @@ out:
 	return ret;
 }
 
-int loader__detach(const char *const *names, size_t n, bool force, char *err)
+int loader__detach(const char *const *names, size_t n, bool force)
 {
+	char *err;
 	struct loader *l;
 	struct stasis_host h;
 	uint32_t key, next, *list = NULL;
@@ -340,8 +340,9 @@ int loader__detach(const char *const *names, size_t n, bool force, char *err)
 	uint64_t used = 0, size;
 	int ret;
 
-	if ((ret = loader__open(&l, err)))
+	if ((ret = loader__open(&l)))
 		return ret;
+	err = loader_err();
 	/* Held frames live in the pinned ring and the devices' hooks decide
 	 * where they go back: detaching now would lose them. */
 	if (!force && ((ret = loader__host(l, &h)) || (ret = loader__ring_use(l, &used, &size)))) {

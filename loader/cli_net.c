@@ -44,16 +44,16 @@ static int kernel_ok(char *rel, size_t len)
 static int do_net_probe(int argc, char **argv)
 {
 	struct stasis_prog *p;
-	char rel[128], why[400];
+	char rel[128];
 	int err;
 
 	if (no_args(no_opts, argc, argv, NULL))
 		return EXIT_USAGE;
 	if (kernel_ok(rel, sizeof(rel)))
 		return EXIT_FAIL;
-	err = stasis_prog__load(&p, 0, why, sizeof(why));
+	err = stasis_prog__load(&p, 0);
 	if (err)
-		return p_err("loading the BPF object failed: %s%s", why,
+		return p_err("loading the BPF object failed: %s%s", stasis_bpf__errmsg(),
 			     err == -EPERM ? " (run as root: CAP_BPF and CAP_NET_ADMIN)" : "");
 	if (json_output) {
 		json_t *progs = json_array(), *maps = json_array();
@@ -80,10 +80,8 @@ static int do_net_probe(int argc, char **argv)
 
 static int open_loader(struct loader **l)
 {
-	char err[LOADER_ERR_MAX];
-
-	if (loader__open(l, err))
-		return p_err("%s", err);
+	if (loader__open(l))
+		return p_err("%s", loader__errmsg());
 	return EXIT_OK;
 }
 
@@ -146,10 +144,10 @@ static int do_net_attach(int argc, char **argv)
 		free(ups);
 		return EXIT_FAIL;
 	}
-	ret = loader__attach(&o, err);
+	ret = loader__attach(&o);
 	if (ret) {
 		free(ups);
-		return p_err("%s", err);
+		return p_err("%s", loader__errmsg());
 	}
 	if (json_output) {
 		json_t *t = json_array(), *u = json_array();
@@ -177,14 +175,13 @@ static const struct cli_opt force_opts[] = {
 
 static int do_net_detach(int argc, char **argv)
 {
-	char err[LOADER_ERR_MAX];
 	bool force = false;
 	int np = cli_parse(force_opts, argc, argv, &force, NULL);
 
 	if (np < 0)
 		return EXIT_USAGE;
-	if (loader__detach((const char *const *)argv + 1, (size_t)np, force, err))
-		return p_err("%s", err);
+	if (loader__detach((const char *const *)argv + 1, (size_t)np, force))
+		return p_err("%s", loader__errmsg());
 	if (json_output)
 		jw_value(json_pack("{s:b}", "detached", 1));
 	else
@@ -380,7 +377,6 @@ static int do_net_drain(int argc, char **argv)
 	struct drain_cfg cfg = { .o = { .sz = sizeof(cfg.o), .stop = &stop_flag, .progress = drain_progress } };
 	struct loader_drain_opts o;
 	const char *out;
-	char err[LOADER_ERR_MAX];
 	struct loader *l;
 	int64_t n;
 
@@ -391,10 +387,10 @@ static int do_net_drain(int argc, char **argv)
 		return EXIT_FAIL;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	n = loader__drain(l, out, &o, err);
+	n = loader__drain(l, out, &o);
 	loader__close(l);
 	if (n < 0)
-		return p_err("%s", err);
+		return p_err("%s", loader__errmsg());
 	if (json_output)
 		jw_value(json_pack("{s:s,s:I}", "output", out, "frames", (json_int_t)n));
 	else
@@ -425,7 +421,6 @@ static int do_net_replay(int argc, char **argv)
 {
 	struct loader_replay_opts o = { .sz = sizeof(o), .rate_pps = 5000, .progress = replay_progress };
 	struct loader_replay_result res;
-	char err[LOADER_ERR_MAX];
 	struct loader *l;
 	int np = cli_parse(replay_opts, argc, argv, &o, NULL), ret;
 
@@ -435,10 +430,10 @@ static int do_net_replay(int argc, char **argv)
 		return p_usage("net replay: one FILE.sp, not %d arguments", np);
 	if (open_loader(&l))
 		return EXIT_FAIL;
-	ret = loader__replay(l, argv[1], &o, &res, err);
+	ret = loader__replay(l, argv[1], &o, &res);
 	loader__close(l);
 	if (ret)
-		return p_err("%s", err);
+		return p_err("%s", loader__errmsg());
 	if (json_output)
 		jw_value(json_pack("{s:I,s:I,s:I}", "file_frames", (json_int_t)res.file_frames,
 				   "ring_frames", (json_int_t)res.ring_frames,

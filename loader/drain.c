@@ -86,9 +86,9 @@ int64_t loader__discard(struct loader *l)
 	return r < 0 ? r : (int64_t)n;
 }
 
-int64_t loader__drain(struct loader *l, const char *path, const struct loader_drain_opts *opts,
-		      char *err)
+int64_t loader__drain(struct loader *l, const char *path, const struct loader_drain_opts *opts)
 {
+	char *err = loader_err();
 	struct loader_drain_opts o;
 	struct drain_ctx *c = NULL;
 	struct loader_dev *devs = calloc(1024, sizeof(*devs));

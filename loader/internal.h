@@ -16,6 +16,10 @@ struct loader {
 	struct replay *replay;		/* made on the first replay, kept for the next */
 };
 
+/* This thread's message (loader__errmsg), emptied: the @err an API call
+ * writes its one line into (LOADER_ERR_MAX bytes). */
+char *loader_err(void);
+
 void replay_free(struct replay *r);
 
 /* Adds @n to a counter that userspace keeps (STASIS_CNT_REPLAYED,

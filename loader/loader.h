@@ -27,7 +27,11 @@
  * may refuse it. A kernel that passes this check must load the object. */
 #define LOADER_MIN_KERNEL_MAJOR 6
 #define LOADER_MIN_KERNEL_MINOR 1
+/* Errors: functions return 0 (or a count) or a negative errno; those that
+ * can fail for reasons an errno does not say (attach, detach, open, drain,
+ * replay) leave one line in loader__errmsg() (this thread's). */
 #define LOADER_ERR_MAX 512
+const char *loader__errmsg(void);
 
 /* Parse a release string ("6.1.0-56-cloud-amd64") into major/minor. -EINVAL. */
 int loader__parse_release(const char *release, int *major, int *minor);
@@ -55,16 +59,16 @@ struct loader_attach_opts {
 	uint32_t ring_bytes;		/* first attach only; 0: 64 MiB */
 };
 /* All devices or none: on failure nothing of this call stays attached. */
-int loader__attach(const struct loader_attach_opts *o, char *err);
+int loader__attach(const struct loader_attach_opts *o);
 /* Detach @devs (all when n == 0); unpins everything when none is left. */
 /* Refused (-EBUSY) while the host is not in PASS or the ring holds frames,
  * unless @force. */
-int loader__detach(const char *const *devs, size_t n, bool force, char *err);
+int loader__detach(const char *const *devs, size_t n, bool force);
 
 /* ---- the attached state ----------------------------------------------------- */
 struct loader;
 /* -ENOENT (with a message) when nothing is attached in this namespace. */
-int loader__open(struct loader **out, char *err);
+int loader__open(struct loader **out);
 void loader__close(struct loader *l);
 
 struct loader_dev {
@@ -130,8 +134,7 @@ int64_t loader__discard(struct loader *l);
  * end). Returns the frame count or negative errno; frames taken from the
  * ring and not stored are counted as drop_drain, frames of devices
  * detached with --force as discarded. */
-int64_t loader__drain(struct loader *l, const char *path, const struct loader_drain_opts *o,
-		      char *err);
+int64_t loader__drain(struct loader *l, const char *path, const struct loader_drain_opts *o);
 
 struct loader_replay_opts {
 	size_t sz;			/* sizeof(struct loader_replay_opts) */
@@ -149,7 +152,7 @@ struct loader_replay_result {
  * program or this function switches to PASS with nothing pending. The
  * ring's mapping is kept with @l for its next replay (until loader__close). */
 int loader__replay(struct loader *l, const char *path, const struct loader_replay_opts *o,
-		   struct loader_replay_result *res, char *err);
+		   struct loader_replay_result *res);
 
 #pragma GCC visibility pop
 

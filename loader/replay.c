@@ -492,8 +492,9 @@ void replay_free(struct replay *r)
 }
 
 int loader__replay(struct loader *l, const char *path, const struct loader_replay_opts *opts,
-		   struct loader_replay_result *res, char *err)
+		   struct loader_replay_result *res)
 {
+	char *err = loader_err();
 	struct loader_replay_opts o;
 	struct replay *r = l->replay;
 	struct sp_reader *rd = NULL;

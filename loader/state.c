@@ -21,9 +21,20 @@ static int get(const char *dir, const char *name)
 	return bpf_obj_get(path);
 }
 
-int loader__open(struct loader **out, char *err)
+static __thread char errmsg[LOADER_ERR_MAX];
+
+const char *loader__errmsg(void) { return errmsg; }
+
+char *loader_err(void)
+{
+	errmsg[0] = '\0';
+	return errmsg;
+}
+
+int loader__open(struct loader **out)
 {
 	struct loader *l = calloc(1, sizeof(*l));
+	char *err = loader_err();
 	int ret;
 
 	if (!l)

@@ -370,14 +370,14 @@ static int save_vms(const char *snapdir, char **names, int n, const struct snap_
 {
 	struct loader_dev devs[64];
 	const char *taps[64];
-	char lerr[LOADER_ERR_MAX], left[256];
+	char left[256];
 	struct stasis_host h;
 	struct vm_group *g;
 	struct loader *l;
 	size_t nd = 64;
 	int nt = 0, r;
 
-	if (o->live || loader__open(&l, lerr))
+	if (o->live || loader__open(&l))
 		return snap__save(snapdir, names, n, o, res);
 	if (!loader__host(l, &h) && h.state == STASIS_HOLD && !loader__devs(l, devs, &nd))
 		for (size_t i = 0; i < nd; i++)

@@ -14,7 +14,6 @@
 int main(int argc, char **argv)
 {
 	struct bpf_object *obj;
-	char why[512];
 	int err;
 
 	if (argc != 2) {
@@ -29,10 +28,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bpfload: %s: %s\n", argv[1], strerror(errno));
 		return 1;
 	}
-	err = stasis_bpf__load_object(obj, why, sizeof(why));
+	err = stasis_bpf__load_object(obj);
 	bpf_object__close(obj);
 	if (err) {
-		fprintf(stderr, "bpfload: %s\n", why);
+		fprintf(stderr, "bpfload: %s\n", stasis_bpf__errmsg());
 		return 1;
 	}
 	printf("bpfload: %s loaded\n", argv[1]);

@@ -83,8 +83,8 @@ UNIT_TEST(opts_api_refuses_sz_zero)
 	EXPECT(strstr(vmctl__errmsg(), "restore_opts") != NULL);
 	EXPECT(qmp__connect("/nonexistent", &qo, &q, err, sizeof(err)) == -EINVAL);
 	EXPECT(strstr(err, "qmp_opts") != NULL);
-	EXPECT(loader__attach(&ao, err) == -EINVAL);
-	EXPECT(strstr(err, "loader_attach_opts") != NULL);
+	EXPECT(loader__attach(&ao) == -EINVAL);
+	EXPECT(strstr(loader__errmsg(), "loader_attach_opts") != NULL);
 	EXPECT(sp__mutate("/nonexistent", "/nonexistent", &mo, err) == -EINVAL);
 	EXPECT(strstr(err, "sp_mutate_opts") != NULL);
 	EXPECT(coord_part__load(&part, &po, err, sizeof(err)) == -EINVAL);
