@@ -126,7 +126,7 @@ static void free_names(char **names, int n)
  * trigger's bytes, from the manifest), "match:OFFSET:HEX", or an index. */
 static int select_frame(const char *part, const char *sel, uint64_t *frame, char *err, size_t errlen)
 {
-	char sp[PATH_MAX + 16], serr[SP_ERR_MAX];
+	char sp[PATH_MAX + 16];
 	uint8_t bytes[SP_MAX_FRAME > 256 ? 256 : SP_MAX_FRAME];
 	long long off = -1;
 	int len = -1, ret;
@@ -173,8 +173,8 @@ static int select_frame(const char *part, const char *sel, uint64_t *frame, char
 		return 0;
 	}
 	snprintf(sp, sizeof(sp), "%s/net.sp", part);
-	if ((ret = sp_reader__open(&rd, sp, 0, serr))) {
-		snprintf(err, errlen, "%s", serr);
+	if ((ret = sp_reader__open(&rd, sp, 0))) {
+		snprintf(err, errlen, "%s", sp__errmsg());
 		return ret;
 	}
 	for (uint64_t i = 0; (ret = sp_reader__next(rd, &f)) == 1; i++) {
@@ -185,7 +185,7 @@ static int select_frame(const char *part, const char *sel, uint64_t *frame, char
 		}
 	}
 	snprintf(err, errlen, ret < 0 ? "%s" : "%s: no held frame has those bytes at offset %lld",
-		 ret < 0 ? sp_reader__error(rd) : sp, off);
+		 ret < 0 ? sp__errmsg() : sp, off);
 	sp_reader__close(rd);
 	return -ENOENT;
 }
@@ -708,7 +708,7 @@ int fuzz__run(const struct fuzz_opts *opts, json_t **summary, char *err, size_t 
 	struct fuzz_env e;
 	struct fuzz_case *cases = NULL;
 	size_t n_cases = 0;
-	char cdir[PATH_MAX + 16], path[PATH_MAX + 32], serr[SP_ERR_MAX] = "";
+	char cdir[PATH_MAX + 16], path[PATH_MAX + 32];
 	json_t *watch = json_array(), *run = NULL, *lines = NULL, *clines = NULL;
 	uint64_t frame = 0;
 	int ret;
@@ -758,8 +758,12 @@ int fuzz__run(const struct fuzz_opts *opts, json_t **summary, char *err, size_t 
 				goto out;
 			mo.frame = frame;
 			snprintf(sp, sizeof(sp), "%s/net.sp", e.snapdir);
-			if ((ret = util_mkdir_p(cdir, 0755)) || (ret = sp__mutate(sp, cdir, &mo, serr))) {
-				snprintf(err, errlen, "%s", serr[0] ? serr : strerror(-ret));
+			if ((ret = util_mkdir_p(cdir, 0755))) {
+				snprintf(err, errlen, "%s: %s", cdir, strerror(-ret));
+				goto out;
+			}
+			if ((ret = sp__mutate(sp, cdir, &mo))) {
+				snprintf(err, errlen, "%s", sp__errmsg());
 				goto out;
 			}
 			json_decref(clines);

@@ -511,18 +511,18 @@ int loader__replay(struct loader *l, const char *path, const struct loader_repla
 		return -EINVAL;
 	}
 	/* Validate the whole file before the host changes state. */
-	if ((ret = sp_reader__open(&rd, path, 0, err)))
-		return ret;
+	if ((ret = sp_reader__open(&rd, path, 0)))
+		return snprintf(err, LOADER_ERR_MAX, "%s", sp__errmsg()), ret;
 	while ((ret = sp_reader__next(rd, &f)) == 1)
 		total++;
 	if (ret < 0) {
-		snprintf(err, LOADER_ERR_MAX, "%s", sp_reader__error(rd));
+		snprintf(err, LOADER_ERR_MAX, "%s", sp__errmsg());
 		sp_reader__close(rd);
 		return ret;
 	}
 	sp_reader__close(rd);
-	if ((ret = sp_reader__open(&rd, path, 0, err)))
-		return ret;
+	if ((ret = sp_reader__open(&rd, path, 0)))
+		return snprintf(err, LOADER_ERR_MAX, "%s", sp__errmsg()), ret;
 	ifmap = calloc(sp_reader__iface_count(rd) + 1, sizeof(*ifmap));
 	if (!ifmap) {
 		ret = -ENOMEM;
@@ -581,8 +581,10 @@ int loader__replay(struct loader *l, const char *path, const struct loader_repla
 		if (ret)
 			goto out;
 	}
-	if (ret < 0)
+	if (ret < 0) {
+		snprintf(err, LOADER_ERR_MAX, "%s", sp__errmsg());
 		goto out;
+	}
 	if ((ret = flush_all(r)))
 		goto out;
 	res->file_frames = r->sent;

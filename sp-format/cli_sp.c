@@ -75,11 +75,8 @@ static void summary(const uint8_t *p, uint32_t len, char *out, size_t outlen)
 
 static int open_reader(const char *path, unsigned flags, struct sp_reader **r)
 {
-	char err[SP_ERR_MAX];
-	int ret = sp_reader__open(r, path, flags, err);
-
-	if (ret)
-		return p_err("%s", err);
+	if (sp_reader__open(r, path, flags))
+		return p_err("%s", sp__errmsg());
 	return 0;
 }
 
@@ -153,7 +150,7 @@ static int do_sp_info(int argc, char **argv)
 			"first_ns", (json_int_t)t0, "last_ns", (json_int_t)t1,
 			"first_seq", (json_int_t)smin, "last_seq", (json_int_t)smax, "notes", notes);
 		if (!complete)
-			json_object_set_new(o, "damage", json_string(sp_reader__error(r)));
+			json_object_set_new(o, "damage", json_string(sp_reader__damage(r)));
 		jw_value(o);
 	} else {
 		printf("file:       %s\n", argv[1]);
@@ -184,7 +181,7 @@ static int do_sp_info(int argc, char **argv)
 	}
 	ret = EXIT_OK;
 	if (!complete)
-		ret = p_err("%s", sp_reader__error(r));
+		ret = p_err("%s", sp_reader__damage(r) ? sp_reader__damage(r) : "incomplete");
 	free(per);
 	sp_reader__close(r);
 	return ret;
@@ -303,7 +300,7 @@ static int do_sp_cat(int argc, char **argv)
 	free(hexbuf);
 	if (json_output)
 		jw_array_end();
-	ret = ret < 0 ? p_err("%s", sp_reader__error(r)) : EXIT_OK;
+	ret = ret < 0 ? p_err("%s", sp__errmsg()) : EXIT_OK;
 	sp_reader__close(r);
 	return ret;
 }
@@ -346,15 +343,13 @@ static int report_conversion(const char *out)
 	struct sp_reader *r;
 	struct sp_frame f;
 	uint64_t n = 0;
-	char err[SP_ERR_MAX];
-
 	/* Read back what was written: the count the user sees is the file's. */
-	if (sp_reader__open(&r, out, 0, err))
-		return p_err("%s", err);
+	if (sp_reader__open(&r, out, 0))
+		return p_err("%s", sp__errmsg());
 	while (sp_reader__next(r, &f) == 1)
 		n++;
 	if (!sp_reader__complete(r)) {
-		p_err("%s", sp_reader__error(r));
+		p_err("%s", sp__errmsg());
 		sp_reader__close(r);
 		return EXIT_FAIL;
 	}
@@ -370,13 +365,12 @@ static int report_conversion(const char *out)
 static int do_sp_to_pcapng(int argc, char **argv)
 {
 	const char *in = NULL, *out = NULL;
-	char err[SP_ERR_MAX];
 	int ret = in_out_args(to_pcapng_opts, argc, argv, &in, &out, NULL);
 
 	if (ret)
 		return ret;
-	if (sp__to_pcapng(in, out, err))
-		return p_err("%s", err);
+	if (sp__to_pcapng(in, out))
+		return p_err("%s", sp__errmsg());
 	if (json_output)
 		jw_value(json_pack("{s:s,s:s}", "input", in, "output", out));
 	else
@@ -387,7 +381,7 @@ static int do_sp_to_pcapng(int argc, char **argv)
 static int do_sp_from_pcapng(int argc, char **argv)
 {
 	const char *in = NULL, *out = NULL, *host = NULL;
-	char err[SP_ERR_MAX], hn[256] = "";
+	char hn[256] = "";
 	int ret = in_out_args(from_pcapng_opts, argc, argv, &in, &out, &host);
 
 	if (ret)
@@ -396,8 +390,8 @@ static int do_sp_from_pcapng(int argc, char **argv)
 		gethostname(hn, sizeof(hn) - 1);
 		host = hn;
 	}
-	if (sp__from_pcapng(in, out, host, err))
-		return p_err("%s", err);
+	if (sp__from_pcapng(in, out, host))
+		return p_err("%s", sp__errmsg());
 	return report_conversion(out);
 }
 
@@ -482,7 +476,6 @@ static int do_sp_edit(int argc, char **argv)
 	struct sp_edit *e = cfg.e;
 	uint8_t **bufs = cfg.bufs;
 	const char *out;
-	char err[SP_ERR_MAX];
 	bool fixck;
 	size_t n;
 	int np, ret = EXIT_OK;
@@ -501,8 +494,8 @@ static int do_sp_edit(int argc, char **argv)
 	if (ret == EXIT_OK && !n && !fixck)
 		ret = p_usage("sp edit: nothing to do (no --set, --delete, --insert or --fix-checksums)");
 	if (ret == EXIT_OK) {
-		if (sp__edit(argv[1], out, e, n, fixck, err))
-			ret = p_err("%s", err);
+		if (sp__edit(argv[1], out, e, n, fixck))
+			ret = p_err("%s", sp__errmsg());
 		else
 			ret = report_conversion(out);
 	}
@@ -559,7 +552,6 @@ static int do_sp_mutate(int argc, char **argv)
 	struct mutate_cfg cfg = { .o = { .sz = sizeof(cfg.o), .to = UINT32_MAX } };
 	struct sp_mutate_opts o;
 	const char *dir;
-	char err[SP_ERR_MAX];
 	int np = cli_parse(mutate_opts, argc, argv, &cfg, NULL);
 
 	if (np < 0)
@@ -569,8 +561,8 @@ static int do_sp_mutate(int argc, char **argv)
 	o = cfg.o, dir = cfg.dir;
 	o.progress = mutate_progress;
 	p_info("mutate: %u cases of frame %llu into %s", o.cases, (unsigned long long)o.frame, dir);
-	if (sp__mutate(argv[1], dir, &o, err))
-		return p_err("%s", err);
+	if (sp__mutate(argv[1], dir, &o))
+		return p_err("%s", sp__errmsg());
 	if (json_output)
 		jw_value(json_pack("{s:s,s:i,s:I}", "directory", dir, "cases", o.cases,
 				   "seed", (json_int_t)o.seed));
@@ -589,7 +581,6 @@ static int do_sp_merge(int argc, char **argv)
 {
 	struct conv_cfg cfg = { 0 };
 	const char *out;
-	char err[SP_ERR_MAX];
 	int np = cli_parse(merge_opts, argc, argv, &cfg, NULL);
 
 	if (np < 0)
@@ -597,8 +588,8 @@ static int do_sp_merge(int argc, char **argv)
 	if (np < 1)
 		return p_usage("sp merge: which files? (A B...)");
 	out = cfg.out;
-	if (sp__merge((const char *const *)argv + 1, (size_t)np, out, err))
-		return p_err("%s", err);
+	if (sp__merge((const char *const *)argv + 1, (size_t)np, out))
+		return p_err("%s", sp__errmsg());
 	return report_conversion(out);
 }
 
@@ -708,7 +699,7 @@ static int do_sp_diff(int argc, char **argv)
 	b = sp_reader__next(rb, &fb);
 	for (;;) {
 		if (a < 0 || b < 0) {
-			ret = p_err("%s", sp_reader__error(a < 0 ? ra : rb));
+			ret = p_err("%s", sp__errmsg());
 			break;
 		}
 		if (!a && !b)

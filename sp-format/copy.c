@@ -16,7 +16,7 @@ int sp__copy(const char *in, const char *out, sp_copy_fn fn, void *ctx,
 	uint32_t ni;
 	int ret;
 
-	ret = sp_reader__open(&r, in, 0, err);
+	ret = sp_reader__open(&r, in, 0);
 	if (ret)
 		return ret;
 	ni = sp_reader__iface_count(r);
@@ -38,8 +38,8 @@ int sp__copy(const char *in, const char *out, sp_copy_fn fn, void *ctx,
 		ret = sp_writer__note(w, notes[i]);
 	while (!ret && (ret = sp_reader__next(r, &f)) == 1)
 		ret = fn(w, idx++, &f, ctx, err);
-	if (ret < 0 && sp_reader__error(r))
-		snprintf(err, SP_ERR_MAX, "%s", sp_reader__error(r));
+	if (ret < 0 && sp_reader__damage(r))
+		snprintf(err, SP_ERR_MAX, "%s", sp_reader__damage(r));
 	if (!ret)
 		ret = fn(w, idx, NULL, ctx, err);
 	for (uint32_t i = 0; !ret && i < sp_reader__note_count(r); i++)

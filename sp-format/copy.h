@@ -4,7 +4,7 @@
 #ifndef SP_COPY_H
 #define SP_COPY_H
 
-#include "sp-format/sp.h"
+#include "sp-format/internal.h"
 
 /*
  * Called for frame @idx (0-based, in file order) with @f, and once more at

@@ -121,8 +121,9 @@ static int edit_frame(struct sp_writer *w, uint64_t idx, const struct sp_frame *
 }
 
 int sp__edit(const char *in, const char *out, const struct sp_edit *edits, size_t n,
-	    bool fix_checksums, char *err)
+	    bool fix_checksums)
 {
+	char *err = sp_err();
 	struct edit_ctx c = { .e = edits, .n = n, .fix = fix_checksums };
 	char **notes;
 	int ret;

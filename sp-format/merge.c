@@ -6,10 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "sp-format/sp.h"
+#include "sp-format/internal.h"
 
-int sp__merge(const char *const *in, size_t n, const char *out, char *err)
+int sp__merge(const char *const *in, size_t n, const char *out)
 {
+	char *err = sp_err();
 	struct sp_reader **r = calloc(n ? n : 1, sizeof(*r));
 	struct sp_frame *cur = calloc(n ? n : 1, sizeof(*cur));
 	uint32_t *base = calloc(n ? n : 1, sizeof(*base));
@@ -30,7 +31,7 @@ int sp__merge(const char *const *in, size_t n, const char *out, char *err)
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if ((ret = sp_reader__open(&r[i], in[i], 0, err)))
+		if ((ret = sp_reader__open(&r[i], in[i], 0)))
 			goto out;
 		base[i] = ni;
 		ni += sp_reader__iface_count(r[i]);
@@ -69,7 +70,7 @@ int sp__merge(const char *const *in, size_t n, const char *out, char *err)
 	for (size_t i = 0; i < n; i++) {
 		live[i] = sp_reader__next(r[i], &cur[i]);
 		if (live[i] < 0) {
-			snprintf(err, SP_ERR_MAX, "%s", sp_reader__error(r[i]));
+			snprintf(err, SP_ERR_MAX, "%s", sp_reader__damage(r[i]));
 			ret = live[i];
 			goto out;
 		}
@@ -89,7 +90,7 @@ int sp__merge(const char *const *in, size_t n, const char *out, char *err)
 			goto out;
 		live[best] = sp_reader__next(r[best], &cur[best]);
 		if (live[best] < 0) {
-			snprintf(err, SP_ERR_MAX, "%s", sp_reader__error(r[best]));
+			snprintf(err, SP_ERR_MAX, "%s", sp_reader__damage(r[best]));
 			ret = live[best];
 			goto out;
 		}

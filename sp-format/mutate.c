@@ -137,8 +137,9 @@ static int put_case(struct sp_writer *w, uint64_t idx, const struct sp_frame *f,
 	return sp_writer__frame(w, &nf);
 }
 
-int sp__mutate(const char *in, const char *dir, const struct sp_mutate_opts *opts, char *err)
+int sp__mutate(const char *in, const char *dir, const struct sp_mutate_opts *opts)
 {
+	char *err = sp_err();
 	struct sp_mutate_opts o;
 	struct case_ctx c = { 0 };
 	struct sp_reader *r;
@@ -160,7 +161,7 @@ int sp__mutate(const char *in, const char *dir, const struct sp_mutate_opts *opt
 		return -EINVAL;
 	}
 	/* Find the frame first: its length bounds the range. */
-	if ((ret = sp_reader__open(&r, in, 0, err)))
+	if ((ret = sp_reader__open(&r, in, 0)))
 		return ret;
 	for (uint64_t i = 0; (ret = sp_reader__next(r, &f)) == 1; i++) {
 		if (i != o.frame)
@@ -175,7 +176,7 @@ int sp__mutate(const char *in, const char *dir, const struct sp_mutate_opts *opt
 		c.found = true;
 	}
 	if (ret < 0)
-		snprintf(err, SP_ERR_MAX, "%s", sp_reader__error(r) ? sp_reader__error(r) : strerror(-ret));
+		snprintf(err, SP_ERR_MAX, "%s", sp_reader__damage(r) ? sp_reader__damage(r) : strerror(-ret));
 	sp_reader__close(r);
 	if (ret < 0)
 		goto out;

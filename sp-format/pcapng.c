@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "sp-format/format.h"
-#include "sp-format/sp.h"
+#include "sp-format/internal.h"
 
 #define PCAPNG_SHB	0x0A0D0D0Au
 #define PCAPNG_IDB	1u
@@ -66,8 +66,9 @@ static int o_end(struct out *o)
 	return fwrite(o->b, 1, o->n, o->f) == o->n ? 0 : -EIO;
 }
 
-int sp__to_pcapng(const char *sp_path, const char *out_path, char *err)
+int sp__to_pcapng(const char *sp_path, const char *out_path)
 {
+	char *err = sp_err();
 	struct sp_reader *r = NULL;
 	struct out o = { 0 };
 	struct sp_frame fr;
@@ -75,7 +76,7 @@ int sp__to_pcapng(const char *sp_path, const char *out_path, char *err)
 	char *tmp = NULL;
 	int ret;
 
-	ret = sp_reader__open(&r, sp_path, 0, err);
+	ret = sp_reader__open(&r, sp_path, 0);
 	if (ret)
 		return ret;
 	o.b = malloc(BLOCK_MAX);
@@ -144,8 +145,8 @@ int sp__to_pcapng(const char *sp_path, const char *out_path, char *err)
 		ret = o_end(&o);
 	}
 	if (ret < 0) {
-		if (sp_reader__error(r))
-			snprintf(err, SP_ERR_MAX, "%s", sp_reader__error(r));
+		if (sp_reader__damage(r))
+			snprintf(err, SP_ERR_MAX, "%s", sp_reader__damage(r));
 		else
 			snprintf(err, SP_ERR_MAX, "%s: write failed: %s", out_path, strerror(-ret));
 		goto out;
@@ -583,8 +584,9 @@ static int pcap_pass(struct in *in)
 	}
 }
 
-int sp__from_pcapng(const char *in_path, const char *sp_path, const char *host, char *err)
+int sp__from_pcapng(const char *in_path, const char *sp_path, const char *host)
 {
+	char *err = sp_err();
 	struct in in = { .name = in_path, .err = err };
 	struct sp_header h = { 0 };
 	struct sp_iface *ifs = NULL;

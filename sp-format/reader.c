@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sp-format/format.h"
-#include "sp-format/sp.h"
+#include "sp-format/internal.h"
 
 #define MAX_NOTES	4096
 #define MAX_NOTE_BYTES	(4u << 20)
@@ -311,8 +311,9 @@ static struct sp_reader *reader_new(const char *name, unsigned flags)
 	return r;
 }
 
-int sp_reader__open(struct sp_reader **out, const char *path, unsigned flags, char *err)
+int sp_reader__open(struct sp_reader **out, const char *path, unsigned flags)
 {
+	char *err = sp_err();
 	struct sp_reader *r = reader_new(path, flags);
 	int ret;
 
@@ -336,9 +337,9 @@ int sp_reader__open(struct sp_reader **out, const char *path, unsigned flags, ch
 	return 0;
 }
 
-int sp_reader__open_mem(struct sp_reader **out, const void *buf, size_t len,
-			unsigned flags, char *err)
+int sp_reader__open_mem(struct sp_reader **out, const void *buf, size_t len, unsigned flags)
 {
+	char *err = sp_err();
 	struct sp_reader *r = reader_new("<memory>", flags);
 	int ret;
 
@@ -423,13 +424,23 @@ static int parse_trailer(struct sp_reader *r)
 	return 0;
 }
 
+/* next()'s failure into sp__errmsg(): the damage, or what the errno says. */
+static int next_failed(struct sp_reader *r, int ret)
+{
+	snprintf(sp_err(), SP_ERR_MAX, "%s", r->damaged ? r->err : strerror(-ret));
+	return ret;
+}
+
 int sp_reader__next(struct sp_reader *r, struct sp_frame *f)
 {
 	uint32_t type;
 	int ret;
 
-	if (r->ended)
-		return r->damaged && !(r->flags & SP_READ_SALVAGE) ? -EBADMSG : 0;
+	if (r->ended) {
+		if (!r->damaged || (r->flags & SP_READ_SALVAGE))
+			return 0;
+		return next_failed(r, -EBADMSG);
+	}
 	for (;;) {
 		ret = read_record(r, &type);
 		if (ret == 0)
@@ -458,7 +469,7 @@ int sp_reader__next(struct sp_reader *r, struct sp_frame *f)
 			break;
 	}
 	r->ended = true;
-	return (r->flags & SP_READ_SALVAGE) ? 0 : ret;
+	return (r->flags & SP_READ_SALVAGE) ? 0 : next_failed(r, ret);
 }
 
 const struct sp_header *sp_reader__header(const struct sp_reader *r) { return &r->hdr; }
@@ -470,7 +481,7 @@ const struct sp_iface *sp_reader__iface(const struct sp_reader *r, uint32_t i)
 }
 
 bool sp_reader__complete(const struct sp_reader *r) { return r->complete; }
-const char *sp_reader__error(const struct sp_reader *r) { return r->damaged ? r->err : NULL; }
+const char *sp_reader__damage(const struct sp_reader *r) { return r->damaged ? r->err : NULL; }
 uint64_t sp_reader__damage_offset(const struct sp_reader *r) { return r->damaged ? r->rec_off : 0; }
 uint32_t sp_reader__note_count(const struct sp_reader *r) { return r->n_notes; }
 

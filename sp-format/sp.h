@@ -2,7 +2,9 @@
 /*
  * libstasis_sp: the .sp packet file (docs/sp-format.md): a streaming writer,
  * a validating reader with a salvage mode, pcapng/pcap conversion, and the
- * edit and mutate operations. No global state; negative errno returns.
+ * edit and mutate operations. Negative errno returns; a failure that needs
+ * more words than its errno (a file's damage, a bad edit) leaves one line in
+ * sp__errmsg(), this thread's.
  */
 #ifndef STASIS_SP_H
 #define STASIS_SP_H
@@ -19,6 +21,8 @@
 #define SP_MAX_IFACES	4096
 #define SP_MAX_NOTE	65536
 #define SP_ERR_MAX	512
+
+const char *sp__errmsg(void);
 
 enum sp_dir  { SP_DIR_OUT = 0, SP_DIR_IN = 1 };	/* out: toward the guest/peer */
 enum sp_role { SP_ROLE_OTHER = 0, SP_ROLE_TAP = 1, SP_ROLE_UPLINK = 2 };
@@ -74,22 +78,21 @@ void sp_writer__discard(struct sp_writer *w);
 struct sp_reader;
 enum { SP_READ_SALVAGE = 1 };	/* damage ends the frames instead of failing */
 
-/* On failure, @err (SP_ERR_MAX bytes, may be NULL) gets a one-line message
- * naming the file and the byte offset. */
-int sp_reader__open(struct sp_reader **out, const char *path, unsigned flags, char *err);
+/* On failure, sp__errmsg() names the file and the byte offset. */
+int sp_reader__open(struct sp_reader **out, const char *path, unsigned flags);
 /* The same over a buffer that must outlive the reader (fuzzing, tests). */
-int sp_reader__open_mem(struct sp_reader **out, const void *buf, size_t len,
-			unsigned flags, char *err);
+int sp_reader__open_mem(struct sp_reader **out, const void *buf, size_t len, unsigned flags);
 const struct sp_header *sp_reader__header(const struct sp_reader *r);
 uint32_t sp_reader__iface_count(const struct sp_reader *r);
 const struct sp_iface *sp_reader__iface(const struct sp_reader *r, uint32_t i);
 /* 1: @f holds the next frame; 0: end of the frames (see complete/error);
- * negative: damage, described by sp_reader__error (never in salvage mode). */
+ * negative: damage, described by sp__errmsg() (never in salvage mode). */
 int sp_reader__next(struct sp_reader *r, struct sp_frame *f);
 /* After next() returned 0: true when the trailer matched. */
 bool sp_reader__complete(const struct sp_reader *r);
-/* "FILE: frame N at byte OFF: what" for the first damage, or NULL. */
-const char *sp_reader__error(const struct sp_reader *r);
+/* "FILE: frame N at byte OFF: what" for the first damage (where a salvage
+ * stopped), or NULL. */
+const char *sp_reader__damage(const struct sp_reader *r);
 uint64_t sp_reader__damage_offset(const struct sp_reader *r);
 /* NOTE records seen so far, in order (at most 4096 are kept). */
 uint32_t sp_reader__note_count(const struct sp_reader *r);
@@ -97,9 +100,9 @@ const char *sp_reader__note(const struct sp_reader *r, uint32_t i);
 void sp_reader__close(struct sp_reader *r);
 
 /* ---- pcapng / pcap ----------------------------------------------------------- */
-int sp__to_pcapng(const char *sp_path, const char *out_path, char *err);
+int sp__to_pcapng(const char *sp_path, const char *out_path);
 /* Reads pcapng or classic pcap (detected by magic). */
-int sp__from_pcapng(const char *in_path, const char *sp_path, const char *host, char *err);
+int sp__from_pcapng(const char *in_path, const char *sp_path, const char *host);
 
 /* ---- frame operations --------------------------------------------------------- */
 /* Recompute the IPv4 header checksum and the TCP or UDP checksum of an
@@ -133,7 +136,7 @@ struct sp_edit {
 	const uint8_t *bytes;		/* set, insert */
 };
 int sp__edit(const char *in, const char *out, const struct sp_edit *edits, size_t n,
-	    bool fix_checksums, char *err);
+	    bool fix_checksums);
 
 /* K fuzz cases of one frame: DIR/case-NNNNNN.sp (the whole file with that
  * frame mutated within bytes [from, to]) and DIR/cases.jsonl, one JSON line
@@ -149,7 +152,7 @@ struct sp_mutate_opts {
 	void (*progress)(uint32_t done, uint32_t total, void *ctx);	/* optional */
 	void *progress_ctx;
 };
-int sp__mutate(const char *in, const char *dir, const struct sp_mutate_opts *o, char *err);
+int sp__mutate(const char *in, const char *dir, const struct sp_mutate_opts *o);
 
 /* Hex bytes ("0a1b", also "0x0a1b", "0a:1b", "0a 1b" or "0a-1b") into @buf.
  * Returns the byte count, or -EINVAL (odd digits, bad character), -E2BIG
@@ -158,7 +161,7 @@ int sp__hex_parse(const char *s, uint8_t *buf, size_t max);
 
 /* Several hosts' files into one, in capture-time order (ties: input order,
  * then file order); interfaces of all inputs, each with its host. */
-int sp__merge(const char *const *in, size_t n, const char *out, char *err);
+int sp__merge(const char *const *in, size_t n, const char *out);
 
 #pragma GCC visibility pop
 

@@ -13,11 +13,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (unsigned flags = 0; flags <= SP_READ_SALVAGE; flags++) {
 		struct sp_reader *r;
 		struct sp_frame f;
-		char err[SP_ERR_MAX];
 		uint64_t sum = 0;
 		int ret;
 
-		if (sp_reader__open_mem(&r, data, size, flags, err))
+		if (sp_reader__open_mem(&r, data, size, flags))
 			continue;
 		for (uint32_t i = 0; i < sp_reader__iface_count(r); i++)
 			sum += sp_reader__iface(r, i)->ifindex;
@@ -26,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (uint32_t k = 0; k < f.cap_len; k++)
 				sum += f.data[k];
 		}
-		if (sp_reader__complete(r) && (ret != 0 || sp_reader__error(r)))
+		if (sp_reader__complete(r) && (ret != 0 || sp_reader__damage(r)))
 			abort();
 		if (flags == SP_READ_SALVAGE && ret < 0)
 			abort();	/* salvage never fails after open */

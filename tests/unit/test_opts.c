@@ -85,8 +85,8 @@ UNIT_TEST(opts_api_refuses_sz_zero)
 	EXPECT(strstr(err, "qmp_opts") != NULL);
 	EXPECT(loader__attach(&ao) == -EINVAL);
 	EXPECT(strstr(loader__errmsg(), "loader_attach_opts") != NULL);
-	EXPECT(sp__mutate("/nonexistent", "/nonexistent", &mo, err) == -EINVAL);
-	EXPECT(strstr(err, "sp_mutate_opts") != NULL);
+	EXPECT(sp__mutate("/nonexistent", "/nonexistent", &mo) == -EINVAL);
+	EXPECT(strstr(sp__errmsg(), "sp_mutate_opts") != NULL);
 	EXPECT(coord_part__load(&part, &po, err, sizeof(err)) == -EINVAL);
 	EXPECT(strstr(err, "coord_part_opts") != NULL);
 	EXPECT(coord_mqtt__connect(&m, &mq, NULL, NULL, err, sizeof(err)) == -EINVAL);

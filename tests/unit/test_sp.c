@@ -103,14 +103,16 @@ static int count_mem(const uint8_t *b, size_t len, unsigned flags, bool *complet
 	err[0] = 0;
 	*complete = false;
 	last_damage = 0;
-	if (sp_reader__open_mem(&r, b, len, flags, err))
+	if (sp_reader__open_mem(&r, b, len, flags)) {
+		snprintf(err, SP_ERR_MAX, "%s", sp__errmsg());
 		return -1;
+	}
 	while ((ret = sp_reader__next(r, &f)) == 1)
 		n++;
 	*complete = sp_reader__complete(r);
 	last_damage = sp_reader__damage_offset(r);
-	if (sp_reader__error(r))
-		snprintf(err, SP_ERR_MAX, "%s", sp_reader__error(r));
+	if (sp_reader__damage(r))
+		snprintf(err, SP_ERR_MAX, "%s", sp_reader__damage(r));
 	if (ret < 0 && (flags & SP_READ_SALVAGE))
 		n = -100;	/* salvage must not fail */
 	sp_reader__close(r);
@@ -133,11 +135,10 @@ UNIT_TEST(round_trip)
 {
 	struct sp_reader *r;
 	struct sp_frame f;
-	char err[SP_ERR_MAX];
 	uint64_t i = 0;
 
 	write_sample(path("rt.sp"), 10);
-	EXPECT(sp_reader__open(&r, path("rt.sp"), 0, err) == 0);
+	EXPECT(sp_reader__open(&r, path("rt.sp"), 0) == 0);
 	EXPECT(sp_reader__header(r)->epoch == 42);
 	EXPECT(strcmp(sp_reader__header(r)->host, "host-a") == 0);
 	EXPECT(sp_reader__iface_count(r) == 2);
@@ -155,7 +156,7 @@ UNIT_TEST(round_trip)
 	}
 	EXPECT(i == 10);
 	EXPECT(sp_reader__complete(r));
-	EXPECT(sp_reader__error(r) == NULL);
+	EXPECT(sp_reader__damage(r) == NULL);
 	EXPECT(sp_reader__note_count(r) == 1 && strcmp(sp_reader__note(r, 0), "a note") == 0);
 	sp_reader__close(r);
 }
@@ -297,8 +298,8 @@ UNIT_TEST(bad_headers_have_clear_messages)
 	EXPECT(count_mem((const uint8_t *)"", 0, 0, &complete, err) == -1);
 	struct sp_reader *r;
 
-	EXPECT(sp_reader__open(&r, path("does-not-exist.sp"), 0, err) == -ENOENT);
-	EXPECT(strstr(err, "does-not-exist.sp") != NULL);
+	EXPECT(sp_reader__open(&r, path("does-not-exist.sp"), 0) == -ENOENT);
+	EXPECT(strstr(sp__errmsg(), "does-not-exist.sp") != NULL);
 }
 
 UNIT_TEST(fix_checksums_known_vector)
@@ -329,10 +330,9 @@ static int frames_of(const char *p, uint32_t *lens, uint16_t *flags, int max)
 {
 	struct sp_reader *r;
 	struct sp_frame f;
-	char err[SP_ERR_MAX];
 	int n = 0;
 
-	if (sp_reader__open(&r, p, 0, err))
+	if (sp_reader__open(&r, p, 0))
 		return -1;
 	while (sp_reader__next(r, &f) == 1) {
 		if (n < max) {
@@ -359,10 +359,9 @@ UNIT_TEST(edit_set_delete_insert)
 	};
 	uint32_t lens[16];
 	uint16_t flags[16];
-	char err[SP_ERR_MAX];
 
 	write_sample(path("ed.sp"), 5);
-	EXPECT(sp__edit(path("ed.sp"), path("ed2.sp"), e, 5, false, err) == 0);
+	EXPECT(sp__edit(path("ed.sp"), path("ed2.sp"), e, 5, false) == 0);
 	EXPECT(frames_of(path("ed2.sp"), lens, flags, 16) == 6);
 	EXPECT(flags[0] & SP_F_EDITED);
 	EXPECT(lens[1] == 20 && (flags[1] & SP_F_INJECTED));	/* before old frame 2 */
@@ -373,20 +372,20 @@ UNIT_TEST(edit_set_delete_insert)
 	struct sp_edit far = { .op = SP_EDIT_DELETE, .frame = 5 };
 
 	unlink(path("ed3.sp"));
-	EXPECT(sp__edit(path("ed.sp"), path("ed3.sp"), &far, 1, false, err) == -ERANGE);
-	EXPECT(strstr(err, "out of range") != NULL);
+	EXPECT(sp__edit(path("ed.sp"), path("ed3.sp"), &far, 1, false) == -ERANGE);
+	EXPECT(strstr(sp__errmsg(), "out of range") != NULL);
 	EXPECT(access(path("ed3.sp"), F_OK) != 0);
 }
 
 UNIT_TEST(mutate_is_deterministic_and_stays_in_range)
 {
 	struct sp_mutate_opts o = { .sz = sizeof(o), .frame = 2, .from = 20, .to = 27, .cases = 40, .seed = 99 };
-	char err[SP_ERR_MAX], a[64], b[64];
+	char a[64], b[64];
 	size_t la, lb, outside = 0, differ = 0;
 
 	write_sample(path("mu.sp"), 4);
-	EXPECT(sp__mutate(path("mu.sp"), path("m1"), &o, err) == 0);
-	EXPECT(sp__mutate(path("mu.sp"), path("m2"), &o, err) == 0);
+	EXPECT(sp__mutate(path("mu.sp"), path("m1"), &o) == 0);
+	EXPECT(sp__mutate(path("mu.sp"), path("m2"), &o) == 0);
 	for (uint32_t i = 0; i < o.cases; i++) {
 		struct sp_reader *r;
 		struct sp_frame f;
@@ -399,7 +398,7 @@ UNIT_TEST(mutate_is_deterministic_and_stays_in_range)
 			differ++;
 		free(x);
 		free(y);
-		EXPECT(sp_reader__open(&r, path(a), 0, err) == 0);
+		EXPECT(sp_reader__open(&r, path(a), 0) == 0);
 		for (int k = 0; sp_reader__next(r, &f) == 1; k++) {
 			if (k != 2 || f.cap_len != frame_len(2))
 				continue;
@@ -415,7 +414,7 @@ UNIT_TEST(mutate_is_deterministic_and_stays_in_range)
 	EXPECT(differ == 0);	/* same seed, same bytes */
 	EXPECT(outside == 0);
 	o.frame = 9;
-	EXPECT(sp__mutate(path("mu.sp"), path("m3"), &o, err) == -ERANGE);
+	EXPECT(sp__mutate(path("mu.sp"), path("m3"), &o) == -ERANGE);
 }
 
 UNIT_TEST(merge_orders_by_time)
@@ -423,7 +422,6 @@ UNIT_TEST(merge_orders_by_time)
 	const char *in[2];
 	uint32_t lens[32];
 	uint16_t flags[32];
-	char err[SP_ERR_MAX];
 	struct sp_reader *r;
 	struct sp_frame f;
 	uint64_t last = 0;
@@ -433,9 +431,9 @@ UNIT_TEST(merge_orders_by_time)
 	write_sample(path("g2.sp"), 7);
 	in[0] = path("g1.sp");
 	in[1] = path("g2.sp");
-	EXPECT(sp__merge(in, 2, path("gm.sp"), err) == 0);
+	EXPECT(sp__merge(in, 2, path("gm.sp")) == 0);
 	EXPECT(frames_of(path("gm.sp"), lens, flags, 32) == 12);
-	EXPECT(sp_reader__open(&r, path("gm.sp"), 0, err) == 0);
+	EXPECT(sp_reader__open(&r, path("gm.sp"), 0) == 0);
 	EXPECT(sp_reader__iface_count(r) == 4);
 	EXPECT(strcmp(sp_reader__iface(r, 3)->host, "host-a") == 0);
 	while (sp_reader__next(r, &f) == 1) {
@@ -453,7 +451,6 @@ UNIT_TEST(tiny_frames_round_trip)
 	struct sp_writer *w;
 	struct sp_reader *r;
 	struct sp_frame f;
-	char err[SP_ERR_MAX];
 	uint32_t n = 0;
 	bool ok = true;
 
@@ -467,7 +464,7 @@ UNIT_TEST(tiny_frames_round_trip)
 		EXPECT(sp_writer__frame(w, &x) == 0);
 	}
 	EXPECT(sp_writer__close(w) == 0);
-	EXPECT(sp_reader__open(&r, path("tiny.sp"), 0, err) == 0);
+	EXPECT(sp_reader__open(&r, path("tiny.sp"), 0) == 0);
 	while (sp_reader__next(r, &f) == 1) {
 		ok = ok && f.cap_len == n && f.seq == n;
 		for (uint32_t k = 0; k < f.cap_len; k++)
@@ -622,11 +619,11 @@ UNIT_TEST(unknown_ancillary_records_are_skipped)
 	fb_rec(&f, 256, body, 13);
 	fb_frame(&f, 0, 61, 61);
 	fb_trailer(&f);
-	EXPECT(sp_reader__open_mem(&r, f.b, f.n, 0, err) == 0);
+	EXPECT(sp_reader__open_mem(&r, f.b, f.n, 0) == 0);
 	while (sp_reader__next(r, &fr) == 1)
 		n += fr.cap_len == 60 + (uint32_t)n;
 	EXPECT(n == 2);
-	EXPECT(sp_reader__complete(r) && sp_reader__error(r) == NULL);
+	EXPECT(sp_reader__complete(r) && sp_reader__damage(r) == NULL);
 	EXPECT(sp_reader__iface_count(r) == 1 && strcmp(sp_reader__iface(r, 0)->name, "tap0") == 0);
 	sp_reader__close(r);
 	/* Skipped, but still checked: a bad CRC in one is damage. */
