@@ -268,7 +268,7 @@ static int broadcast(const char *verb, const char *cmd, int argc, char **argv)
 		}
 	}
 	if (failed) {
-		r = p_err("%s: VM %s: %s%s", verb, names[first], qmp__errmsg(qs[first]),
+		r = p_err("%s: VM %s: %s%s", verb, names[first], vmctl__errmsg(),
 			  failed > 1 ? " (and others)" : "");
 		goto out;
 	}

@@ -152,11 +152,10 @@ int vm__list(char ***names, int *n)
 int vm__connect(struct vm *vm, int timeout_ms, struct qmp **out)
 {
 	struct qmp_opts o = { .sz = sizeof(o), .timeout_ms = timeout_ms };
-	char err[600];
-	int r = qmp__connect(vm__qmp_path(vm), &o, out, err, sizeof(err));
+	int r = qmp__connect(vm__qmp_path(vm), &o, out);
 
 	if (r)
-		return vm_seterr(r, "VM %s: %s", vm->name, err);
+		return vm_seterr(r, "VM %s: %s", vm->name, vmctl__errmsg());
 	return 0;
 }
 
@@ -173,7 +172,7 @@ int vm__status(struct vm *vm, char *buf, size_t len)
 	r = qmp__call(q, "query-status", NULL, &ret);
 	if (r) {
 		snprintf(buf, len, "unknown");
-		vm_seterr(r, "VM %s: %s", vm->name, qmp__errmsg(q));
+		vm_seterr(r, "VM %s: %s", vm->name, qmp_errmsg(q));
 	} else {
 		const char *s = json_string_value(json_object_get(ret, "status"));
 
@@ -243,7 +242,7 @@ int vm__quit(struct vm *vm, int timeout_ms)
 		if (r == -ECONNRESET)
 			r = 0;
 		if (r)
-			vm_seterr(r, "VM %s: %s", vm->name, qmp__errmsg(q));
+			vm_seterr(r, "VM %s: %s", vm->name, qmp_errmsg(q));
 		qmp__close(q);
 	}
 	if (pid > 0 && pid_is_qemu(pid)) {

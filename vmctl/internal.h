@@ -24,6 +24,9 @@ struct qmp_msg {
  * input: the fuzz target's entry. */
 int qmp_msg__parse(const char *buf, size_t len, struct qmp_msg *m, char *err, size_t errlen);
 void qmp_msg__release(struct qmp_msg *m);
+/* The last error on this connection (a group's commands fail one by one;
+ * vmctl__errmsg() has only the latest). */
+const char *qmp_errmsg(const struct qmp *q);
 
 /* Error message of this thread (vmctl__errmsg). Returns @ret. */
 int vm_seterr(int ret, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

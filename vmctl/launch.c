@@ -115,9 +115,10 @@ int qemu_spawn(char **argv, const char *netns, const char *logpath, const char *
 					 line[0] ? line : "no message");
 		}
 		if (access(qmp_path, F_OK) == 0) {
-			r = qmp__connect(qmp_path, &o, qp, err, sizeof(err));
+			r = qmp__connect(qmp_path, &o, qp);
 			if (!r)
 				return 0;
+			snprintf(err, sizeof(err), "%s", vmctl__errmsg());
 			if (r != -ECONNREFUSED && r != -ENOENT) {
 				char line[400];
 				bool exited = false;
@@ -501,7 +502,7 @@ int vm__adopt(const char *name, const char *qmp_path, const char *argv_file)
 {
 	struct qmp_opts o = { .sz = sizeof(o), .timeout_ms = 5000 };
 	const char *root = vmctl__root();
-	char dir[4096], err[600], src[64];
+	char dir[4096], src[64];
 	char *buf, *qabs, *ns = NULL;
 	struct qmp *q;
 	struct vm *vm;
@@ -518,9 +519,9 @@ int vm__adopt(const char *name, const char *qmp_path, const char *argv_file)
 		vm__free(vm);
 		return vm_seterr(-EEXIST, "VM %s exists already", name);
 	}
-	r = qmp__connect(qmp_path, &o, &q, err, sizeof(err));
+	r = qmp__connect(qmp_path, &o, &q);
 	if (r)
-		return vm_seterr(r, "%s", err);
+		return r;
 	pid = qmp__peer_pid(q);
 	if (argv_file) {
 		buf = read_all(argv_file, &len);

@@ -50,10 +50,12 @@ static int qerr(struct qmp *q, int ret, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(q->err, sizeof(q->err), fmt, ap);
 	va_end(ap);
-	return ret;
+	/* The connection keeps its own (a group's commands fail one by one);
+	 * the caller sees it in vmctl__errmsg() like every other failure. */
+	return vm_seterr(ret, "%s", q->err);
 }
 
-const char *qmp__errmsg(const struct qmp *q) { return q ? q->err : "no QMP connection"; }
+const char *qmp_errmsg(const struct qmp *q) { return q ? q->err : "no QMP connection"; }
 int qmp__fd(const struct qmp *q) { return q->fd; }
 pid_t qmp__peer_pid(const struct qmp *q) { return q->peer > 0 ? q->peer : -ENOENT; }
 int qmp__qemu_version(const struct qmp *q) { return q->version; }
@@ -566,10 +568,16 @@ int qmp__fire_all(struct qmp **qs, int n, int timeout_ms)
 	free(p);
 	for (int i = 0; i < n; i++)
 		failed += qs[i]->fire_err != 0;
+	/* vmctl__errmsg(): the first failure in the caller's order. */
+	for (int i = 0; i < n; i++)
+		if (qs[i]->fire_err) {
+			vm_seterr(qs[i]->fire_err, "%s", qs[i]->err);
+			break;
+		}
 	return failed;
 }
 
-int qmp__open_fd(int fd, const struct qmp_opts *opts, struct qmp **out, char *err, size_t errlen)
+int qmp__open_fd(int fd, const struct qmp_opts *opts, struct qmp **out)
 {
 	struct qmp *q = calloc(1, sizeof(*q));
 	struct qmp_opts o;
@@ -581,15 +589,13 @@ int qmp__open_fd(int fd, const struct qmp_opts *opts, struct qmp **out, char *er
 
 	*out = NULL;
 	if (UTIL_OPTS_LOAD(o, opts)) {
-		if (err && errlen)
-			snprintf(err, errlen, "qmp_opts: bad sz %zu", opts->sz);
 		free(q);
 		close(fd);
-		return -EINVAL;
+		return vm_seterr(-EINVAL, "qmp_opts: bad sz %zu", opts->sz);
 	}
 	if (!q) {
 		close(fd);
-		return -ENOMEM;
+		return vm_seterr(-ENOMEM, "out of memory");
 	}
 	q->fd = fd;
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -616,14 +622,12 @@ int qmp__open_fd(int fd, const struct qmp_opts *opts, struct qmp **out, char *er
 	*out = q;
 	return 0;
 fail:
-	if (err && errlen)
-		snprintf(err, errlen, "%s", q->err);
+	vm_seterr(r, "%s", q->err[0] ? q->err : strerror(-r));
 	qmp__close(q);
 	return r;
 }
 
-int qmp__connect(const char *path, const struct qmp_opts *opts, struct qmp **out,
-		 char *err, size_t errlen)
+int qmp__connect(const char *path, const struct qmp_opts *opts, struct qmp **out)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct qmp_opts o;
@@ -631,18 +635,12 @@ int qmp__connect(const char *path, const struct qmp_opts *opts, struct qmp **out
 	int fd, r, ms;
 
 	*out = NULL;
-	if (UTIL_OPTS_LOAD(o, opts)) {
-		if (err && errlen)
-			snprintf(err, errlen, "qmp_opts: bad sz %zu", opts->sz);
-		return -EINVAL;
-	}
+	if (UTIL_OPTS_LOAD(o, opts))
+		return vm_seterr(-EINVAL, "qmp_opts: bad sz %zu", opts->sz);
 	ms = o.timeout_ms > 0 ? o.timeout_ms : 5000;
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		if (err && errlen)
-			snprintf(err, errlen, "QMP socket path too long (max %zu): %s",
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return vm_seterr(-ENAMETOOLONG, "QMP socket path too long (max %zu): %s",
 				 sizeof(sa.sun_path) - 1, path);
-		return -ENAMETOOLONG;
-	}
 	strcpy(sa.sun_path, path);
 	/*
 	 * A unix connect() never completes later: a non-blocking one fails with
@@ -653,7 +651,7 @@ int qmp__connect(const char *path, const struct qmp_opts *opts, struct qmp **out
 	 */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return -errno;
+		return vm_seterr(-errno, "socket: %s", strerror(errno));
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -664,18 +662,18 @@ int qmp__connect(const char *path, const struct qmp_opts *opts, struct qmp **out
 		int e = errno;
 
 		r = e == EAGAIN || e == EINPROGRESS ? -ETIMEDOUT : -e;
-		if (err && errlen && r == -ETIMEDOUT)
-			snprintf(err, errlen, "cannot connect to QMP socket %s: not accepted within "
-				 "%d ms (its QEMU takes no new connections)", path, ms);
-		else if (err && errlen)
-			snprintf(err, errlen, "cannot connect to QMP socket %s: %s%s", path,
-				 strerror(e), e == ECONNREFUSED ? " (no QEMU behind it)" : "");
+		if (r == -ETIMEDOUT)
+			vm_seterr(r, "cannot connect to QMP socket %s: not accepted within "
+				  "%d ms (its QEMU takes no new connections)", path, ms);
+		else
+			vm_seterr(r, "cannot connect to QMP socket %s: %s%s", path,
+				  strerror(e), e == ECONNREFUSED ? " (no QEMU behind it)" : "");
 		close(fd);
 		return r;
 	}
 	tv.tv_sec = tv.tv_usec = 0;	/* writes are non-blocking from here on */
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	return qmp__open_fd(fd, opts, out, err, errlen);
+	return qmp__open_fd(fd, opts, out);
 }
 
 void qmp__close(struct qmp *q)

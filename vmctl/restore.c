@@ -426,7 +426,7 @@ static int ignore_shared(struct qmp *q, const char *as)
 
 	if (r)
 		return vm_seterr(r, "VM %s: this QEMU cannot load a snapshot with a memory image "
-				 "(x-ignore-shared: %s)", as, qmp__errmsg(q));
+				 "(x-ignore-shared: %s)", as, qmp_errmsg(q));
 	return 0;
 }
 
@@ -670,7 +670,7 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 		r = qmp__call(q, "migrate-incoming", json_pack("{s:s}", "uri", "fd:stasis-state"),
 			      NULL);
 	if (r) {
-		vm_seterr(r, "VM %s: %s", as, qmp__errmsg(q));
+		vm_seterr(r, "VM %s: %s", as, qmp_errmsg(q));
 		goto kill;
 	}
 	for (uint64_t end = util_now_ns() + (uint64_t)o.timeout_ms * 1000000ull;;) {
@@ -685,7 +685,7 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 			usleep(50000);
 			snprintf(path, sizeof(path), "%s/qemu.log", dir);
 			last_line(path, line, sizeof(line));
-			vm_seterr(r, "VM %s: loading the state: %s%s%s", as, qmp__errmsg(q),
+			vm_seterr(r, "VM %s: loading the state: %s%s%s", as, qmp_errmsg(q),
 				  line[0] ? "; QEMU said: " : "", line);
 			goto kill;
 		}
@@ -714,7 +714,7 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 	if (!o.paused) {
 		r = qmp__call(q, "cont", NULL, NULL);
 		if (r) {
-			vm_seterr(r, "VM %s: %s", as, qmp__errmsg(q));
+			vm_seterr(r, "VM %s: %s", as, qmp_errmsg(q));
 			goto kill;
 		}
 	}
@@ -770,7 +770,6 @@ int snap__dump_mem(const char *snapdir, const char *name, const char *outpath)
 	struct qmp_opts qo = { .sz = sizeof(qo), .timeout_ms = 600000 };
 	struct vm *vm = NULL;
 	struct qmp *q = NULL;
-	char err[600];
 	int fd, r;
 
 	fd = open(outpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -786,9 +785,7 @@ int snap__dump_mem(const char *snapdir, const char *name, const char *outpath)
 		goto out;
 	r = vm_load_at(root, name, &vm);
 	if (!r) {
-		r = qmp__connect(vm__qmp_path(vm), &qo, &q, err, sizeof(err));
-		if (r)
-			vm_seterr(r, "%s", err);
+		r = qmp__connect(vm__qmp_path(vm), &qo, &q);
 	}
 	if (!r)
 		r = qmp__getfd(q, "stasis-dump", fd);
@@ -797,7 +794,7 @@ int snap__dump_mem(const char *snapdir, const char *name, const char *outpath)
 			      json_pack("{s:b,s:s}", "paging", 0, "protocol", "fd:stasis-dump"),
 			      NULL);
 	if (r && q)
-		vm_seterr(r, "dump-guest-memory: %s", qmp__errmsg(q));
+		vm_seterr(r, "dump-guest-memory: %s", qmp_errmsg(q));
 	qmp__close(q);
 	if (vm)
 		vm__quit(vm, 5000);

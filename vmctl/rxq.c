@@ -71,7 +71,7 @@ static int vm_running(struct qmp *q, const char *vm, bool *running)
 	int r = qmp__call(q, "query-status", NULL, &st);
 
 	if (r)
-		return vm_seterr(r, "VM %s: query-status: %s", vm, qmp__errmsg(q));
+		return vm_seterr(r, "VM %s: query-status: %s", vm, qmp_errmsg(q));
 	*running = json_is_true(json_object_get(st, "running"));
 	json_decref(st);
 	return 0;

@@ -72,7 +72,7 @@ static int freeze_disks(struct saving *s, const char *tag)
 	s->disks = json_array();
 	r = qmp__call(s->q, "query-block", NULL, &blk);
 	if (r)
-		return fail(s, r, "%s", qmp__errmsg(s->q));
+		return fail(s, r, "%s", qmp_errmsg(s->q));
 	json_array_foreach(blk, i, dev) {
 		json_t *ins = json_object_get(dev, "inserted"), *img;
 		const char *top, *fmt, *node, *devname, *argv_path = NULL;
@@ -116,7 +116,7 @@ static int freeze_disks(struct saving *s, const char *tag)
 			json_object_set_new(args, "node-name", json_string(node));
 		r = qmp__call(s->q, "blockdev-snapshot-sync", args, NULL);
 		if (r) {
-			fail(s, r, "%s", qmp__errmsg(s->q));
+			fail(s, r, "%s", qmp_errmsg(s->q));
 			break;
 		}
 		/* The frozen layer is kept inside the snapshot by a hard link
@@ -190,12 +190,12 @@ static int start_migration(struct saving *s, bool live, uint64_t bw)
 						"state", s->image));
 	r = qmp__call(s->q, "migrate-set-capabilities", caps, NULL);
 	if (r)
-		return fail(s, r, "%s", qmp__errmsg(s->q));
+		return fail(s, r, "%s", qmp_errmsg(s->q));
 	r = qmp__call(s->q, "migrate-set-parameters",
 		      json_pack("{s:I}", "max-bandwidth", (json_int_t)(bw ? bw : (1ull << 40))),
 		      NULL);
 	if (r)
-		return fail(s, r, "%s", qmp__errmsg(s->q));
+		return fail(s, r, "%s", qmp_errmsg(s->q));
 	snprintf(path, sizeof(path), "%s/state.tmp", s->dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
@@ -203,10 +203,10 @@ static int start_migration(struct saving *s, bool live, uint64_t bw)
 	r = qmp__getfd(s->q, "stasis-state", fd);
 	close(fd);
 	if (r)
-		return fail(s, r, "%s", qmp__errmsg(s->q));
+		return fail(s, r, "%s", qmp_errmsg(s->q));
 	r = qmp__call(s->q, "migrate", json_pack("{s:s}", "uri", "fd:stasis-state"), NULL);
 	if (r)
-		return fail(s, r, "%s", qmp__errmsg(s->q));
+		return fail(s, r, "%s", qmp_errmsg(s->q));
 	return 0;
 }
 
@@ -218,7 +218,7 @@ static int poll_migration(struct saving *s, const struct snap_opts *o)
 	int r = qmp__call(s->q, "query-migrate", NULL, &st);
 
 	if (r)
-		return fail(s, r, "%s", qmp__errmsg(s->q));
+		return fail(s, r, "%s", qmp_errmsg(s->q));
 	status = json_string_value(json_object_get(st, "status"));
 	if (!status)
 		status = "none";
@@ -432,13 +432,13 @@ static int group_fire(struct vm_group *g, const char *cmd)
 		int r = qmp__prepare(g->qs[i], cmd, NULL);
 
 		if (r)
-			return vm_seterr(r, "VM %s: %s", vm__name(g->vms[i]), qmp__errmsg(g->qs[i])), g->n;
+			return vm_seterr(r, "VM %s: %s", vm__name(g->vms[i]), qmp_errmsg(g->qs[i])), g->n;
 	}
 	failed = qmp__fire_all(g->qs, g->n, 5000);
 	for (int i = 0; i < g->n; i++)
 		if (qmp__fire_result(g->qs[i])) {
 			vm_seterr(qmp__fire_result(g->qs[i]), "VM %s: %s %s", vm__name(g->vms[i]), cmd,
-				  qmp__errmsg(g->qs[i]));
+				  qmp_errmsg(g->qs[i]));
 			break;
 		}
 	return failed;
@@ -453,7 +453,7 @@ int vm_group__stop(struct vm_group *g)
 		for (int i = 0; i < g->n; i++)
 			if (qmp__fire_result(g->qs[i])) {
 				vm_seterr(qmp__fire_result(g->qs[i]), "VM %s: %s", vm__name(g->vms[i]),
-					  qmp__errmsg(g->qs[i]));
+					  qmp_errmsg(g->qs[i]));
 				break;
 			}
 	} else {
@@ -596,7 +596,7 @@ int vm_group__save(struct vm_group *g, const char *snapdir, const struct snap_op
 		for (int i = 0; i < n; i++) {
 			qmp__fire_times(qs[i], &res[i].stop_sent_ns, &res[i].stop_ack_ns);
 			if ((r = qmp__fire_result(qs[i])))
-				fail(&sv[i], r, "stop: %s", qmp__errmsg(qs[i]));
+				fail(&sv[i], r, "stop: %s", qmp_errmsg(qs[i]));
 		}
 	for (int i = 0; i < n; i++) {
 		struct saving *s = &sv[i];
@@ -615,7 +615,7 @@ int vm_group__save(struct vm_group *g, const char *snapdir, const struct snap_op
 			    json_is_true(json_object_get(s->vm->j, "adopted"))) {
 				r = qmp__call(s->q, "stop", NULL, NULL);
 				if (r) {
-					fail(s, r, "stop: %s", qmp__errmsg(s->q));
+					fail(s, r, "stop: %s", qmp_errmsg(s->q));
 					continue;
 				}
 			}

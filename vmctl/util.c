@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Small helpers: the error message, atomic files, folders, qemu-img. */
+/* Small helpers: the instances root, layer tags, qemu-img. */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -12,20 +12,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "vmctl/internal.h"
-
-static __thread char errmsg[1024];
-
-const char *vmctl__errmsg(void) { return errmsg; }
-
-int vm_seterr(int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(errmsg, sizeof(errmsg), fmt, ap);
-	va_end(ap);
-	return ret;
-}
 
 const char *vmctl__root(void)
 {

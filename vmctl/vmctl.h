@@ -4,10 +4,10 @@
  * describe them (one folder per VM under an instances root).
  *
  * Conventions (libbpf's): object__verb() names, negative errno returns,
- * opaque handles, options structs whose first member is their size (0 or a
- * NULL options pointer means defaults). Functions that can fail for a reason
- * a human should read leave a one-line message behind: qmp__errmsg() for a
- * connection, vmctl__errmsg() for everything else (thread-local).
+ * opaque handles, options structs whose first member is their size (a NULL
+ * options pointer means defaults; sz 0 is refused). Every failure leaves a
+ * one-line message in vmctl__errmsg() (this thread's), a QMP connection's
+ * too.
  */
 #ifndef STASIS_VMCTL_H
 #define STASIS_VMCTL_H
@@ -28,7 +28,8 @@ int vmctl__name_valid(const char *name);
 int vmctl__instance_dir(const char *root, const char *name, char *buf, size_t len);
 /* The instances root: $STASIS_VM_ROOT, else /var/lib/stasis/vm. */
 const char *vmctl__root(void);
-/* The last error message of a vmctl__/vm__/snap__ call in this thread. */
+/* The last error message of a vmctl__/vm__/vm_group__/snap__/qmp__ call in
+ * this thread. */
 const char *vmctl__errmsg(void);
 /* Where the RAM files of running VMs live: $STASIS_MEM_DIR, else
  * /dev/shm/stasis (a memory file system). */
@@ -45,24 +46,20 @@ struct qmp_opts {
 
 /* Connect to a QMP unix socket, read the greeting, negotiate capabilities.
  * -ENOENT/-ECONNREFUSED when nothing listens, -ETIMEDOUT, -EPROTO for a bad
- * greeting. On failure *out is NULL and @err (if not NULL) holds a line. */
-int qmp__connect(const char *path, const struct qmp_opts *opts, struct qmp **out,
-		 char *err, size_t errlen);
+ * greeting. On failure *out is NULL. */
+int qmp__connect(const char *path, const struct qmp_opts *opts, struct qmp **out);
 /* The same over an already connected socket (ownership of @fd passes). */
-int qmp__open_fd(int fd, const struct qmp_opts *opts, struct qmp **out,
-		 char *err, size_t errlen);
+int qmp__open_fd(int fd, const struct qmp_opts *opts, struct qmp **out);
 void qmp__close(struct qmp *q);
 int qmp__fd(const struct qmp *q);
 /* The QEMU behind the socket (SO_PEERCRED), or -ENOENT. */
 pid_t qmp__peer_pid(const struct qmp *q);
-/* The last error on this connection, one line. */
-const char *qmp__errmsg(const struct qmp *q);
 /* QEMU's version from the greeting, e.g. 7.2.22 as 70222. */
 int qmp__qemu_version(const struct qmp *q);
 
 /* Send @cmd with @args (stolen; NULL for none) and wait for its reply.
  * *ret (if @ret) gets the "return" value (a new reference). An error reply
- * is -EREMOTEIO with "Class: desc" in qmp__errmsg(); QEMU gone is -ECONNRESET;
+ * is -EREMOTEIO with "Class: desc" in vmctl__errmsg(); QEMU gone is -ECONNRESET;
  * no reply in time is -ETIMEDOUT; a malformed reply -EPROTO. */
 int qmp__call(struct qmp *q, const char *cmd, json_t *args, json_t **ret);
 /* qmp__call() passing @fd along (SCM_RIGHTS), as "getfd" wants. */

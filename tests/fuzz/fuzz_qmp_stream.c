@@ -20,7 +20,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_t *ret = NULL, *ev;
 	int sv[2], r;
 	size_t off = 0;
-	char err[256];
 
 	if (size > 65536 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
 		return 0;
@@ -33,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += (size_t)w;
 	}
 	shutdown(sv[1], SHUT_WR);
-	r = qmp__open_fd(sv[0], &o, &q, err, sizeof(err));
+	r = qmp__open_fd(sv[0], &o, &q);
 	if (r == 0) {
 		r = qmp__call(q, "query-status", NULL, &ret);
 		if (r > 0 || (r == 0 && !ret))
@@ -47,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 		}
 		qmp__close(q);
-	} else if (r > 0 || q || !err[0]) {
+	} else if (r > 0 || q || !vmctl__errmsg()[0]) {
 		abort();
 	}
 	close(sv[1]);

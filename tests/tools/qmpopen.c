@@ -38,7 +38,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "qmpopen: QEMU exited\n");
 			return 1;
 		}
-		r = qmp__connect(argv[1], &o, &q, NULL, 0);
+		r = qmp__connect(argv[1], &o, &q);
 		if (r)
 			usleep(250);
 	}

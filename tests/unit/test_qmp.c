@@ -135,7 +135,11 @@ static int open_rig(struct rig *r, int timeout_ms, struct qmp **q, char *err, si
 {
 	struct qmp_opts o = { .sz = sizeof(o), .timeout_ms = timeout_ms };
 
-	return qmp__open_fd(r->cfd, &o, q, err, el);
+	int ret = qmp__open_fd(r->cfd, &o, q);
+
+	if (ret && err && el)
+		snprintf(err, el, "%s", vmctl__errmsg());
+	return ret;
 }
 
 /* ---- the message parser ------------------------------------------------ */
@@ -232,7 +236,7 @@ UNIT_TEST(connect_call_events_errors)
 	json_decref(ev);
 	EXPECT(qmp__next_event(q, &ev) == -EAGAIN);
 	EXPECT(qmp__call(q, "bogus", NULL, &ret) == -EREMOTEIO && ret == NULL);
-	EXPECT(strstr(qmp__errmsg(q), "CommandNotFound: The command bogus has not been found"));
+	EXPECT(strstr(vmctl__errmsg(), "CommandNotFound: The command bogus has not been found"));
 	/* fd passing */
 	EXPECT(pipe(fds) == 0);
 	EXPECT(qmp__getfd(q, "x", fds[1]) == 0);
@@ -253,10 +257,10 @@ UNIT_TEST(timeout_then_gone)
 	if (!q)
 		return rig_end(&r, q);
 	EXPECT(qmp__call(q, "silent", NULL, NULL) == -ETIMEDOUT);
-	EXPECT(strstr(qmp__errmsg(q), "no reply"));
+	EXPECT(strstr(vmctl__errmsg(), "no reply"));
 	/* unknown command: the fake hangs up, as a killed QEMU would */
 	EXPECT(qmp__call(q, "die", NULL, NULL) == -ECONNRESET);
-	EXPECT(strstr(qmp__errmsg(q), "closed"));
+	EXPECT(strstr(vmctl__errmsg(), "closed"));
 	EXPECT(qmp__call(q, "query-status", NULL, NULL) == -ECONNRESET);
 	rig_end(&r, q);
 }
@@ -282,9 +286,9 @@ UNIT_TEST(malformed_replies)
 	if (!q)
 		return rig_end(&r, q);
 	EXPECT(qmp__call(q, "noid", NULL, NULL) == -EPROTO);
-	EXPECT(strstr(qmp__errmsg(q), "without an id"));
+	EXPECT(strstr(vmctl__errmsg(), "without an id"));
 	EXPECT(qmp__call(q, "query-status", NULL, NULL) == -EPROTO);
-	EXPECT(strstr(qmp__errmsg(q), "malformed QMP message"));
+	EXPECT(strstr(vmctl__errmsg(), "malformed QMP message"));
 	rig_end(&r, q);
 }
 
@@ -383,14 +387,15 @@ UNIT_TEST(fire_all_stop)
 UNIT_TEST(connect_errors)
 {
 	struct qmp *q = (struct qmp *)1;
-	char err[300], longp[200];
+	char longp[200];
 
-	EXPECT(qmp__connect("/nonexistent/stasis-test.qmp", NULL, &q, err, sizeof(err)) == -ENOENT);
-	EXPECT(q == NULL && strstr(err, "cannot connect"));
+	EXPECT(qmp__connect("/nonexistent/stasis-test.qmp", NULL, &q) == -ENOENT);
+	EXPECT(q == NULL && strstr(vmctl__errmsg(), "cannot connect"));
 	memset(longp, 'x', sizeof(longp) - 1);
 	longp[0] = '/';
 	longp[sizeof(longp) - 1] = 0;
-	EXPECT(qmp__connect(longp, NULL, &q, err, sizeof(err)) == -ENAMETOOLONG);
+	EXPECT(qmp__connect(longp, NULL, &q) == -ENAMETOOLONG);
+	EXPECT(strstr(vmctl__errmsg(), "too long") != NULL);
 }
 
 static const char *ans_migration(const char *cmd, int nth)
@@ -450,7 +455,7 @@ UNIT_TEST(fired_command_refused)
 	EXPECT(qmp__prepare(q, "stop", NULL) == 0);
 	EXPECT(qmp__fire_all(&q, 1, 1000) == 1);
 	EXPECT(qmp__fire_result(q) == -EREMOTEIO);
-	EXPECT(strstr(qmp__errmsg(q), "stop: GenericError: not now"));
+	EXPECT(strstr(vmctl__errmsg(), "stop: GenericError: not now"));
 	rig_end(&r, q);
 }
 
@@ -462,7 +467,6 @@ UNIT_TEST(connect_backlog_full)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct qmp_opts o = { .sz = sizeof(o), .timeout_ms = 300 };
 	struct qmp *q = (struct qmp *)1;
-	char err[300];
 	int l, c;
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "/tmp/stasis-test_qmp.%d.sock", (int)getpid());
@@ -472,9 +476,8 @@ UNIT_TEST(connect_backlog_full)
 	EXPECT(bind(l, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(l, 0) == 0);
 	/* the one connection a backlog of 0 holds */
 	EXPECT(connect(c, (struct sockaddr *)&sa, sizeof(sa)) == 0);
-	err[0] = 0;
-	EXPECT(qmp__connect(sa.sun_path, &o, &q, err, sizeof(err)) == -ETIMEDOUT);
-	EXPECT(q == NULL && strstr(err, "not accepted within 300 ms"));
+	EXPECT(qmp__connect(sa.sun_path, &o, &q) == -ETIMEDOUT);
+	EXPECT(q == NULL && strstr(vmctl__errmsg(), "not accepted within 300 ms"));
 	close(c);
 	close(l);
 	unlink(sa.sun_path);
@@ -501,6 +504,6 @@ UNIT_TEST(wait_event_poll_error)
 	ret = qmp__wait_event(q, "SHUTDOWN", NULL, 60000, NULL);
 	setrlimit(RLIMIT_NOFILE, &old);
 	EXPECT(ret == -EINVAL);
-	EXPECT(strstr(qmp__errmsg(q), "poll: "));
+	EXPECT(strstr(vmctl__errmsg(), "poll: "));
 	rig_end(&r, q);
 }
