@@ -46,7 +46,7 @@ LIB_bpf     := bpf/stasis_bpf.c
 LIB_loader  := $(addprefix loader/,kernel.c link.c attach.c state.c drain.c replay.c)
 LIB_vmctl   := vmctl/error.c vmctl/memfile.c vmctl/instance.c vmctl/util.c vmctl/qmp_msg.c vmctl/qmp.c vmctl/launch.c vmctl/save.c vmctl/rxq.c vmctl/restore.c
 LIB_sp      := $(addprefix sp-format/,error.c crc32c.c writer.c reader.c pcapng.c copy.c edit.c mutate.c merge.c checksum.c segment.c hex.c)
-LIB_coord   := $(addprefix coordinator/,action.c timer.c proto.c mqtt.c broker.c manifest.c part.c roster.c agent.c sender.c round.c fuzz_watch.c fuzz_hosts.c fuzz.c)
+LIB_coord   := $(addprefix coordinator/,error.c action.c timer.c proto.c mqtt.c broker.c manifest.c part.c roster.c agent.c sender.c round.c fuzz_watch.c fuzz_hosts.c fuzz.c)
 LIBNAMES    := bpf loader vmctl sp coord
 # The internal utility library (util/util.h): linked into each of the above
 # with its symbols made local, never installed or linked on its own.
@@ -86,10 +86,10 @@ TEST_TOOLS := $(BUILD)/tools/spgen $(BUILD)/tools/timerbench $(BUILD)/tools/mqtt
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/fuzz/fuzz_%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_DEPS_sp_reader := $(LIB_sp) $(LIB_util)
 FUZZ_DEPS_pcap := $(LIB_sp) $(LIB_util)
-FUZZ_DEPS_coord_msg := coordinator/proto.c coordinator/timer.c coordinator/roster.c $(LIB_util)
+FUZZ_DEPS_coord_msg := coordinator/error.c coordinator/proto.c coordinator/timer.c coordinator/roster.c $(LIB_util)
 FUZZ_DEPS_qmp := vmctl/qmp_msg.c $(LIB_util)
 FUZZ_DEPS_qmp_stream := vmctl/error.c vmctl/qmp_msg.c vmctl/qmp.c $(LIB_util)
-FUZZ_DEPS_watch_spec := coordinator/fuzz_watch.c coordinator/proto.c coordinator/timer.c coordinator/roster.c sp-format/hex.c $(LIB_vmctl) $(LIB_util)
+FUZZ_DEPS_watch_spec := coordinator/error.c coordinator/fuzz_watch.c coordinator/proto.c coordinator/timer.c coordinator/roster.c sp-format/hex.c $(LIB_vmctl) $(LIB_util)
 
 .PHONY: all deps test test-unit test-san demo bench install clean guest fuzz kmatrix
 all: $(BUILD)/stasis $(UNIT_BINS) $(GUEST_TOOLS) $(TEST_TOOLS) $(DOCS_GEN)

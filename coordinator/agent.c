@@ -20,6 +20,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
+#include "coordinator/internal.h"
 #include "coordinator/agent.h"
 #include "util/opts.h"
 #include "coordinator/fuzz.h"
@@ -605,7 +606,7 @@ static void do_verdict(struct agent *a, uint64_t epoch, bool commit, const char 
 	int ret;
 
 	snap_dir(a, epoch, dir, sizeof(dir));
-	if ((ret = coord_manifest__load(dir, &m, err, sizeof(err)))) {
+	if ((ret = coord_err_keep(coord_manifest__load(dir, &m), err, sizeof(err)))) {
 		/* Nothing to abort is no failure; nothing to commit is. */
 		reply(a, op, epoch, commit || ret != -ENOENT ? ret : 0,
 		      ret == -ENOENT ? "no part of this epoch here" : err, NULL);
@@ -711,7 +712,7 @@ static int go_on(struct agent *a, struct coord_part *p, uint64_t epoch, const ch
 		loader__close(l);	/* nothing to hold for: the VMs just go on */
 		l = NULL;
 	}
-	if ((ret = coord_part__resume(p, l, epoch, err, errlen)))
+	if ((ret = coord_err_keep(coord_part__resume(p, l, epoch), err, errlen)))
 		goto out;
 	json_object_set_new(r, "cont_spread_us", json_integer((json_int_t)(coord_part__cont_spread_ns(p) / 1000)));
 	json_object_set_new(r, "cont_window_us", json_integer((json_int_t)((coord_part__cont_window_ns(p) + 999) / 1000)));
@@ -787,7 +788,7 @@ static void do_restore(struct agent *a, uint64_t epoch, bool paused, bool keep, 
 	if (!ret) {
 		struct coord_part_opts po = { .sz = sizeof(po), .vdir = access(vdir, F_OK) ? NULL : vdir };
 
-		ret = coord_part__load(&part, &po, err, sizeof(err));
+		ret = coord_err_keep(coord_part__load(&part, &po), err, sizeof(err));
 	}
 	json_object_set_new(r, "load_s", json_real((double)(util_now_ns() - t_load) / 1e9));
 
@@ -851,7 +852,7 @@ static void watch_case(struct agent *a, uint64_t epoch, json_t *watch, struct fu
 	snprintf(a->watch_re, sizeof(a->watch_re), "%s", cur_re);
 	a->watch_stop = !strcmp(a->watch_stop_of, cur_re) || a->stopping;
 	pthread_mutex_unlock(&a->lock);
-	ret = fuzz_hosts__watch(a->o->host, watch, cv, &a->watch_stop, &r, err, sizeof(err));
+	ret = coord_err_keep(fuzz_hosts__watch(a->o->host, watch, cv, &a->watch_stop, &r), err, sizeof(err));
 	pthread_mutex_lock(&a->lock);
 	a->watch_re[0] = 0;
 	/* Stopped by the agent's own shutdown, not by the sender: no verdict
@@ -897,7 +898,7 @@ static void do_resume(struct agent *a, uint64_t epoch, json_t *frames, json_t *w
 	if (!ret && !part) {
 		struct coord_part_opts po = { .sz = sizeof(po), .vms = names, .n_vms = n };
 
-		ret = coord_part__load(&part, &po, err, sizeof(err));
+		ret = coord_err_keep(coord_part__load(&part, &po), err, sizeof(err));
 	}
 	/* A fuzz case: where each console stands before the VMs go on. */
 	if (!ret && watch && (ret = fuzz_case_vms__open(coord_part__vms(part), &cv)))
@@ -1216,7 +1217,7 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 	char err[256];
 	json_t *j;
 
-	if (coord_msg__parse(payload, (size_t)len, &m, (void **)&j, err, sizeof(err))) {
+	if (coord_err_keep(coord_msg__parse(payload, (size_t)len, &m, (void **)&j), err, sizeof(err))) {
 		json_t *e = json_pack("{s:s,s:s}", "error", err, "topic", t);
 
 		publish(a, a->t_error, "error", 0, e);
@@ -1407,8 +1408,10 @@ static void agent_free(struct agent *a)
 	free(a);
 }
 
-int coord_agent__run(const struct coord_agent_opts *opts, char *err, size_t errlen)
+int coord_agent__run(const struct coord_agent_opts *opts)
 {
+	char *err = coord_err();
+	size_t errlen = coord_err_len();
 	struct coord_agent_opts ob;
 	const struct coord_agent_opts *o = &ob;	/* the agent's, for as long as it runs */
 	struct agent *a;
@@ -1473,7 +1476,7 @@ int coord_agent__run(const struct coord_agent_opts *opts, char *err, size_t errl
 	free(w);
 	mo.will_topic = t_status;
 	mo.will_payload = will;
-	if ((ret = coord_mqtt__connect(&a->mq, &mo, on_msg, a, err, errlen))) {
+	if ((ret = coord_err_keep(coord_mqtt__connect(&a->mq, &mo, on_msg, a), err, errlen))) {
 		agent_free(a);
 		return ret;
 	}

@@ -41,12 +41,12 @@ struct coord_agent_opts {
 	const char *actions;		/* user actions: the .so files in DIR, or NULL */
 	volatile int *stop;
 };
-int coord_agent__run(const struct coord_agent_opts *o, char *err, size_t errlen);
+int coord_agent__run(const struct coord_agent_opts *o);
 
 /* The sender: publishes commands, collects what every agent says. */
 struct coord_sender;
 int coord_sender__open(struct coord_sender **out, const struct coord_mqtt_opts *mo,
-		       const char *experiment, char *err, size_t errlen);
+		       const char *experiment);
 /* Agents and their last status ("online"/"offline"), once the broker has
  * sent every retained status (at most @timeout_ms): a JSON object host ->
  * status (borrowed). */

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include "coordinator/internal.h"
 #include "coordinator/coord.h"
 
 struct coord_broker {
@@ -46,8 +47,10 @@ static int reachable(int port)
 	return ok;
 }
 
-int coord_broker__start(struct coord_broker **out, char *url, size_t len, char *err, size_t errlen)
+int coord_broker__start(struct coord_broker **out, char *url, size_t len)
 {
+	char *err = coord_err();
+	size_t errlen = coord_err_len();
 	struct coord_broker *b = calloc(1, sizeof(*b));
 	char conf[128];
 	FILE *f;

@@ -59,7 +59,7 @@ int do_agent(int argc, char **argv)
 	if (!o.mqtt.url) {
 		FILE *f;
 
-		if (coord_broker__start(&b, url, sizeof(url), err, sizeof(err)))
+		if (cli_coord_err(coord_broker__start(&b, url, sizeof(url)), err, sizeof(err)))
 			return p_err("%s", err);
 		mkdir(BROKER_URL_DIR, 0755);
 		if (!cli_mqtt_url_file(o.experiment, url_file, sizeof(url_file))) {
@@ -82,7 +82,7 @@ int do_agent(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	p_info("agent: host %s, experiment %s, broker %s", o.host, o.experiment, o.mqtt.url);
-	ret = coord_agent__run(&o, err, sizeof(err));
+	ret = cli_coord_err(coord_agent__run(&o), err, sizeof(err));
 	if (b) {
 		/* Only our own URL: another agent may have taken the file since. */
 		char cur[300] = "";

@@ -67,7 +67,7 @@ static int connect_sender(struct call *k)
 
 	if (cli_mqtt_default(&k->cm, k->url, sizeof(k->url)))
 		return EXIT_USAGE;
-	if (coord_sender__open(&k->s, &k->cm.mo, k->cm.experiment, err, sizeof(err)))
+	if (cli_coord_err(coord_sender__open(&k->s, &k->cm.mo, k->cm.experiment), err, sizeof(err)))
 		return p_err("%s", err);
 	coord_sender__on_progress(k->s, show_progress, NULL);
 	if (!k->epoch) {	/* a fresh epoch: milliseconds, always growing */

@@ -239,12 +239,12 @@ static int do_fuzz_run(int argc, char **argv)
 	for (size_t i = 0; i < o.n_watch; i++) {
 		struct fuzz_watch *w;
 
-		if (fuzz_watch__parse(watch[i], &w, err, sizeof(err)))
+		if (cli_coord_err(fuzz_watch__parse(watch[i], &w), err, sizeof(err)))
 			return p_usage("%s", err);
 		fuzz_watch__free(w);
 	}
 	catch_signals();
-	ret = fuzz__run(&o, &summary, err, sizeof(err));
+	ret = cli_coord_err(fuzz__run(&o, &summary), err, sizeof(err));
 	if (summary) {
 		if (json_output)
 			jw_value(json_incref(summary));
@@ -303,7 +303,7 @@ static int do_fuzz_repro(int argc, char **argv)
 	if (case_arg(argv[2], &id))
 		return p_usage("fuzz repro: bad case '%s' (a case number)", argv[2]);
 	catch_signals();
-	if (fuzz__repro(argv[1], id, &ro, &r, err, sizeof(err)))
+	if (cli_coord_err(fuzz__repro(argv[1], id, &ro, &r), err, sizeof(err)))
 		return p_err("%s", err);
 	if (json_output) {
 		jw_value(r);
@@ -334,7 +334,7 @@ static int do_fuzz_report(int argc, char **argv)
 		return EXIT_USAGE;
 	if (np != 1)
 		return p_usage("fuzz report: one RESULTS_DIR, not %d arguments", np);
-	if (fuzz__report(argv[1], &r, err, sizeof(err)))
+	if (cli_coord_err(fuzz__report(argv[1], &r), err, sizeof(err)))
 		return p_err("%s", err);
 	if (json_output) {
 		jw_value(r);

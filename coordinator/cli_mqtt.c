@@ -45,6 +45,13 @@ const struct cli_opt cli_mqtt_opts[] = {
 	{ 0 },
 };
 
+int cli_coord_err(int ret, char *err, size_t len)
+{
+	if (ret < 0)
+		snprintf(err, len, "%s", coord__errmsg());
+	return ret;
+}
+
 int cli_mqtt_url_file(const char *experiment, char *buf, size_t len)
 {
 	struct stat st;

@@ -13,6 +13,9 @@
 #define BROKER_URL_HELP BROKER_URL_DIR "/broker-NETNS-EXPERIMENT.url"
 /* The file's path for @experiment in this network namespace. */
 int cli_mqtt_url_file(const char *experiment, char *buf, size_t len);
+/* @ret of a libstasis_coord call; on failure its coord__errmsg() copied into
+ * @err (a message kept past later calls). */
+int cli_coord_err(int ret, char *err, size_t len);
 
 struct cli_mqtt {
 	struct coord_mqtt_opts mo;

@@ -18,6 +18,12 @@
 /* The API: visible from the library (everything else is hidden). */
 #pragma GCC visibility push(default)
 
+/* Errors: functions return 0 (or a count) or a negative errno, and a
+ * failure leaves one line in coord__errmsg() (this thread's), for every
+ * coord_ and fuzz_ function of this library. */
+#define COORD_ERR_MAX 1024
+const char *coord__errmsg(void);
+
 enum coord_op { COORD_SNAPSHOT, COORD_RESTORE };
 
 struct coord_action {
@@ -74,7 +80,7 @@ struct coord_mqtt_opts {
 struct coord_mqtt;
 typedef void (*coord_msg_fn)(const char *topic, const char *payload, int len, void *ctx);
 int coord_mqtt__connect(struct coord_mqtt **out, const struct coord_mqtt_opts *o,
-			coord_msg_fn fn, void *ctx, char *err, size_t errlen);
+			coord_msg_fn fn, void *ctx);
 int coord_mqtt__subscribe(struct coord_mqtt *m, const char *topic);
 int coord_mqtt__publish(struct coord_mqtt *m, const char *topic, const char *payload, bool retain);
 /* Serve the connection for up to @timeout_ms (reconnecting when it drops). */
@@ -93,7 +99,7 @@ void coord_mqtt__close(struct coord_mqtt *m);
 /* A private mosquitto on 127.0.0.1 and a free port, for one host that needs
  * no set-up: started by the commands when no --broker is given. */
 struct coord_broker;
-int coord_broker__start(struct coord_broker **out, char *url, size_t len, char *err, size_t errlen);
+int coord_broker__start(struct coord_broker **out, char *url, size_t len);
 void coord_broker__stop(struct coord_broker *b);
 
 /* ---- messages ----------------------------------------------------------------
@@ -119,8 +125,7 @@ struct coord_msg {
 /* Parse and validate; -EBADMSG with a one-line reason in @err. With @obj
  * (may be NULL), the whole parsed object is handed over (a json_t *, the
  * caller's to json_decref), for the op's own fields. */
-int coord_msg__parse(const char *payload, size_t len, struct coord_msg *m, void **obj,
-		     char *err, size_t errlen);
+int coord_msg__parse(const char *payload, size_t len, struct coord_msg *m, void **obj);
 /* Whether @s is a name: 1-63 characters of [A-Za-z0-9._-] (experiments,
  * hosts, ids: they become topic levels, so no '/', '+' or '#'). */
 bool coord_name__ok(const char *s);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include "coordinator/internal.h"
 #include "coordinator/fuzz.h"
 #include "util/opts.h"
 #include "coordinator/manifest.h"
@@ -137,7 +138,7 @@ static int select_frame(const char *part, const char *sel, uint64_t *frame, char
 		struct coord_manifest m;
 		char merr[64];
 
-		if (!coord_manifest__load(part, &m, merr, sizeof(merr))) {
+		if (!coord_err_keep(coord_manifest__load(part, &m), merr, sizeof(merr))) {
 			json_t *t = m.trigger;
 
 			if (json_is_integer(json_object_get(t, "offset")) && json_is_string(json_object_get(t, "hex"))) {
@@ -316,7 +317,7 @@ static int run_case_hosts(struct fuzz_env *e, const struct fuzz_case *fc, const 
 {
 	uint64_t t0 = util_now_ns();
 	json_t *res = NULL;
-	int ret = fuzz_hosts__case(e->fh, fc->id, fc->path, prefix, &res, err, errlen);
+	int ret = coord_err_keep(fuzz_hosts__case(e->fh, fc->id, fc->path, prefix, &res), err, errlen);
 
 	if (ret)
 		return ret;
@@ -351,12 +352,12 @@ static int run_case(struct fuzz_env *e, const struct fuzz_case *fc, const char *
 		return run_case_hosts(e, fc, prefix, rec, err, errlen);
 	struct coord_part_opts po = { .sz = sizeof(po), .vdir = e->vdir, .vms = e->vms, .n_vms = e->n_vms };
 
-	if ((ret = coord_part__load(&part, &po, err, errlen)))
+	if ((ret = coord_err_keep(coord_part__load(&part, &po), err, errlen)))
 		goto out;
 	t_restored = util_now_ns();
 	if ((ret = fuzz_case_vms__open(coord_part__vms(part), &cv)))
 		goto out;
-	if ((ret = coord_part__resume(part, e->l, e->epoch, err, errlen)))
+	if ((ret = coord_err_keep(coord_part__resume(part, e->l, e->epoch), err, errlen)))
 		goto out;
 	t_resumed = util_now_ns();
 	/* From here on what happens is the case's: a frame the replay cannot
@@ -468,7 +469,7 @@ static int env_open_hosts(struct fuzz_env *e, const struct fuzz_opts *o, json_t 
 		ret = 0;
 	if (ret)
 		goto out;
-	if ((ret = coord_manifest__load(e->snapdir, &m, err, errlen))) {
+	if ((ret = coord_err_keep(coord_manifest__load(e->snapdir, &m), err, errlen))) {
 		if (ret == -ENOENT)
 			snprintf(err, errlen, "%s: no manifest (a snapshot of several hosts is coord's)", e->snapdir);
 		goto out;
@@ -480,7 +481,7 @@ static int env_open_hosts(struct fuzz_env *e, const struct fuzz_opts *o, json_t 
 				      .n_hosts = e->n_hosts, .watch = specs, .n_watch = json_array_size(watch),
 				      .timeout_s = e->timeout_s, .out = e->out, .stop = e->stop };
 
-	ret = fuzz_hosts__open(&e->fh, &ho, err, errlen);
+	ret = coord_err_keep(fuzz_hosts__open(&e->fh, &ho), err, errlen);
 out:
 	free(specs);
 	return ret;
@@ -519,7 +520,7 @@ static int env_open(struct fuzz_env *e, const struct fuzz_opts *o, json_t *watch
 	if (!(e->watch = calloc(json_array_size(watch) + 1, sizeof(*e->watch))))
 		return -ENOMEM;
 	for (size_t i = 0; i < json_array_size(watch); i++) {
-		if ((ret = fuzz_watch__parse(json_string_value(json_array_get(watch, i)), &e->watch[i],
+		if ((ret = coord_err_keep(fuzz_watch__parse(json_string_value(json_array_get(watch, i)), &e->watch[i]),
 					     err, errlen)))
 			return ret;
 		e->n_watch++;
@@ -544,7 +545,7 @@ static int env_open(struct fuzz_env *e, const struct fuzz_opts *o, json_t *watch
 			 "attach` in this network namespace)", loader__errmsg());
 		return ret;
 	}
-	if (!coord_manifest__load(e->snapdir, &m, lerr, sizeof(lerr))) {
+	if (!coord_err_keep(coord_manifest__load(e->snapdir, &m), lerr, sizeof(lerr))) {
 		e->epoch = m.epoch;
 		coord_manifest__free(&m);
 	} else if (!loader__host(e->l, &h)) {
@@ -701,8 +702,10 @@ static int u32_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int fuzz__run(const struct fuzz_opts *opts, json_t **summary, char *err, size_t errlen)
+int fuzz__run(const struct fuzz_opts *opts, json_t **summary)
 {
+	char *err = coord_err();
+	size_t errlen = coord_err_len();
 	struct fuzz_opts ob;
 	const struct fuzz_opts *o = &ob;
 	struct fuzz_env e;
@@ -871,9 +874,10 @@ static json_t *load_run(const char *results, char *err, size_t errlen)
 	return run;
 }
 
-int fuzz__repro(const char *results, uint32_t id, const struct fuzz_repro_opts *opts, json_t **result,
-		char *err, size_t errlen)
+int fuzz__repro(const char *results, uint32_t id, const struct fuzz_repro_opts *opts, json_t **result)
 {
+	char *err = coord_err();
+	size_t errlen = coord_err_len();
 	struct fuzz_repro_opts rb;
 	const struct fuzz_repro_opts *ro = &rb;
 	bool quit;
@@ -942,8 +946,10 @@ int fuzz__repro(const char *results, uint32_t id, const struct fuzz_repro_opts *
 	return ret;
 }
 
-int fuzz__report(const char *results, json_t **report, char *err, size_t errlen)
+int fuzz__report(const char *results, json_t **report)
 {
+	char *err = coord_err();
+	size_t errlen = coord_err_len();
 	json_t *run = load_run(results, err, errlen), *lines, *clines;
 	char path[PATH_MAX + 32];
 	const char *cd;

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
+#include "coordinator/coord.h"
 
 /* The API: visible from the library (everything else is hidden). */
 #pragma GCC visibility push(default)
@@ -43,7 +44,7 @@ const char *fuzz__verdict_name(enum fuzz_verdict v);
  * passed; at the timeout it is a hang if one of those has not, else ok.
  */
 struct fuzz_watch;
-int fuzz_watch__parse(const char *spec, struct fuzz_watch **out, char *err, size_t errlen);
+int fuzz_watch__parse(const char *spec, struct fuzz_watch **out);
 void fuzz_watch__free(struct fuzz_watch *w);
 const char *fuzz_watch__spec(const struct fuzz_watch *w);
 /* The VM it looks at, or NULL. */
@@ -105,18 +106,17 @@ struct fuzz_hosts_opts {
 struct fuzz_hosts;
 #define FUZZ_HOSTS_NO_BROKER "a snapshot of several hosts is fuzzed through their agents: give --broker " \
 	"(and --experiment), or run this where an agent of the experiment runs"
-int fuzz_hosts__open(struct fuzz_hosts **out, const struct fuzz_hosts_opts *o, char *err, size_t errlen);
+int fuzz_hosts__open(struct fuzz_hosts **out, const struct fuzz_hosts_opts *o);
 /* One case (the frames of @case_sp in place of the fuzzed host's held
  * ones): *res gets verdict, reason, the step times, console files and per
  * host what each step took. A failure that is not the case's doing is
  * returned (nothing recorded); -EINTR when stopped. */
-int fuzz_hosts__case(struct fuzz_hosts *h, uint32_t id, const char *case_sp, const char *prefix, json_t **res,
-		     char *err, size_t errlen);
+int fuzz_hosts__case(struct fuzz_hosts *h, uint32_t id, const char *case_sp, const char *prefix, json_t **res);
 void fuzz_hosts__close(struct fuzz_hosts *h);
 /* An agent's share of a case (the resume's "watch"): its watchdogs over
  * its VMs @cv, until a verdict, the timeout or *@stop. *out: the reply. */
 int fuzz_hosts__watch(const char *host, json_t *watch, struct fuzz_case_vms *cv, volatile int *stop,
-		      json_t **out, char *err, size_t errlen);
+		      json_t **out);
 
 struct fuzz_progress {
 	uint32_t done, total;		/* cases finished (including earlier runs) */
@@ -147,7 +147,7 @@ struct fuzz_opts {
 	void *ctx;
 };
 /* Run (or resume) a campaign; *summary: the summary (new reference). */
-int fuzz__run(const struct fuzz_opts *o, json_t **summary, char *err, size_t errlen);
+int fuzz__run(const struct fuzz_opts *o, json_t **summary);
 /* Run case @id of a results folder again, with its watchdogs; the VMs are
  * left running (to be looked at) unless @quit. *result: the result line. */
 struct fuzz_repro_opts {
@@ -157,10 +157,9 @@ struct fuzz_repro_opts {
 	const struct coord_mqtt_opts *mqtt;	/* a run across hosts: the agents' broker */
 	const char *experiment;
 };
-int fuzz__repro(const char *results, uint32_t id, const struct fuzz_repro_opts *o, json_t **result,
-		char *err, size_t errlen);
+int fuzz__repro(const char *results, uint32_t id, const struct fuzz_repro_opts *o, json_t **result);
 /* The summary of a results folder, and its non-passing cases. */
-int fuzz__report(const char *results, json_t **report, char *err, size_t errlen);
+int fuzz__report(const char *results, json_t **report);
 
 #pragma GCC visibility pop
 

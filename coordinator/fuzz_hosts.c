@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include "coordinator/internal.h"
 #include "coordinator/agent.h"
 #include "util/opts.h"
 #include "coordinator/fuzz.h"
@@ -72,8 +73,10 @@ static json_t *console_text(const struct fuzz_vm *v)
 }
 
 int fuzz_hosts__watch(const char *host, json_t *watch, struct fuzz_case_vms *cv, volatile int *stop,
-		      json_t **out, char *err, size_t errlen)
+		      json_t **out)
 {
+	char *err = coord_err();
+	size_t errlen = coord_err_len();
 	json_t *specs = json_object_get(json_object_get(watch, "hosts"), host), *s;
 	json_t *t = json_object_get(watch, "timeout_s"), *id = json_object_get(watch, "case");
 	const char *results = json_string_value(json_object_get(watch, "results"));
@@ -102,7 +105,7 @@ int fuzz_hosts__watch(const char *host, json_t *watch, struct fuzz_case_vms *cv,
 			snprintf(err, errlen, "\"watch\".hosts.%s: not a list of watchdogs", host);
 			break;
 		}
-		if ((ret = fuzz_watch__parse(json_string_value(s), &w[i], err, errlen)))
+		if ((ret = coord_err_keep(fuzz_watch__parse(json_string_value(s), &w[i]), err, errlen)))
 			break;
 		vm = fuzz_watch__vm(w[i]);
 		for (int k = 0; vm && k < cv->n; k++)
@@ -180,8 +183,10 @@ static bool is_part_host(const struct fuzz_hosts *h, const char *host)
 	return false;
 }
 
-int fuzz_hosts__open(struct fuzz_hosts **out, const struct fuzz_hosts_opts *opts, char *err, size_t errlen)
+int fuzz_hosts__open(struct fuzz_hosts **out, const struct fuzz_hosts_opts *opts)
 {
+	char *err = coord_err();
+	size_t errlen = coord_err_len();
 	struct fuzz_hosts_opts ob;
 	const struct fuzz_hosts_opts *o = &ob;
 	struct fuzz_hosts *h;
@@ -203,7 +208,7 @@ int fuzz_hosts__open(struct fuzz_hosts **out, const struct fuzz_hosts_opts *opts
 	for (size_t i = 0; i < o->n_watch; i++) {
 		const char *on;
 
-		if ((ret = fuzz_watch__parse(o->watch[i], &h->w[i], err, errlen))) {
+		if ((ret = coord_err_keep(fuzz_watch__parse(o->watch[i], &h->w[i]), err, errlen))) {
 			fuzz_hosts__close(h);
 			return ret;
 		}
@@ -218,7 +223,7 @@ int fuzz_hosts__open(struct fuzz_hosts **out, const struct fuzz_hosts_opts *opts
 			h->local[h->n_local++] = h->w[i];
 	}
 	h->o.watch = NULL;	/* parsed: the caller's array need not outlive this */
-	if ((ret = coord_sender__open(&h->s, o->mqtt, o->experiment, err, errlen))) {
+	if ((ret = coord_err_keep(coord_sender__open(&h->s, o->mqtt, o->experiment), err, errlen))) {
 		fuzz_hosts__close(h);
 		return ret;
 	}
@@ -531,9 +536,10 @@ static long long sum_of(json_t *replies, const char *key)
 	return n;
 }
 
-int fuzz_hosts__case(struct fuzz_hosts *h, uint32_t id, const char *case_sp, const char *prefix, json_t **res,
-		     char *err, size_t errlen)
+int fuzz_hosts__case(struct fuzz_hosts *h, uint32_t id, const char *case_sp, const char *prefix, json_t **res)
 {
+	char *err = coord_err();
+	size_t errlen = coord_err_len();
 	struct coord_round load = { 0 }, go = { 0 };
 	struct local_watch lw = { .h = h };
 	struct fuzz_watch_result wr = { .verdict = FUZZ_ERROR };

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include "coordinator/internal.h"
 #include "coordinator/coord.h"
 #include "coordinator/fuzz.h"
 #include "sp-format/sp.h"
@@ -187,8 +188,10 @@ static bool regex_small(const char *re)
 	return true;
 }
 
-int fuzz_watch__parse(const char *spec, struct fuzz_watch **out, char *err, size_t errlen)
+int fuzz_watch__parse(const char *spec, struct fuzz_watch **out)
 {
+	char *err = coord_err();
+	size_t errlen = coord_err_len();
 	struct fuzz_watch *w = calloc(1, sizeof(*w));
 	const char *rest = NULL;
 	int ret = -EINVAL;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "coordinator/internal.h"
 #include "coordinator/manifest.h"
 #include "util/util.h"
 
@@ -33,8 +34,10 @@ static int name_field(json_t *j, const char *key, char *dst, bool optional)
 	return 0;
 }
 
-int coord_manifest__load(const char *dir, struct coord_manifest *m, char *err, size_t errlen)
+int coord_manifest__load(const char *dir, struct coord_manifest *m)
 {
+	char *err = coord_err();
+	size_t errlen = coord_err_len();
 	char path[PATH_MAX];
 	json_error_t je;
 	json_t *st, *ep;
@@ -98,7 +101,7 @@ void coord_manifest__state(const char *dir, char *buf, size_t len)
 {
 	struct coord_manifest m;
 	char err[64];
-	int r = coord_manifest__load(dir, &m, err, sizeof(err));
+	int r = coord_err_keep(coord_manifest__load(dir, &m), err, sizeof(err));
 
 	snprintf(buf, len, "%s", r == -ENOENT ? "none" : r ? "unreadable" : coord_part_state__name(m.state));
 	if (!r)

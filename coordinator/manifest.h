@@ -28,7 +28,7 @@ struct coord_manifest {
 
 /* 0; -ENOENT when @dir has no manifest; -EBADMSG (with a line in @err) for
  * one that is not JSON or lacks a typed field. coord_manifest__free after. */
-int coord_manifest__load(const char *dir, struct coord_manifest *m, char *err, size_t errlen);
+int coord_manifest__load(const char *dir, struct coord_manifest *m);
 /* The typed fields into @m->j, then @m->j written durably: a temporary
  * file, fsync, rename over the old, fsync of the folder (a part marked
  * complete stays so across a crash). 0 or negative errno. */

@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <unistd.h>
 #include <mosquitto.h>
+#include "coordinator/internal.h"
 #include "coordinator/coord.h"
 #include "util/opts.h"
 
@@ -109,8 +110,10 @@ static void on_disconnect(struct mosquitto *mo, void *ud, int rc)
 }
 
 int coord_mqtt__connect(struct coord_mqtt **out, const struct coord_mqtt_opts *opts,
-			coord_msg_fn fn, void *ctx, char *err, size_t errlen)
+			coord_msg_fn fn, void *ctx)
 {
+	char *err = coord_err();
+	size_t errlen = coord_err_len();
 	char user[128], pass[128], host[256], id[64];
 	struct coord_mqtt_opts ob;
 	const struct coord_mqtt_opts *o = &ob;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "coordinator/internal.h"
 #include "coordinator/part.h"
 #include "util/opts.h"
 
@@ -18,8 +19,10 @@ static void free_names(char **names, int n)
 	free(names);
 }
 
-int coord_part__load(struct coord_part **out, const struct coord_part_opts *opts, char *err, size_t errlen)
+int coord_part__load(struct coord_part **out, const struct coord_part_opts *opts)
 {
+	char *err = coord_err();
+	size_t errlen = coord_err_len();
 	struct coord_part_opts ob;
 	const struct coord_part_opts *o = &ob;
 	struct coord_part *p;
@@ -60,8 +63,10 @@ int coord_part__load(struct coord_part **out, const struct coord_part_opts *opts
 	return 0;
 }
 
-int coord_part__resume(struct coord_part *p, struct loader *l, uint64_t epoch, char *err, size_t errlen)
+int coord_part__resume(struct coord_part *p, struct loader *l, uint64_t epoch)
 {
+	char *err = coord_err();
+	size_t errlen = coord_err_len();
 	int ret;
 
 	/* Held before the first VM runs: a frame it sends must wait behind

@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "coordinator/coord.h"
 #include "loader/loader.h"
 #include "vmctl/vmctl.h"
 
@@ -34,10 +35,10 @@ struct coord_part_opts {
 struct coord_part;
 
 /* Load: 0 or negative errno with a line in @err. */
-int coord_part__load(struct coord_part **out, const struct coord_part_opts *o, char *err, size_t errlen);
+int coord_part__load(struct coord_part **out, const struct coord_part_opts *o);
 /* Hold @l (may be NULL: a host without a hold) at @epoch, then continue
  * every VM at once. */
-int coord_part__resume(struct coord_part *p, struct loader *l, uint64_t epoch, char *err, size_t errlen);
+int coord_part__resume(struct coord_part *p, struct loader *l, uint64_t epoch);
 /* How far apart the VMs' continues were acknowledged (ns). */
 uint64_t coord_part__cont_spread_ns(const struct coord_part *p);
 /* From the first cont written to the last acknowledged: every VM went on

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "coordinator/internal.h"
 #include "coordinator/coord.h"
 
 bool coord_name__ok(const char *s)
@@ -24,9 +25,10 @@ bool coord_name__ok(const char *s)
 	return 1;
 }
 
-int coord_msg__parse(const char *payload, size_t len, struct coord_msg *m, void **obj,
-		     char *err, size_t errlen)
+int coord_msg__parse(const char *payload, size_t len, struct coord_msg *m, void **obj)
 {
+	char *err = coord_err();
+	size_t errlen = coord_err_len();
 	json_error_t je;
 	json_t *j, *f;
 	const char *names[] = { "experiment", "op", "from" };

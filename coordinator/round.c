@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include "coordinator/internal.h"
 #include "coordinator/agent.h"
 
 /* Count the hosts the last request went to, and those without an ok. */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "coordinator/internal.h"
 #include "coordinator/agent.h"
 
 struct coord_sender {
@@ -84,7 +85,7 @@ static void on_msg(const char *t, const char *payload, int len, void *ctx)
 	char err[256];
 	json_t *j;
 
-	if (coord_msg__parse(payload, (size_t)len, &m, (void **)&j, err, sizeof(err)))
+	if (coord_err_keep(coord_msg__parse(payload, (size_t)len, &m, (void **)&j), err, sizeof(err)))
 		return;	/* not ours to judge: the agents report their own */
 	if (strcmp(m.experiment, s->experiment)) {
 		json_decref(j);
@@ -139,8 +140,10 @@ static int publish(struct coord_sender *s, const char *topic, const char *op, ui
 }
 
 int coord_sender__open(struct coord_sender **out, const struct coord_mqtt_opts *mo,
-		       const char *experiment, char *err, size_t errlen)
+		       const char *experiment)
 {
+	char *err = coord_err();
+	size_t errlen = coord_err_len();
 	struct coord_sender *s = calloc(1, sizeof(*s));
 	char t[256];
 	int ret;
@@ -153,7 +156,7 @@ int coord_sender__open(struct coord_sender **out, const struct coord_mqtt_opts *
 	s->errors = json_array();
 	s->expected = json_object();
 	s->watched = json_object();
-	if ((ret = coord_mqtt__connect(&s->mq, mo, on_msg, s, err, errlen))) {
+	if ((ret = coord_err_keep(coord_mqtt__connect(&s->mq, mo, on_msg, s), err, errlen))) {
 		coord_sender__close(s);
 		return ret;
 	}

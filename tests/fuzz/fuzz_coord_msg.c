@@ -13,11 +13,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct coord_msg m, m2;
-	char err[256];
 	char *s;
 	json_t *j, *hosts;
 
-	if (coord_msg__parse((const char *)data, size, &m, (void **)&j, err, sizeof(err)))
+	if (coord_msg__parse((const char *)data, size, &m, (void **)&j))
 		return 0;
 	if ((hosts = coord_roster__hosts(j))) {
 		char *r = coord_roster__encode(m.experiment, m.from, hosts, NULL);
@@ -35,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	json_decref(j);
 	s = coord_msg__encode(&m, NULL);
-	if (!s || coord_msg__parse(s, strlen(s), &m2, NULL, err, sizeof(err)) ||
+	if (!s || coord_msg__parse(s, strlen(s), &m2, NULL) ||
 	    m2.epoch != m.epoch || strcmp(m2.op, m.op) || strcmp(m2.from, m.from) ||
 	    strcmp(m2.experiment, m.experiment))
 		abort();

@@ -12,15 +12,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *spec = malloc(size + 1), err[512] = "";
+	char *spec = malloc(size + 1);
 	struct fuzz_watch *w;
 
 	if (!spec)
 		return 0;
 	memcpy(spec, data, size);
 	spec[size] = 0;
-	if (fuzz_watch__parse(spec, &w, err, sizeof(err))) {
-		if (!err[0])
+	if (fuzz_watch__parse(spec, &w)) {
+		if (!coord__errmsg()[0])
 			abort();
 	} else {
 		const char *vm = fuzz_watch__vm(w);

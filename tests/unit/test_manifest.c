@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "coordinator/manifest.h"
+#include "coordinator/internal.h"
 #include "tests/unit/unit.h"
 
 static void put(const char *dir, const char *text)
@@ -31,13 +32,13 @@ UNIT_TEST(store_then_load)
 	EXPECT(mkdtemp(dir));
 	coord_manifest__state(dir, st, sizeof(st));
 	EXPECT(!strcmp(st, "none"));
-	EXPECT(coord_manifest__load(dir, &back, err, sizeof(err)) == -ENOENT);
+	EXPECT(coord_err_keep(coord_manifest__load(dir, &back), err, sizeof(err)) == -ENOENT);
 	strcpy(m.experiment, "exp");
 	strcpy(m.host, "h1.lab");
 	strcpy(m.request, "r1-2-3");
 	m.j = json_pack("{s:I,s:{s:s}}", "frames_held", (json_int_t)12, "trigger", "kind", "time");
 	EXPECT(coord_manifest__store(dir, &m) == 0);
-	EXPECT(coord_manifest__load(dir, &back, err, sizeof(err)) == 0);
+	EXPECT(coord_err_keep(coord_manifest__load(dir, &back), err, sizeof(err)) == 0);
 	EXPECT(back.epoch == 75 && back.state == COORD_PART_SAVED && !strcmp(back.host, "h1.lab") &&
 	       !strcmp(back.request, "r1-2-3") && !strcmp(back.experiment, "exp"));
 	EXPECT(json_integer_value(json_object_get(back.j, "frames_held")) == 12);
@@ -58,7 +59,7 @@ UNIT_TEST(store_then_load)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		put(dir, bad[i]);
 		err[0] = 0;
-		EXPECT(coord_manifest__load(dir, &back, err, sizeof(err)) == -EBADMSG && err[0]);
+		EXPECT(coord_err_keep(coord_manifest__load(dir, &back), err, sizeof(err)) == -EBADMSG && err[0]);
 		coord_manifest__state(dir, st, sizeof(st));
 		EXPECT(!strcmp(st, "unreadable"));
 	}

@@ -75,7 +75,6 @@ UNIT_TEST(opts_api_refuses_sz_zero)
 	struct coord_part *part;
 	struct coord_mqtt *m;
 	struct qmp *q;
-	char err[512] = "";
 
 	EXPECT(vm__start("opts-test", &vo) == -EINVAL);
 	EXPECT(strstr(vmctl__errmsg(), "vm_start_opts") != NULL);
@@ -87,9 +86,9 @@ UNIT_TEST(opts_api_refuses_sz_zero)
 	EXPECT(strstr(loader__errmsg(), "loader_attach_opts") != NULL);
 	EXPECT(sp__mutate("/nonexistent", "/nonexistent", &mo) == -EINVAL);
 	EXPECT(strstr(sp__errmsg(), "sp_mutate_opts") != NULL);
-	EXPECT(coord_part__load(&part, &po, err, sizeof(err)) == -EINVAL);
-	EXPECT(strstr(err, "coord_part_opts") != NULL);
-	EXPECT(coord_mqtt__connect(&m, &mq, NULL, NULL, err, sizeof(err)) == -EINVAL);
-	EXPECT(strstr(err, "coord_mqtt_opts") != NULL);
+	EXPECT(coord_part__load(&part, &po) == -EINVAL);
+	EXPECT(strstr(coord__errmsg(), "coord_part_opts") != NULL);
+	EXPECT(coord_mqtt__connect(&m, &mq, NULL, NULL) == -EINVAL);
+	EXPECT(strstr(coord__errmsg(), "coord_mqtt_opts") != NULL);
 	EXPECT(coord_timer__wait_until(coord__now_ns(), &to, NULL) == -EINVAL);
 }

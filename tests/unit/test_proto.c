@@ -6,11 +6,12 @@
 #include <string.h>
 #include <jansson.h>
 #include "coordinator/agent.h"
+#include "coordinator/internal.h"
 #include "tests/unit/unit.h"
 
 static int parse(const char *s, struct coord_msg *m, char *err)
 {
-	return coord_msg__parse(s, strlen(s), m, NULL, err, 200);
+	return coord_err_keep(coord_msg__parse(s, strlen(s), m, NULL), err, 200);
 }
 
 UNIT_TEST(ids_round_trip)
