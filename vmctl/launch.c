@@ -154,6 +154,7 @@ int qemu_spawn(char **argv, const char *netns, const char *logpath, const char *
 struct args {
 	char **v;
 	int n, cap;
+	bool oom;	/* an argument was lost: the whole list is refused */
 };
 
 static void add(struct args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -162,15 +163,24 @@ static void add(struct args *a, const char *fmt, ...)
 	va_list ap;
 	char *s;
 
+	if (a->oom)
+		return;
 	if (a->n + 2 > a->cap) {
-		a->cap = a->cap ? a->cap * 2 : 32;
-		a->v = realloc(a->v, sizeof(char *) * (size_t)a->cap);
-		if (!a->v)
-			abort();
+		int cap = a->cap ? a->cap * 2 : 32;
+		char **v = realloc(a->v, sizeof(char *) * (size_t)cap);
+
+		if (!v) {
+			a->oom = true;
+			return;
+		}
+		a->v = v, a->cap = cap;
 	}
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		abort();
+	if (vasprintf(&s, fmt, ap) < 0) {
+		va_end(ap);
+		a->oom = true;
+		return;
+	}
 	va_end(ap);
 	a->v[a->n++] = s;
 	a->v[a->n] = NULL;
@@ -326,7 +336,8 @@ int vm__start(const char *name, const struct vm_start_opts *opts)
 	snprintf(path, sizeof(path), "%s/console.log", dir);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/qemu.log", dir);
-	r = qemu_spawn(a.v, o.netns, path, qmp, 30000, &pid, &q);
+	r = a.oom ? vm_seterr(-ENOMEM, "out of memory") :
+		qemu_spawn(a.v, o.netns, path, qmp, 30000, &pid, &q);
 	if (r) {
 		if (ram[0])
 			unlink(ram);
@@ -378,6 +389,10 @@ static char **split_argv(char *b, size_t len)
 				add(&a, "%.*s", (int)(i - s), b + s);
 			s = i + 1;
 		}
+	}
+	if (a.oom) {
+		argv_free(a.v);
+		return NULL;
 	}
 	return a.v;
 }
@@ -547,7 +562,7 @@ int vm__adopt(const char *name, const char *qmp_path, const char *argv_file)
 	free(buf);
 	if (!argv || !argv[0]) {
 		argv_free(argv);
-		r = vm_seterr(-EINVAL, "empty QEMU command line");
+		r = argv ? vm_seterr(-EINVAL, "empty QEMU command line") : vm_seterr(-ENOMEM, "out of memory");
 		goto out;
 	}
 	qmp__call(q, "query-memory-size-summary", NULL, &mem);

@@ -625,9 +625,13 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 	for (n = 0; out[n]; n++)
 		;
 	out[n++] = strdup("-qmp");
-	if (asprintf(&out[n++], "unix:%s,server=on,wait=off", qmp) < 0)
-		abort();
-	out[n] = NULL;
+	if (asprintf(&out[n], "unix:%s,server=on,wait=off", qmp) < 0)
+		out[n] = NULL;
+	out[++n] = NULL;
+	if (!out[n - 2] || !out[n - 1]) {
+		r = vm_seterr(-ENOMEM, "out of memory");
+		goto out;
+	}
 	{
 		/* Saved for the next restore without the one-launch options. */
 		json_t *saved = argv_to_json(out);
@@ -636,13 +640,21 @@ int snap__restore(const char *snapdir, const char *name, const struct restore_op
 		out[n++] = strdup("-incoming");
 		out[n++] = strdup("defer");
 		out[n] = NULL;
+		if (!saved || !out[n - 3] || !out[n - 2] || !out[n - 1]) {
+			json_decref(saved);
+			r = vm_seterr(-ENOMEM, "out of memory");
+			goto out;
+		}
 		/* Every page touched before the guest runs: a private copy
 		 * of the whole image, for this launch only. */
 		if (bi >= 0 && !ram_shared && o.prefault == VM_PREFAULT_ALL) {
 			char *pre;
 
-			if (asprintf(&pre, "%s,prealloc=on", out[bi]) < 0)
-				abort();
+			if (asprintf(&pre, "%s,prealloc=on", out[bi]) < 0) {
+				json_decref(saved);
+				r = vm_seterr(-ENOMEM, "out of memory");
+				goto out;
+			}
 			swap(&out[bi], pre);
 		}
 		snprintf(path, sizeof(path), "%s/qemu.log", dir);

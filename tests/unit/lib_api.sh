@@ -25,6 +25,27 @@ for lib in bpf loader vmctl sp coord; do
 	nm -u "$a" | awk '{ print $2 }' | grep -E '^(util_|mkdir_p|rm_rf|opt_|host_map|link_by)' > "$W/$lib.undef"
 	t_eq "libstasis_$lib.a needs no hidden helper from elsewhere" "" "$(tr '\n' ' ' < "$W/$lib.undef")"
 done
+# One error channel per library: one message function, and no API function
+# that fills a caller's buffer with an error.
+declare -A ERRFN=([bpf]=stasis_bpf__errmsg [loader]=loader__errmsg [vmctl]=vmctl__errmsg
+		  [sp]=sp__errmsg [coord]=coord__errmsg)
+for lib in bpf loader vmctl sp coord; do
+	t_eq "libstasis_$lib.a: one message function, ${ERRFN[$lib]}" "${ERRFN[$lib]}" \
+		"$(grep -E '(errmsg|_error|errstr)$' "$W/$lib.api" | tr '\n' ' ' | sed 's/ $//')"
+done
+HDRS="bpf/stasis_bpf.h loader/loader.h vmctl/vmctl.h sp-format/sp.h coordinator/coord.h
+      coordinator/fuzz.h coordinator/agent.h coordinator/manifest.h coordinator/part.h"
+t_eq "no public function takes an error buffer" "" \
+	"$(cd "$ROOT" && grep -nE 'char \*(err|why)\b|errlen' $HDRS | tr '\n' ' ')"
+# Every public options struct starts with its size.
+for h in $HDRS; do
+	awk -v h="$h" '/^struct [a-z_]*_opts \{/ { name = $2; getline; if ($0 !~ /^\tsize_t sz;/) print h ": " name }' \
+		"$ROOT/$h"
+done > "$W/nosz"
+t_eq "every public *_opts struct starts with size_t sz" "" "$(tr '\n' ' ' < "$W/nosz")"
+n_opts=$(cd "$ROOT" && cat $HDRS | grep -c '^struct [a-z_]*_opts {')
+t_check "  (and there are such structs to check: $n_opts)" test "$n_opts" -ge 10
+
 # The utility library is linked into the libraries that use it, local.
 t_check "util_mkdir_p is inside libstasis_vmctl.a, local" sh -c "nm '$L/libstasis_vmctl.a' | grep -q ' t util_mkdir_p$'"
 t_check "util_fsync_parent is inside libstasis_sp.a, local" sh -c "nm '$L/libstasis_sp.a' | grep -q ' t util_fsync_parent$'"
