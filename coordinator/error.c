@@ -8,17 +8,16 @@ static __thread char errmsg[COORD_ERR_MAX];
 
 const char *coord__errmsg(void) { return errmsg; }
 
-char *coord_err(void)
+int coord_err_set(int ret, const char *msg)
 {
-	errmsg[0] = '\0';
-	return errmsg;
+	if (ret < 0)
+		snprintf(errmsg, sizeof(errmsg), "%s", msg && msg[0] ? msg : strerror(-ret));
+	return ret;
 }
-
-size_t coord_err_len(void) { return sizeof(errmsg); }
 
 int coord_err_keep(int ret, char *err, size_t len)
 {
-	if (ret < 0 && err && len && err != errmsg)
+	if (ret < 0 && err && len)
 		snprintf(err, len, "%s", errmsg);
 	return ret;
 }

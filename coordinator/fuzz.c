@@ -702,10 +702,8 @@ static int u32_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int fuzz__run(const struct fuzz_opts *opts, json_t **summary)
+static int fuzz_run_impl(const struct fuzz_opts *opts, json_t **summary, char *err, size_t errlen)
 {
-	char *err = coord_err();
-	size_t errlen = coord_err_len();
 	struct fuzz_opts ob;
 	const struct fuzz_opts *o = &ob;
 	struct fuzz_env e;
@@ -858,6 +856,14 @@ out:
 	return ret;
 }
 
+int fuzz__run(const struct fuzz_opts *opts, json_t **summary)
+{
+	char err[COORD_ERR_MAX];
+
+	err[0] = '\0';
+	return coord_err_set(fuzz_run_impl(opts, summary, err, sizeof(err)), err);
+}
+
 static json_t *load_run(const char *results, char *err, size_t errlen)
 {
 	char path[PATH_MAX + 16];
@@ -874,10 +880,9 @@ static json_t *load_run(const char *results, char *err, size_t errlen)
 	return run;
 }
 
-int fuzz__repro(const char *results, uint32_t id, const struct fuzz_repro_opts *opts, json_t **result)
+static int fuzz_repro_impl(const char *results, uint32_t id,
+			const struct fuzz_repro_opts *opts, json_t **result, char *err, size_t errlen)
 {
-	char *err = coord_err();
-	size_t errlen = coord_err_len();
 	struct fuzz_repro_opts rb;
 	const struct fuzz_repro_opts *ro = &rb;
 	bool quit;
@@ -946,10 +951,16 @@ int fuzz__repro(const char *results, uint32_t id, const struct fuzz_repro_opts *
 	return ret;
 }
 
-int fuzz__report(const char *results, json_t **report)
+int fuzz__repro(const char *results, uint32_t id, const struct fuzz_repro_opts *opts, json_t **result)
 {
-	char *err = coord_err();
-	size_t errlen = coord_err_len();
+	char err[COORD_ERR_MAX];
+
+	err[0] = '\0';
+	return coord_err_set(fuzz_repro_impl(results, id, opts, result, err, sizeof(err)), err);
+}
+
+static int fuzz_report_impl(const char *results, json_t **report, char *err, size_t errlen)
+{
 	json_t *run = load_run(results, err, errlen), *lines, *clines;
 	char path[PATH_MAX + 32];
 	const char *cd;
@@ -975,4 +986,12 @@ int fuzz__report(const char *results, json_t **report)
 	json_decref(lines);
 	json_decref(run);
 	return 0;
+}
+
+int fuzz__report(const char *results, json_t **report)
+{
+	char err[COORD_ERR_MAX];
+
+	err[0] = '\0';
+	return coord_err_set(fuzz_report_impl(results, report, err, sizeof(err)), err);
 }
