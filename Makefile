@@ -122,7 +122,7 @@ $(BUILD)/obj/%.o: %.c
 # the public headers declare the API visible (#pragma GCC visibility). A
 # library is one relocatable object, its own files and the utility library
 # linked together, with every hidden symbol made local: its helpers cannot
-# clash with a user's or another library's (tests/unit/nm.sh checks).
+# clash with a user's or another library's (tests/unit/lib_api.sh checks).
 define LIBRULE
 $(BUILD)/lib/libstasis_$(1).a: $(call obj,$(LIB_$(1)) $(LIB_util))
 	@mkdir -p $$(@D)
