@@ -1408,8 +1408,10 @@ static void agent_free(struct agent *a)
 	free(a);
 }
 
-static int coord_agent_run_impl(const struct coord_agent_opts *opts, char *err, size_t errlen)
+int coord_agent__run(const struct coord_agent_opts *opts)
 {
+	char *err = coord_err();
+	size_t errlen = coord_err_len();
 	struct coord_agent_opts ob;
 	const struct coord_agent_opts *o = &ob;	/* the agent's, for as long as it runs */
 	struct agent *a;
@@ -1541,12 +1543,4 @@ static int coord_agent_run_impl(const struct coord_agent_opts *opts, char *err, 
 	vm_group__close(a->armed_vms);
 	agent_free(a);
 	return 0;
-}
-
-int coord_agent__run(const struct coord_agent_opts *opts)
-{
-	char err[COORD_ERR_MAX];
-
-	err[0] = '\0';
-	return coord_err_set(coord_agent_run_impl(opts, err, sizeof(err)), err);
 }

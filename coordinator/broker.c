@@ -47,9 +47,10 @@ static int reachable(int port)
 	return ok;
 }
 
-static int coord_broker_start_impl(struct coord_broker **out, char *url, size_t len,
-			char *err, size_t errlen)
+int coord_broker__start(struct coord_broker **out, char *url, size_t len)
 {
+	char *err = coord_err();
+	size_t errlen = coord_err_len();
 	struct coord_broker *b = calloc(1, sizeof(*b));
 	char conf[128];
 	FILE *f;
@@ -101,14 +102,6 @@ static int coord_broker_start_impl(struct coord_broker **out, char *url, size_t 
 	snprintf(url, len, "mqtt://127.0.0.1:%d", port);
 	*out = b;
 	return 0;
-}
-
-int coord_broker__start(struct coord_broker **out, char *url, size_t len)
-{
-	char err[COORD_ERR_MAX];
-
-	err[0] = '\0';
-	return coord_err_set(coord_broker_start_impl(out, url, len, err, sizeof(err)), err);
 }
 
 void coord_broker__stop(struct coord_broker *b)

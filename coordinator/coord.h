@@ -21,7 +21,7 @@
 /* Errors: functions return 0 (or a count) or a negative errno, and a
  * failure leaves one line in coord__errmsg() (this thread's), for every
  * coord_ and fuzz_ function of this library. */
-#define COORD_ERR_MAX 8192	/* a message can name two paths */
+#define COORD_ERR_MAX 1024
 const char *coord__errmsg(void);
 
 enum coord_op { COORD_SNAPSHOT, COORD_RESTORE };

@@ -8,16 +8,17 @@ static __thread char errmsg[COORD_ERR_MAX];
 
 const char *coord__errmsg(void) { return errmsg; }
 
-int coord_err_set(int ret, const char *msg)
+char *coord_err(void)
 {
-	if (ret < 0)
-		snprintf(errmsg, sizeof(errmsg), "%s", msg && msg[0] ? msg : strerror(-ret));
-	return ret;
+	errmsg[0] = '\0';
+	return errmsg;
 }
+
+size_t coord_err_len(void) { return sizeof(errmsg); }
 
 int coord_err_keep(int ret, char *err, size_t len)
 {
-	if (ret < 0 && err && len)
+	if (ret < 0 && err && len && err != errmsg)
 		snprintf(err, len, "%s", errmsg);
 	return ret;
 }

@@ -702,8 +702,10 @@ static int u32_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int fuzz_run_impl(const struct fuzz_opts *opts, json_t **summary, char *err, size_t errlen)
+int fuzz__run(const struct fuzz_opts *opts, json_t **summary)
 {
+	char *err = coord_err();
+	size_t errlen = coord_err_len();
 	struct fuzz_opts ob;
 	const struct fuzz_opts *o = &ob;
 	struct fuzz_env e;
@@ -856,14 +858,6 @@ out:
 	return ret;
 }
 
-int fuzz__run(const struct fuzz_opts *opts, json_t **summary)
-{
-	char err[COORD_ERR_MAX];
-
-	err[0] = '\0';
-	return coord_err_set(fuzz_run_impl(opts, summary, err, sizeof(err)), err);
-}
-
 static json_t *load_run(const char *results, char *err, size_t errlen)
 {
 	char path[PATH_MAX + 16];
@@ -880,9 +874,10 @@ static json_t *load_run(const char *results, char *err, size_t errlen)
 	return run;
 }
 
-static int fuzz_repro_impl(const char *results, uint32_t id,
-			const struct fuzz_repro_opts *opts, json_t **result, char *err, size_t errlen)
+int fuzz__repro(const char *results, uint32_t id, const struct fuzz_repro_opts *opts, json_t **result)
 {
+	char *err = coord_err();
+	size_t errlen = coord_err_len();
 	struct fuzz_repro_opts rb;
 	const struct fuzz_repro_opts *ro = &rb;
 	bool quit;
@@ -951,16 +946,10 @@ static int fuzz_repro_impl(const char *results, uint32_t id,
 	return ret;
 }
 
-int fuzz__repro(const char *results, uint32_t id, const struct fuzz_repro_opts *opts, json_t **result)
+int fuzz__report(const char *results, json_t **report)
 {
-	char err[COORD_ERR_MAX];
-
-	err[0] = '\0';
-	return coord_err_set(fuzz_repro_impl(results, id, opts, result, err, sizeof(err)), err);
-}
-
-static int fuzz_report_impl(const char *results, json_t **report, char *err, size_t errlen)
-{
+	char *err = coord_err();
+	size_t errlen = coord_err_len();
 	json_t *run = load_run(results, err, errlen), *lines, *clines;
 	char path[PATH_MAX + 32];
 	const char *cd;
@@ -986,12 +975,4 @@ static int fuzz_report_impl(const char *results, json_t **report, char *err, siz
 	json_decref(lines);
 	json_decref(run);
 	return 0;
-}
-
-int fuzz__report(const char *results, json_t **report)
-{
-	char err[COORD_ERR_MAX];
-
-	err[0] = '\0';
-	return coord_err_set(fuzz_report_impl(results, report, err, sizeof(err)), err);
 }

@@ -72,10 +72,11 @@ static json_t *console_text(const struct fuzz_vm *v)
 	return j ? j : json_string("");
 }
 
-static int fuzz_hosts_watch_impl(const char *host, json_t *watch, struct fuzz_case_vms *cv,
-			volatile int *stop,
-		      json_t **out, char *err, size_t errlen)
+int fuzz_hosts__watch(const char *host, json_t *watch, struct fuzz_case_vms *cv, volatile int *stop,
+		      json_t **out)
 {
+	char *err = coord_err();
+	size_t errlen = coord_err_len();
 	json_t *specs = json_object_get(json_object_get(watch, "hosts"), host), *s;
 	json_t *t = json_object_get(watch, "timeout_s"), *id = json_object_get(watch, "case");
 	const char *results = json_string_value(json_object_get(watch, "results"));
@@ -143,16 +144,6 @@ static int fuzz_hosts_watch_impl(const char *host, json_t *watch, struct fuzz_ca
 	return ret;
 }
 
-int fuzz_hosts__watch(const char *host, json_t *watch, struct fuzz_case_vms *cv, volatile int *stop,
-		      json_t **out)
-{
-	char err[COORD_ERR_MAX];
-
-	err[0] = '\0';
-	return coord_err_set(fuzz_hosts_watch_impl(host, watch, cv, stop, out, err, sizeof(err)),
-			     err);
-}
-
 /* ---- the sender's side ----------------------------------------------------- */
 
 struct fuzz_hosts {
@@ -192,9 +183,10 @@ static bool is_part_host(const struct fuzz_hosts *h, const char *host)
 	return false;
 }
 
-static int fuzz_hosts_open_impl(struct fuzz_hosts **out,
-			const struct fuzz_hosts_opts *opts, char *err, size_t errlen)
+int fuzz_hosts__open(struct fuzz_hosts **out, const struct fuzz_hosts_opts *opts)
 {
+	char *err = coord_err();
+	size_t errlen = coord_err_len();
 	struct fuzz_hosts_opts ob;
 	const struct fuzz_hosts_opts *o = &ob;
 	struct fuzz_hosts *h;
@@ -237,14 +229,6 @@ static int fuzz_hosts_open_impl(struct fuzz_hosts **out,
 	}
 	*out = h;
 	return 0;
-}
-
-int fuzz_hosts__open(struct fuzz_hosts **out, const struct fuzz_hosts_opts *opts)
-{
-	char err[COORD_ERR_MAX];
-
-	err[0] = '\0';
-	return coord_err_set(fuzz_hosts_open_impl(out, opts, err, sizeof(err)), err);
 }
 
 /* Where each watchdog runs, from the VMs each host restored. */
@@ -552,9 +536,10 @@ static long long sum_of(json_t *replies, const char *key)
 	return n;
 }
 
-static int fuzz_hosts_case_impl(struct fuzz_hosts *h, uint32_t id, const char *case_sp,
-			const char *prefix, json_t **res, char *err, size_t errlen)
+int fuzz_hosts__case(struct fuzz_hosts *h, uint32_t id, const char *case_sp, const char *prefix, json_t **res)
 {
+	char *err = coord_err();
+	size_t errlen = coord_err_len();
 	struct coord_round load = { 0 }, go = { 0 };
 	struct local_watch lw = { .h = h };
 	struct fuzz_watch_result wr = { .verdict = FUZZ_ERROR };
@@ -717,13 +702,4 @@ out:
 	coord_round__clear(&load);
 	coord_round__clear(&go);
 	return ret;
-}
-
-int fuzz_hosts__case(struct fuzz_hosts *h, uint32_t id, const char *case_sp, const char *prefix, json_t **res)
-{
-	char err[COORD_ERR_MAX];
-
-	err[0] = '\0';
-	return coord_err_set(fuzz_hosts_case_impl(h, id, case_sp, prefix, res, err, sizeof(err)),
-			     err);
 }

@@ -188,9 +188,10 @@ static bool regex_small(const char *re)
 	return true;
 }
 
-static int fuzz_watch_parse_impl(const char *spec, struct fuzz_watch **out, char *err,
-			size_t errlen)
+int fuzz_watch__parse(const char *spec, struct fuzz_watch **out)
 {
+	char *err = coord_err();
+	size_t errlen = coord_err_len();
 	struct fuzz_watch *w = calloc(1, sizeof(*w));
 	const char *rest = NULL;
 	int ret = -EINVAL;
@@ -285,14 +286,6 @@ out:
 	else
 		*out = w;
 	return ret;
-}
-
-int fuzz_watch__parse(const char *spec, struct fuzz_watch **out)
-{
-	char err[COORD_ERR_MAX];
-
-	err[0] = '\0';
-	return coord_err_set(fuzz_watch_parse_impl(spec, out, err, sizeof(err)), err);
 }
 
 /* ---- during a case ------------------------------------------------------ */

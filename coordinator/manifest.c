@@ -34,9 +34,10 @@ static int name_field(json_t *j, const char *key, char *dst, bool optional)
 	return 0;
 }
 
-static int coord_manifest_load_impl(const char *dir, struct coord_manifest *m, char *err,
-			size_t errlen)
+int coord_manifest__load(const char *dir, struct coord_manifest *m)
 {
+	char *err = coord_err();
+	size_t errlen = coord_err_len();
 	char path[PATH_MAX];
 	json_error_t je;
 	json_t *st, *ep;
@@ -70,14 +71,6 @@ static int coord_manifest_load_impl(const char *dir, struct coord_manifest *m, c
 	if (!m->trigger)
 		m->trigger = json_null();
 	return 0;
-}
-
-int coord_manifest__load(const char *dir, struct coord_manifest *m)
-{
-	char err[COORD_ERR_MAX];
-
-	err[0] = '\0';
-	return coord_err_set(coord_manifest_load_impl(dir, m, err, sizeof(err)), err);
 }
 
 int coord_manifest__store(const char *dir, struct coord_manifest *m)

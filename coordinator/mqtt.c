@@ -109,9 +109,11 @@ static void on_disconnect(struct mosquitto *mo, void *ud, int rc)
 	m->connected = false;
 }
 
-static int coord_mqtt_connect_impl(struct coord_mqtt **out, const struct coord_mqtt_opts *opts,
-			coord_msg_fn fn, void *ctx, char *err, size_t errlen)
+int coord_mqtt__connect(struct coord_mqtt **out, const struct coord_mqtt_opts *opts,
+			coord_msg_fn fn, void *ctx)
 {
+	char *err = coord_err();
+	size_t errlen = coord_err_len();
 	char user[128], pass[128], host[256], id[64];
 	struct coord_mqtt_opts ob;
 	const struct coord_mqtt_opts *o = &ob;
@@ -179,15 +181,6 @@ static int coord_mqtt_connect_impl(struct coord_mqtt **out, const struct coord_m
 	}
 	*out = m;
 	return 0;
-}
-
-int coord_mqtt__connect(struct coord_mqtt **out, const struct coord_mqtt_opts *opts,
-			coord_msg_fn fn, void *ctx)
-{
-	char err[COORD_ERR_MAX];
-
-	err[0] = '\0';
-	return coord_err_set(coord_mqtt_connect_impl(out, opts, fn, ctx, err, sizeof(err)), err);
 }
 
 int coord_mqtt__subscribe(struct coord_mqtt *m, const char *topic)

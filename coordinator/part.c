@@ -19,9 +19,10 @@ static void free_names(char **names, int n)
 	free(names);
 }
 
-static int coord_part_load_impl(struct coord_part **out,
-			const struct coord_part_opts *opts, char *err, size_t errlen)
+int coord_part__load(struct coord_part **out, const struct coord_part_opts *opts)
 {
+	char *err = coord_err();
+	size_t errlen = coord_err_len();
 	struct coord_part_opts ob;
 	const struct coord_part_opts *o = &ob;
 	struct coord_part *p;
@@ -62,17 +63,10 @@ static int coord_part_load_impl(struct coord_part **out,
 	return 0;
 }
 
-int coord_part__load(struct coord_part **out, const struct coord_part_opts *opts)
+int coord_part__resume(struct coord_part *p, struct loader *l, uint64_t epoch)
 {
-	char err[COORD_ERR_MAX];
-
-	err[0] = '\0';
-	return coord_err_set(coord_part_load_impl(out, opts, err, sizeof(err)), err);
-}
-
-static int coord_part_resume_impl(struct coord_part *p, struct loader *l, uint64_t epoch,
-			char *err, size_t errlen)
-{
+	char *err = coord_err();
+	size_t errlen = coord_err_len();
 	int ret;
 
 	/* Held before the first VM runs: a frame it sends must wait behind
@@ -84,14 +78,6 @@ static int coord_part_resume_impl(struct coord_part *p, struct loader *l, uint64
 		return -EIO;
 	}
 	return 0;
-}
-
-int coord_part__resume(struct coord_part *p, struct loader *l, uint64_t epoch)
-{
-	char err[COORD_ERR_MAX];
-
-	err[0] = '\0';
-	return coord_err_set(coord_part_resume_impl(p, l, epoch, err, sizeof(err)), err);
 }
 
 uint64_t coord_part__cont_window_ns(const struct coord_part *p)

@@ -25,9 +25,10 @@ bool coord_name__ok(const char *s)
 	return 1;
 }
 
-static int coord_msg_parse_impl(const char *payload, size_t len, struct coord_msg *m,
-			void **obj, char *err, size_t errlen)
+int coord_msg__parse(const char *payload, size_t len, struct coord_msg *m, void **obj)
 {
+	char *err = coord_err();
+	size_t errlen = coord_err_len();
 	json_error_t je;
 	json_t *j, *f;
 	const char *names[] = { "experiment", "op", "from" };
@@ -101,14 +102,6 @@ static int coord_msg_parse_impl(const char *payload, size_t len, struct coord_ms
 bad:
 	json_decref(j);
 	return -EBADMSG;
-}
-
-int coord_msg__parse(const char *payload, size_t len, struct coord_msg *m, void **obj)
-{
-	char err[COORD_ERR_MAX];
-
-	err[0] = '\0';
-	return coord_err_set(coord_msg_parse_impl(payload, len, m, obj, err, sizeof(err)), err);
 }
 
 char *coord_msg__encode(const struct coord_msg *m, const void *extra_json_t)

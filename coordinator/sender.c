@@ -139,9 +139,11 @@ static int publish(struct coord_sender *s, const char *topic, const char *op, ui
 	return ret;
 }
 
-static int coord_sender_open_impl(struct coord_sender **out, const struct coord_mqtt_opts *mo,
-		       const char *experiment, char *err, size_t errlen)
+int coord_sender__open(struct coord_sender **out, const struct coord_mqtt_opts *mo,
+		       const char *experiment)
 {
+	char *err = coord_err();
+	size_t errlen = coord_err_len();
 	struct coord_sender *s = calloc(1, sizeof(*s));
 	char t[256];
 	int ret;
@@ -179,15 +181,6 @@ static int coord_sender_open_impl(struct coord_sender **out, const struct coord_
 	publish(s, s->sync, "sync", 0, s->sync_id, NULL);
 	*out = s;
 	return 0;
-}
-
-int coord_sender__open(struct coord_sender **out, const struct coord_mqtt_opts *mo,
-		       const char *experiment)
-{
-	char err[COORD_ERR_MAX];
-
-	err[0] = '\0';
-	return coord_err_set(coord_sender_open_impl(out, mo, experiment, err, sizeof(err)), err);
 }
 
 json_t *coord_sender__agents(struct coord_sender *s, int timeout_ms)
