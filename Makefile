@@ -50,7 +50,7 @@ LIB_coord   := $(addprefix coordinator/,error.c action.c timer.c proto.c mqtt.c 
 LIBNAMES    := bpf loader vmctl sp coord
 # The internal utility library (util/util.h): linked into each of the above
 # with its symbols made local, never installed or linked on its own.
-LIB_util    := util/fs.c util/clock.c util/opts.c
+LIB_util    := util/fs.c util/clock.c util/opts.c util/out.c
 LIBS        := $(foreach l,$(LIBNAMES),$(BUILD)/lib/libstasis_$(l).a)
 
 MAN_PAGES := $(BUILD)/man/stasis.8 $(foreach o,net vm sp agent coord fuzz,$(BUILD)/man/stasis-$(o).8)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "sp-format/format.h"
 #include "sp-format/internal.h"
+#include "util/util.h"
 
 #define PCAPNG_SHB	0x0A0D0D0Au
 #define PCAPNG_IDB	1u
@@ -27,8 +28,8 @@ static const char *role_name[] = { "other", "tap", "uplink" };
 /* ---- writing ----------------------------------------------------------- */
 
 struct out {
-	FILE *f;
-	uint8_t *b;	/* block under construction */
+	struct util_out *u;
+	uint8_t *b;	/* block under construction, in u's buffer */
 	size_t n;
 };
 
@@ -50,11 +51,16 @@ static void o_opt(struct out *o, uint16_t code, const void *p, size_t len)
 	o_bytes(o, p, len);
 }
 
-static void o_begin(struct out *o, uint32_t type)
+/* A block is built in place in the output's buffer. */
+static int o_begin(struct out *o, uint32_t type)
 {
+	o->b = util_out_reserve(o->u, BLOCK_MAX);
+	if (!o->b)
+		return util_out_error(o->u) ? util_out_error(o->u) : -EIO;
 	o->n = 0;
 	o_u32(o, type);
 	o_u32(o, 0);	/* length, set by o_end */
+	return 0;
 }
 
 static int o_end(struct out *o)
@@ -63,7 +69,7 @@ static int o_end(struct out *o)
 
 	o_u32(o, total);
 	memcpy(o->b + 4, &total, 4);
-	return fwrite(o->b, 1, o->n, o->f) == o->n ? 0 : -EIO;
+	return util_out_advance(o->u, o->n);
 }
 
 int sp__to_pcapng(const char *sp_path, const char *out_path)
@@ -73,29 +79,22 @@ int sp__to_pcapng(const char *sp_path, const char *out_path)
 	struct out o = { 0 };
 	struct sp_frame fr;
 	char text[1024];
-	char *tmp = NULL;
 	int ret;
 
 	ret = sp_reader__open(&r, sp_path, 0);
 	if (ret)
 		return ret;
-	o.b = malloc(BLOCK_MAX);
-	if (!o.b || asprintf(&tmp, "%s.tmp-%d", out_path, getpid()) < 0) {
-		tmp = NULL;
-		ret = -ENOMEM;
+	ret = util_out_open(&o.u, out_path);
+	if (ret) {
+		snprintf(err, SP_ERR_MAX, "%s: %s", out_path, strerror(-ret));
 		goto out;
 	}
-	o.f = fopen(tmp, "wb");
-	if (!o.f) {
-		ret = -errno;
-		snprintf(err, SP_ERR_MAX, "%s: %s", out_path, strerror(errno));
-		goto out;
-	}
-	setvbuf(o.f, NULL, _IOFBF, 1 << 20);
 
 	const struct sp_header *h = sp_reader__header(r);
 
-	o_begin(&o, PCAPNG_SHB);
+	ret = o_begin(&o, PCAPNG_SHB);
+	if (ret)
+		goto fail;
 	o_u32(&o, PCAPNG_BOM);
 	o_u16(&o, 1);
 	o_u16(&o, 0);
@@ -111,7 +110,9 @@ int sp__to_pcapng(const char *sp_path, const char *out_path)
 		const struct sp_iface *f = sp_reader__iface(r, i);
 		uint8_t res = 9;	/* nanoseconds */
 
-		o_begin(&o, PCAPNG_IDB);
+		ret = o_begin(&o, PCAPNG_IDB);
+		if (ret)
+			break;
 		o_u16(&o, LINKTYPE_ETHERNET);
 		o_u16(&o, 0);
 		o_u32(&o, SP_MAX_FRAME);
@@ -132,7 +133,9 @@ int sp__to_pcapng(const char *sp_path, const char *out_path)
 				 fr.flags & SP_F_EDITED ? " edited" : "",
 				 fr.flags & SP_F_INJECTED ? " injected" : "");
 
-		o_begin(&o, PCAPNG_EPB);
+		ret = o_begin(&o, PCAPNG_EPB);
+		if (ret)
+			break;
 		o_u32(&o, fr.iface);
 		o_u32(&o, (uint32_t)(fr.ts_ns >> 32));
 		o_u32(&o, (uint32_t)fr.ts_ns);
@@ -144,6 +147,7 @@ int sp__to_pcapng(const char *sp_path, const char *out_path)
 		o_u32(&o, 0);
 		ret = o_end(&o);
 	}
+fail:
 	if (ret < 0) {
 		if (sp_reader__damage(r))
 			snprintf(err, SP_ERR_MAX, "%s", sp_reader__damage(r));
@@ -151,24 +155,12 @@ int sp__to_pcapng(const char *sp_path, const char *out_path)
 			snprintf(err, SP_ERR_MAX, "%s: write failed: %s", out_path, strerror(-ret));
 		goto out;
 	}
-	if (fflush(o.f) || fsync(fileno(o.f))) {
-		ret = -errno;
-		snprintf(err, SP_ERR_MAX, "%s: %s", out_path, strerror(errno));
-		goto out;
-	}
-	ret = fclose(o.f) ? -errno : 0;
-	o.f = NULL;
-	if (!ret && rename(tmp, out_path))
-		ret = -errno;
+	ret = util_out_commit(o.u);
+	o.u = NULL;
 	if (ret)
 		snprintf(err, SP_ERR_MAX, "%s: %s", out_path, strerror(-ret));
 out:
-	if (o.f)
-		fclose(o.f);
-	if (tmp && ret)
-		unlink(tmp);
-	free(tmp);
-	free(o.b);
+	util_out_discard(o.u);
 	sp_reader__close(r);
 	return ret;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-/* The streaming .sp writer: records into a 1 MiB buffer, the buffer into a
- * temporary file beside the target, fsync and rename on close. */
+/* The streaming .sp writer: records built in place in util_out's buffers,
+ * written to a temporary file beside the target (O_DIRECT where the file
+ * system allows), fsync and rename on close. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -12,63 +13,40 @@
 #include "sp-format/sp.h"
 #include "util/util.h"
 
-#define WBUF (1u << 20)
-
 struct sp_writer {
-	int fd;
-	char *path, *tmp;
-	uint8_t *buf;
-	size_t used;
+	struct util_out *out;
 	uint32_t n_ifaces;
 	uint64_t frames, records, bytes;	/* bytes: written so far, incl. buffer */
 	uint32_t file_crc;
 	int err;				/* sticky first error */
 };
 
-static int flush_buf(struct sp_writer *w)
-{
-	size_t off = 0;
-
-	while (off < w->used) {
-		ssize_t n = write(w->fd, w->buf + off, w->used - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		off += n;
-	}
-	w->used = 0;
-	return 0;
-}
-
-/* Room for @len bytes in the buffer (records are at most 1 MiB = WBUF). */
+/* Room for @len bytes (records are at most 1 MiB, under UTIL_OUT_RESERVE_MAX). */
 static uint8_t *reserve(struct sp_writer *w, size_t len)
 {
-	if (w->used + len > WBUF) {
-		int err = flush_buf(w);
+	uint8_t *p = util_out_reserve(w->out, len);
 
-		if (err) {
-			w->err = err;
-			return NULL;
-		}
-	}
-	return w->buf + w->used;
+	if (!p && !w->err)
+		w->err = util_out_error(w->out) ? util_out_error(w->out) : -EINVAL;
+	return p;
 }
 
 /* Finish a record whose body (@body bytes) was written at @rec + 8. */
 static void commit(struct sp_writer *w, uint8_t *rec, uint32_t type, uint32_t body)
 {
 	uint32_t len = sp_rec_len(body);
+	int err;
 
 	put32(rec, type);
 	put32(rec + 4, len);
 	memset(rec + SP_REC_HEAD + body, 0, len - 4 - SP_REC_HEAD - body);
 	put32(rec + len - 4, sp__crc32c(0, rec, len - 4));
 	w->file_crc = sp__crc32c(w->file_crc, rec, len);
-	w->used += len;
 	w->bytes += len;
 	w->records++;
+	err = util_out_advance(w->out, len);
+	if (err && !w->err)
+		w->err = err;
 }
 
 static size_t put_str(uint8_t *p, const char *s)
@@ -93,32 +71,30 @@ int sp_writer__open(struct sp_writer **out, const char *path, const struct sp_he
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
-	w->fd = -1;
 	w->n_ifaces = n_ifaces;
-	w->path = strdup(path);
-	w->buf = malloc(WBUF);
-	if (!w->path || !w->buf || asprintf(&w->tmp, "%s.tmp-XXXXXX", path) < 0) {
-		w->tmp = NULL;
-		err = -ENOMEM;
+	err = util_out_open(&w->out, path);
+	if (err)
+		goto fail;
+	rec = reserve(w, 4096);
+	if (!rec) {
+		err = w->err;
 		goto fail;
 	}
-	w->fd = mkstemp(w->tmp);
-	if (w->fd < 0) {
-		err = -errno;
-		free(w->tmp);
-		w->tmp = NULL;
+	memcpy(rec, SP_MAGIC, 8);
+	put16(rec + 8, SP_VERSION_MAJOR);
+	put16(rec + 10, SP_VERSION_MINOR);
+	put32(rec + 12, 0);
+	w->file_crc = sp__crc32c(0, rec, SP_PROLOGUE_LEN);
+	w->bytes = SP_PROLOGUE_LEN;
+	err = util_out_advance(w->out, SP_PROLOGUE_LEN);
+	if (err)
+		goto fail;
+
+	rec = reserve(w, 4096);
+	if (!rec) {
+		err = w->err;
 		goto fail;
 	}
-	fchmod(w->fd, 0644);
-
-	memcpy(w->buf, SP_MAGIC, 8);
-	put16(w->buf + 8, SP_VERSION_MAJOR);
-	put16(w->buf + 10, SP_VERSION_MINOR);
-	put32(w->buf + 12, 0);
-	w->file_crc = sp__crc32c(0, w->buf, SP_PROLOGUE_LEN);
-	w->used = w->bytes = SP_PROLOGUE_LEN;
-
-	rec = w->buf + w->used;
 	put64(rec + 8, h->epoch);
 	put64(rec + 16, h->created_ns);
 	put32(rec + 24, n_ifaces);
@@ -222,21 +198,12 @@ int sp_writer__close(struct sp_writer *w)
 	put32(rec + 32, w->file_crc);
 	put32(rec + 36, 0);
 	commit(w, rec, SP_REC_TRAILER, SP_TRAILER_BODY);
-	err = flush_buf(w);
-	if (!err && fsync(w->fd))
-		err = -errno;
-	if (!err && close(w->fd))
-		err = -errno;
-	w->fd = -1;
-	if (err)
-		goto fail;
-	if (rename(w->tmp, w->path)) {
-		err = -errno;
+	if (w->err) {
+		err = w->err;
 		goto fail;
 	}
-	free(w->tmp);
-	w->tmp = NULL;
-	err = util_fsync_parent(w->path);
+	err = util_out_commit(w->out);
+	w->out = NULL;
 	sp_writer__discard(w);
 	return err;
 fail:
@@ -248,12 +215,6 @@ void sp_writer__discard(struct sp_writer *w)
 {
 	if (!w)
 		return;
-	if (w->fd >= 0)
-		close(w->fd);
-	if (w->tmp)
-		unlink(w->tmp);
-	free(w->tmp);
-	free(w->path);
-	free(w->buf);
+	util_out_discard(w->out);
 	free(w);
 }

@@ -38,4 +38,23 @@ int util_mkdir_p(const char *path, mode_t mode);
 /* @path and everything under it; 0 when it is not there. */
 int util_rm_rf(const char *path);
 
+/* A large file written whole or not at all, durably and without the page
+ * cache where the file system allows (util/out.c says why): bytes go in
+ * through util_out_write(), or are built in place in util_out_reserve()'s
+ * room (at most UTIL_OUT_RESERVE_MAX bytes) and given by
+ * util_out_advance(); util_out_commit() writes the rest, fsyncs, renames
+ * the temporary over the path and fsyncs the folder; util_out_discard()
+ * removes it. Both free the handle. */
+#define UTIL_OUT_RESERVE_MAX	(2u << 20)
+struct util_out;
+int util_out_open(struct util_out **out, const char *path);
+uint8_t *util_out_reserve(struct util_out *o, size_t len);
+int util_out_advance(struct util_out *o, size_t len);
+int util_out_write(struct util_out *o, const void *p, size_t len);
+uint64_t util_out_bytes(const struct util_out *o);
+/* The first write error (0: none). */
+int util_out_error(const struct util_out *o);
+int util_out_commit(struct util_out *o);
+void util_out_discard(struct util_out *o);
+
 #endif
