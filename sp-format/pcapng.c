@@ -84,7 +84,7 @@ int sp__to_pcapng(const char *sp_path, const char *out_path)
 	ret = sp_reader__open(&r, sp_path, 0);
 	if (ret)
 		return ret;
-	ret = util_out_open(&o.u, out_path);
+	ret = util_out_open(&o.u, out_path, UTIL_OUT_DIRECT);
 	if (ret) {
 		snprintf(err, SP_ERR_MAX, "%s: %s", out_path, strerror(-ret));
 		goto out;
@@ -664,7 +664,7 @@ int sp__from_pcapng(const char *in_path, const char *sp_path, const char *host)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		h.created_ns = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 	}
-	ret = sp_writer__open(&in.w, sp_path, &h, ifs, in.n_ifs);
+	ret = sp_writer_open_flags(&in.w, sp_path, &h, ifs, in.n_ifs, UTIL_OUT_DIRECT);
 	if (ret) {
 		snprintf(err, SP_ERR_MAX, "%s: %s", sp_path, strerror(-ret));
 		goto out;

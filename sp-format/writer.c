@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "sp-format/format.h"
 #include "sp-format/sp.h"
+#include "sp-format/internal.h"
 #include "util/util.h"
 
 struct sp_writer {
@@ -61,6 +62,15 @@ static size_t put_str(uint8_t *p, const char *s)
 int sp_writer__open(struct sp_writer **out, const char *path, const struct sp_header *h,
 		    const struct sp_iface *ifaces, uint32_t n_ifaces)
 {
+	return sp_writer_open_flags(out, path, h, ifaces, n_ifaces, 0);
+}
+
+/* @flags: util_out_open()'s. A conversion of a whole file asks for
+ * UTIL_OUT_DIRECT; a drain of held frames does not (its first write error
+ * must show within a MiB, while the network is held). */
+int sp_writer_open_flags(struct sp_writer **out, const char *path, const struct sp_header *h,
+			 const struct sp_iface *ifaces, uint32_t n_ifaces, unsigned int flags)
+{
 	struct sp_writer *w;
 	uint8_t *rec;
 	size_t n;
@@ -72,7 +82,7 @@ int sp_writer__open(struct sp_writer **out, const char *path, const struct sp_he
 	if (!w)
 		return -ENOMEM;
 	w->n_ifaces = n_ifaces;
-	err = util_out_open(&w->out, path);
+	err = util_out_open(&w->out, path, flags);
 	if (err)
 		goto fail;
 	rec = reserve(w, 4096);

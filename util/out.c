@@ -12,6 +12,10 @@
  * a conversion: docs/BENCHMARKS.md). A writer thread writes one buffer while
  * the caller fills the other, so converting and writing overlap.
  *
+ * Without UTIL_OUT_DIRECT the same file is written through the page cache,
+ * 1 MiB at a time and inline, so a write error (a full disk) shows after
+ * the first MiB: what a drain of held frames needs (sp-format/writer.c).
+ *
  * Where the file system refuses O_DIRECT (tmpfs before 6.6, some FUSE file
  * systems), or refuses one write, the file is written through the page
  * cache as before. The tail that is not a whole block is always written
@@ -29,11 +33,13 @@
 
 #define OUT_ALIGN	4096u		/* covers 512 B and 4 KiB logical blocks */
 #define OUT_CHUNK	(4u << 20)	/* written when this much is buffered */
+#define OUT_CHUNK_BUF	(1u << 20)	/* the same, through the page cache */
 #define OUT_CAP		(OUT_CHUNK + UTIL_OUT_RESERVE_MAX + OUT_ALIGN)
 
 struct util_out {
 	int fd;
 	bool direct;
+	size_t chunk;		/* write when this much is buffered */
 	char *path, *tmp;
 	uint8_t *buf[2];
 	int cur;		/* the buffer being filled */
@@ -147,7 +153,7 @@ static int flush(struct util_out *o)
 	return o->err;
 }
 
-int util_out_open(struct util_out **out, const char *path)
+int util_out_open(struct util_out **out, const char *path, unsigned int flags)
 {
 	struct util_out *o = calloc(1, sizeof(*o));
 	int err = -ENOMEM, fl;
@@ -176,10 +182,14 @@ int util_out_open(struct util_out **out, const char *path)
 		err = -errno;
 		goto fail;
 	}
-	fl = fcntl(o->fd, F_GETFL);
-	o->direct = fl >= 0 && fcntl(o->fd, F_SETFL, fl | O_DIRECT) == 0;
-	/* Without a thread the writes are made inline: slower, not wrong. */
-	o->have_th = pthread_create(&o->th, NULL, writer, o) == 0;
+	o->chunk = OUT_CHUNK_BUF;
+	if (flags & UTIL_OUT_DIRECT) {
+		fl = fcntl(o->fd, F_GETFL);
+		o->direct = fl >= 0 && fcntl(o->fd, F_SETFL, fl | O_DIRECT) == 0;
+		o->chunk = OUT_CHUNK;
+		/* Without a thread the writes are made inline: slower, not wrong. */
+		o->have_th = pthread_create(&o->th, NULL, writer, o) == 0;
+	}
 	*out = o;
 	return 0;
 fail:
@@ -200,7 +210,7 @@ int util_out_advance(struct util_out *o, size_t len)
 {
 	o->used += len;
 	o->total += len;
-	if (o->used >= OUT_CHUNK)
+	if (o->used >= o->chunk)
 		return flush(o);
 	return o->err;
 }

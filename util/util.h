@@ -47,7 +47,8 @@ int util_rm_rf(const char *path);
  * removes it. Both free the handle. */
 #define UTIL_OUT_RESERVE_MAX	(2u << 20)
 struct util_out;
-int util_out_open(struct util_out **out, const char *path);
+#define UTIL_OUT_DIRECT		1u	/* O_DIRECT and a writer thread */
+int util_out_open(struct util_out **out, const char *path, unsigned int flags);
 uint8_t *util_out_reserve(struct util_out *o, size_t len);
 int util_out_advance(struct util_out *o, size_t len);
 int util_out_write(struct util_out *o, const void *p, size_t len);

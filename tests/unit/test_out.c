@@ -33,7 +33,7 @@ static int entries(const char *dir)
 }
 
 /* ~13 MiB in pieces of odd sizes, some built in place, some copied. */
-static void round_trip(const char *base)
+static void round_trip(const char *base, unsigned int flags)
 {
 	char dir[256], path[300];
 	struct util_out *o = NULL;
@@ -44,7 +44,7 @@ static void round_trip(const char *base)
 	snprintf(dir, sizeof(dir), "%s/stasis-out-XXXXXX", base);
 	EXPECT(mkdtemp(dir) != NULL);
 	snprintf(path, sizeof(path), "%s/f", dir);
-	EXPECT(util_out_open(&o, path) == 0);
+	EXPECT(util_out_open(&o, path, flags) == 0);
 	for (uint32_t k = 0; total < 13u << 20; k++) {
 		size_t n = (k * 7919u) % 300000 + 1;
 
@@ -84,7 +84,7 @@ static void round_trip(const char *base)
 	EXPECT(at == total && bad == 0);
 
 	/* A discarded file leaves nothing, and the old one stays. */
-	EXPECT(util_out_open(&o, path) == 0);
+	EXPECT(util_out_open(&o, path, flags) == 0);
 	EXPECT(util_out_write(o, piece, 100000) == 0);
 	util_out_discard(o);
 	EXPECT(stat(path, &st) == 0 && (uint64_t)st.st_size == total);
@@ -96,17 +96,19 @@ static void round_trip(const char *base)
 
 UNIT_TEST(out_round_trip_disk)
 {
-	round_trip("/var/tmp");
+	round_trip("/var/tmp", UTIL_OUT_DIRECT);
+	round_trip("/var/tmp", 0);
 }
 
 UNIT_TEST(out_round_trip_tmpfs)
 {
-	round_trip("/dev/shm");
+	round_trip("/dev/shm", UTIL_OUT_DIRECT);
+	round_trip("/dev/shm", 0);
 }
 
 UNIT_TEST(out_missing_folder)
 {
 	struct util_out *o = (struct util_out *)1;
 
-	EXPECT(util_out_open(&o, "/nonexistent-stasis-dir/f") == -ENOENT);
+	EXPECT(util_out_open(&o, "/nonexistent-stasis-dir/f", UTIL_OUT_DIRECT) == -ENOENT);
 }
