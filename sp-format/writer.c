@@ -85,18 +85,15 @@ int sp_writer_open_flags(struct sp_writer **out, const char *path, const struct 
 	err = util_out_open(&w->out, path, flags);
 	if (err)
 		goto fail;
-	rec = reserve(w, 4096);
-	if (!rec) {
-		err = w->err;
-		goto fail;
-	}
-	memcpy(rec, SP_MAGIC, 8);
-	put16(rec + 8, SP_VERSION_MAJOR);
-	put16(rec + 10, SP_VERSION_MINOR);
-	put32(rec + 12, 0);
-	w->file_crc = sp__crc32c(0, rec, SP_PROLOGUE_LEN);
+	uint8_t pro[SP_PROLOGUE_LEN];
+
+	memcpy(pro, SP_MAGIC, 8);
+	put16(pro + 8, SP_VERSION_MAJOR);
+	put16(pro + 10, SP_VERSION_MINOR);
+	put32(pro + 12, 0);
+	w->file_crc = sp__crc32c(0, pro, SP_PROLOGUE_LEN);
 	w->bytes = SP_PROLOGUE_LEN;
-	err = util_out_advance(w->out, SP_PROLOGUE_LEN);
+	err = util_out_write(w->out, pro, SP_PROLOGUE_LEN);
 	if (err)
 		goto fail;
 

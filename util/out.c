@@ -45,7 +45,6 @@ struct util_out {
 	int cur;		/* the buffer being filled */
 	size_t used;		/* bytes in buf[cur] */
 	uint64_t off;		/* file offset of buf[cur][0] */
-	uint64_t total;		/* bytes given so far */
 	int err;		/* sticky first error */
 
 	/* the writer thread's one job: buf, len at off */
@@ -209,7 +208,6 @@ uint8_t *util_out_reserve(struct util_out *o, size_t len)
 int util_out_advance(struct util_out *o, size_t len)
 {
 	o->used += len;
-	o->total += len;
 	if (o->used >= o->chunk)
 		return flush(o);
 	return o->err;
@@ -237,11 +235,6 @@ int util_out_write(struct util_out *o, const void *p, size_t len)
 int util_out_error(const struct util_out *o)
 {
 	return o->err;
-}
-
-uint64_t util_out_bytes(const struct util_out *o)
-{
-	return o->total;
 }
 
 static void stop_writer(struct util_out *o)

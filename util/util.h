@@ -52,7 +52,6 @@ int util_out_open(struct util_out **out, const char *path, unsigned int flags);
 uint8_t *util_out_reserve(struct util_out *o, size_t len);
 int util_out_advance(struct util_out *o, size_t len);
 int util_out_write(struct util_out *o, const void *p, size_t len);
-uint64_t util_out_bytes(const struct util_out *o);
 /* The first write error (0: none). */
 int util_out_error(const struct util_out *o);
 int util_out_commit(struct util_out *o);
