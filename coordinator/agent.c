@@ -717,7 +717,8 @@ static int go_on(struct agent *a, struct coord_part *p, uint64_t epoch, const ch
 	json_object_set_new(r, "cont_spread_us", json_integer((json_int_t)(coord_part__cont_spread_ns(p) / 1000)));
 	json_object_set_new(r, "cont_window_us", json_integer((json_int_t)((coord_part__cont_window_ns(p) + 999) / 1000)));
 	if (l && sp) {
-		struct loader_replay_opts ro = { .sz = sizeof(ro), .rate_pps = 5000 };
+		/* No pace: each tap takes the frames as fast as its guest does. */
+		struct loader_replay_opts ro = { .sz = sizeof(ro) };
 		struct loader_replay_result res = { 0 };
 		uint64_t t0 = util_now_ns();
 

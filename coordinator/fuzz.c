@@ -464,7 +464,7 @@ static int env_open_hosts(struct fuzz_env *e, const struct fuzz_opts *o, json_t 
 	if (!o->mqtt || !o->mqtt->url)
 		snprintf(err, errlen, "%s", FUZZ_HOSTS_NO_BROKER);
 	else if (o->rate_pps)
-		snprintf(err, errlen, "--rate: across hosts each agent replays at its own pace (5000 frames/s)");
+		snprintf(err, errlen, "--rate: across hosts each agent replays as fast as its devices take the frames");
 	else if (!(ret = pick_frame_host(e, o, err, errlen)))
 		ret = 0;
 	if (ret)
@@ -497,7 +497,7 @@ static int env_open(struct fuzz_env *e, const struct fuzz_opts *o, json_t *watch
 
 	memset(e, 0, sizeof(*e));
 	e->timeout_s = o->timeout_s;
-	e->rate_pps = o->rate_pps ? o->rate_pps : 5000;
+	e->rate_pps = o->rate_pps;	/* 0: as fast as each device takes them */
 	e->stop = o->stop;
 	snprintf(e->out, sizeof(e->out), "%s", o->out);
 	if ((ret = list_parts(o->snapshot, e->root, &e->hosts, &e->n_hosts, err, errlen)))

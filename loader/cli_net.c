@@ -413,13 +413,13 @@ static void replay_progress(uint64_t sent, uint64_t total, void *ctx)
 
 static const struct cli_opt replay_opts[] = {
 	CLI_FLAG("spacing", struct loader_replay_opts, spacing, "keep the frames' recorded spacing"),
-	CLI_U64("rate", struct loader_replay_opts, rate_pps, "PPS", "frames per second at most (default 5000; 0: no limit)"),
+	CLI_U64("rate", struct loader_replay_opts, rate_pps, "PPS", "frames per second at most (default: as fast as each device takes them)"),
 	{ 0 },
 };
 
 static int do_net_replay(int argc, char **argv)
 {
-	struct loader_replay_opts o = { .sz = sizeof(o), .rate_pps = 5000, .progress = replay_progress };
+	struct loader_replay_opts o = { .sz = sizeof(o), .progress = replay_progress };
 	struct loader_replay_result res;
 	struct loader *l;
 	int np = cli_parse(replay_opts, argc, argv, &o, NULL), ret;
@@ -435,13 +435,14 @@ static int do_net_replay(int argc, char **argv)
 	if (ret)
 		return p_err("%s", loader__errmsg());
 	if (json_output)
-		jw_value(json_pack("{s:I,s:I,s:I}", "file_frames", (json_int_t)res.file_frames,
+		jw_value(json_pack("{s:I,s:I,s:I,s:I}", "file_frames", (json_int_t)res.file_frames,
 				   "ring_frames", (json_int_t)res.ring_frames,
-				   "tx_dropped", (json_int_t)res.tx_dropped));
+				   "tx_dropped", (json_int_t)res.tx_dropped, "resent", (json_int_t)res.resent));
 	else
-		printf("replayed %llu frames from %s and %llu held meanwhile; tx_dropped +%llu; state pass\n",
-		       (unsigned long long)res.file_frames, argv[1],
-		       (unsigned long long)res.ring_frames, (unsigned long long)res.tx_dropped);
+		printf("replayed %llu frames from %s and %llu held meanwhile; tx_dropped +%llu "
+		       "(%llu sends refused by a full device and sent again); state pass\n",
+		       (unsigned long long)res.file_frames, argv[1], (unsigned long long)res.ring_frames,
+		       (unsigned long long)res.tx_dropped, (unsigned long long)res.resent);
 	if (res.tx_dropped)
 		return p_err("the devices dropped %llu frames while replaying: lower --rate",
 			     (unsigned long long)res.tx_dropped);

@@ -145,12 +145,14 @@ struct loader_replay_opts {
 };
 struct loader_replay_result {
 	uint64_t file_frames, ring_frames;	/* sent from the file, from the ring */
-	uint64_t tx_dropped;			/* growth of the devices' tx_dropped */
+	uint64_t tx_dropped;			/* growth of the devices' tx_dropped, less resent */
+	uint64_t resent;			/* sends a full device refused, sent again */
 };
-/* REPLAY; the file's frames on their own devices over AF_XDP in file order;
- * then what the ring holds (frames that arrived meanwhile), until the BPF
- * program or this function switches to PASS with nothing pending. The
- * ring's mapping is kept with @l for its next replay (until loader__close). */
+/* REPLAY; the file's frames on their own devices in file order (a tap's as
+ * fast as it takes them, the others' over AF_XDP); then what the ring holds
+ * (frames that arrived meanwhile), until the BPF program or this function
+ * switches to PASS with nothing pending. The ring's mapping is kept with @l
+ * for its next replay (until loader__close). */
 int loader__replay(struct loader *l, const char *path, const struct loader_replay_opts *o,
 		   struct loader_replay_result *res);
 

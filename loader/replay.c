@@ -39,20 +39,29 @@ struct xtx {
 	struct xsk_ring_cons comp;
 	uint32_t next, outstanding, mtu;
 	uint64_t dropped0;
-	uint64_t retried;	/* small path: sends the device dropped, sent again */
+	uint64_t retried;	/* packet socket: sends the device refused, sent again */
 };
 
 /*
- * A replay of few frames (a fuzz case: one frame and what the VMs sent
- * meanwhile) goes out through one AF_PACKET socket with PACKET_QDISC_BYPASS
- * instead: its frames take the same direct path to the driver as AF_XDP's
- * copy mode (no qdisc, no TC egress: they are not held again), and the
- * socket, bound to no device and receiving nothing (protocol 0), is opened
- * once and kept: no per-replay set-up and tear-down (a UMEM registered and
- * released, each close waiting for an RCU grace period), and nothing bound
- * to a tap whose QEMU restarts.
+ * Frames for a tap, and every frame of a replay of few (a fuzz case: one
+ * frame and what the VMs sent meanwhile), go out through one AF_PACKET
+ * socket with PACKET_QDISC_BYPASS instead: its frames take the same direct
+ * path to the driver as AF_XDP's copy mode (no qdisc, no TC egress: they
+ * are not held again), and the socket, bound to no device and receiving
+ * nothing (protocol 0), is opened once and kept: no per-replay set-up and
+ * tear-down (a UMEM registered and released, each close waiting for an RCU
+ * grace period), and nothing bound to a tap whose QEMU restarts.
+ *
+ * Above all, a send on it tells when the device could not take the frame:
+ * a tap whose queue is full (its QEMU has not read the frames before: the
+ * guest's receive ring is full, or the VM is paused) drops it and says so
+ * (NET_XMIT_DROP, ENOBUFS here), where an AF_XDP send completes the frame
+ * all the same. The frame is sent again until the device takes it, so a
+ * replay into a guest goes as fast as the guest takes frames, none lost,
+ * with no pace to guess.
  */
 #define SMALL_REPLAY 256	/* file frames */
+#define DEVICE_FULL_LIMIT_NS 10000000000ull	/* a device that takes nothing this long */
 
 /* Kept with the loader from its first replay to loader__close, for the
  * next (the fuzz loop replays once per case): the ring's mapping and the
@@ -191,25 +200,35 @@ static int pkt_open(struct replay *r)
 }
 
 /* One frame through the packet socket. A full device queue refuses it
- * (ENOBUFS, counted in tx_dropped): it is sent again, and the drop is not
- * reported as a loss. */
+ * (ENOBUFS, counted in tx_dropped): it is sent again once the device has
+ * had a moment to take frames, and the refusal is not reported as a loss.
+ * A device that takes nothing for DEVICE_FULL_LIMIT_NS fails the send. */
 static int pkt_send(struct replay *r, struct xtx *x, const uint8_t *data, uint32_t len)
 {
 	struct sockaddr_ll sa = { .sll_family = AF_PACKET, .sll_ifindex = (int)x->ifindex,
 				  .sll_halen = ETH_ALEN };
+	uint64_t since = 0;
 
 	if (len >= ETH_HLEN) {
 		memcpy(sa.sll_addr, data, ETH_ALEN);
 		memcpy(&sa.sll_protocol, data + 12, 2);
 	}
-	for (int tries = 0;; tries++) {
+	for (;;) {
 		if (sendto(r->pkt_fd, data, len, 0, (struct sockaddr *)&sa, sizeof(sa)) ==
 		    (ssize_t)len)
 			return 0;
-		if ((errno != ENOBUFS && errno != EAGAIN && errno != EINTR) || tries > 20000)
+		if (errno != ENOBUFS && errno != EAGAIN && errno != EINTR)
 			return -errno;
 		if (errno == ENOBUFS)
 			x->retried++;
+		if (!since)
+			since = now_ns();
+		else if (now_ns() - since > DEVICE_FULL_LIMIT_NS) {
+			snprintf(r->err, LOADER_ERR_MAX, "%s: the device took no frame for %llu s (its "
+				 "queue stayed full: is the VM behind it running?)", x->name,
+				 DEVICE_FULL_LIMIT_NS / 1000000000ull);
+			return -ENOBUFS;
+		}
 		usleep(50);
 	}
 }
@@ -260,7 +279,7 @@ static struct xtx *tx_for(struct replay *r, uint32_t ifindex, const char *name)
 		snprintf(x->name, sizeof(x->name), "ifindex %u", ifindex);
 	link_by_index(ifindex, NULL, 0, NULL, &x->dropped0);
 	x->mtu = link_mtu(ifindex);
-	if (r->small) {
+	if (r->small || dev_role(r->l, ifindex) == STASIS_ROLE_TAP) {
 		int e = pkt_open(r);
 
 		if (e) {
@@ -336,7 +355,8 @@ static int send_one(struct replay *r, uint32_t ifindex, const char *name, const 
 		sleep_until(due);
 	}
 	if ((err = x->xsk ? xtx_send(x, data, len) : pkt_send(r, x, data, len))) {
-		snprintf(r->err, LOADER_ERR_MAX, "%s: transmit failed: %s", name, strerror(-err));
+		if (!r->err[0])
+			snprintf(r->err, LOADER_ERR_MAX, "%s: transmit failed: %s", name, strerror(-err));
 		return err;
 	}
 	r->sent++;
@@ -601,6 +621,7 @@ out:
 		if (!link_by_index(r->tx[i]->ifindex, NULL, 0, NULL, &d) &&
 		    d - r->tx[i]->dropped0 > r->tx[i]->retried)
 			res->tx_dropped += d - r->tx[i]->dropped0 - r->tx[i]->retried;
+		res->resent += r->tx[i]->retried;
 	}
 	if (r && r->sent)
 		counter_add(l, STASIS_CNT_REPLAYED, r->sent);
