@@ -78,7 +78,7 @@ BPF_SKEL := $(BUILD)/bpf/stasis.skel.h
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 GUEST_TOOLS := $(BUILD)/tools/sg
-TEST_TOOLS := $(BUILD)/tools/spgen $(BUILD)/tools/timerbench $(BUILD)/tools/mqttfan $(BUILD)/tools/action_log.so \
+TEST_TOOLS := $(BUILD)/tools/spgen $(BUILD)/tools/fastsend $(BUILD)/tools/timerbench $(BUILD)/tools/mqttfan $(BUILD)/tools/action_log.so \
 	      $(BUILD)/tools/bpfload $(BUILD)/tools/refused.bpf.o $(BUILD)/tools/qmpopen
 
 # libFuzzer targets: tests/fuzz/fuzz_NAME.c with the library sources listed

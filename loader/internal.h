@@ -31,12 +31,10 @@ void counter_add(struct loader *l, uint32_t counter, uint64_t n);
 struct stasis_host *host_map(struct loader *l);
 void host_unmap(struct stasis_host *h);
 
-/* STASIS_ROLE_TAP or _UPLINK of an attached device; 0 if not attached. */
-uint32_t dev_role(struct loader *l, uint32_t ifindex);
-
 /* libnl lookups in the current network namespace. */
 int link_by_name(const char *name, uint32_t *ifindex, uint8_t mac[6]);
 uint32_t link_mtu(uint32_t ifindex);	/* 1500 when it cannot be read */
+bool link_is_tun(uint32_t ifindex);	/* a tun/tap device (link kind "tun") */
 int link_by_index(uint32_t ifindex, char *name, size_t len, uint8_t mac[6], uint64_t *tx_dropped);
 
 #endif

@@ -83,3 +83,21 @@ uint32_t link_mtu(uint32_t ifindex)
 	nl_socket_free(s);
 	return mtu;
 }
+
+bool link_is_tun(uint32_t ifindex)
+{
+	struct nl_sock *s = nl_open();
+	struct rtnl_link *link = NULL;
+	bool tun = false;
+
+	if (!s)
+		return false;
+	if (!rtnl_link_get_kernel(s, (int)ifindex, NULL, &link)) {
+		const char *kind = rtnl_link_get_type(link);
+
+		tun = kind && !strcmp(kind, "tun");
+		rtnl_link_put(link);
+	}
+	nl_socket_free(s);
+	return tun;
+}

@@ -238,13 +238,6 @@ int loader__devs(struct loader *l, struct loader_dev *devs, size_t *n)
 	return 0;
 }
 
-uint32_t dev_role(struct loader *l, uint32_t ifindex)
-{
-	struct stasis_dev sd;
-
-	return bpf_map_lookup_elem(l->devs, &ifindex, &sd) ? 0 : sd.role;
-}
-
 int loader__dev_index(struct loader *l, const char *name, uint32_t *ifindex)
 {
 	struct stasis_dev sd;
