@@ -35,7 +35,7 @@ T_FAILED=$((T_FAILED + $(grep -c '^not ok' <<< "$out")))
 # test reads its variable and keeps its own default when it is unset.
 # SG_RCVBUF: udp-recv's socket buffer (its own default is 4 MiB), for
 # receivers far slower than their senders.
-GUEST_ENV="CI=${CI:-} T_TIMEOUT=${KM_TEST_TIMEOUT:-900} T_GSO_BYTES=${KM_GSO_BYTES:-100000000}"
+GUEST_ENV="CI=${CI:-} T_TIMEOUT=${KM_TEST_TIMEOUT:-900} T_GSO_BYTES=${KM_GSO_BYTES:-100000000} T_SWITCHOVER_RATE=${KM_SWITCHOVER_RATE:-10000}"
 GUEST_ENV="$GUEST_ENV SG_RCVBUF=$((128 << 20))"
 
 # The boot script (busybox sh in the initramfs): the image's root with the
