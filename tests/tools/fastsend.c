@@ -85,8 +85,9 @@ static int send_xdp(const char *dev, const struct frames *fr, uint64_t total, ui
 		.fill_size = XSK_RING_PROD__DEFAULT_NUM_DESCS, .comp_size = RING,
 		.frame_size = FRAME_SIZE, .frame_headroom = 0,
 	};
-	struct xsk_ring_prod fill, tx;
-	struct xsk_ring_cons comp;
+	/* Zeroed: libxdp leaves a ring's cached indexes as it finds them. */
+	struct xsk_ring_prod fill = { 0 }, tx = { 0 };
+	struct xsk_ring_cons comp = { 0 };
 	struct xsk_umem *umem;
 	struct xsk_socket *xsk;
 	uint64_t sent = 0, done = 0, next = 0;
