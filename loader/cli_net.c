@@ -444,7 +444,7 @@ static int do_net_replay(int argc, char **argv)
 		       (unsigned long long)res.file_frames, argv[1], (unsigned long long)res.ring_frames,
 		       (unsigned long long)res.tx_dropped, (unsigned long long)res.resent);
 	if (res.tx_dropped)
-		return p_err("the devices dropped %llu frames while replaying: lower --rate",
+		return p_err("the devices dropped %llu frames while replaying: give a pace (--rate)",
 			     (unsigned long long)res.tx_dropped);
 	return EXIT_OK;
 }

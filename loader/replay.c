@@ -45,12 +45,13 @@ struct xtx {
 /*
  * Frames for a tun device (a VM's tap), and every frame of a replay of few
  * (a fuzz case: one frame and what the VMs sent meanwhile), go out through
- * one AF_PACKET socket with PACKET_QDISC_BYPASS instead: its frames take the same direct
- * path to the driver as AF_XDP's copy mode (no qdisc, no TC egress: they
- * are not held again), and the socket, bound to no device and receiving
- * nothing (protocol 0), is opened once and kept: no per-replay set-up and
- * tear-down (a UMEM registered and released, each close waiting for an RCU
- * grace period), and nothing bound to a tap whose QEMU restarts.
+ * one AF_PACKET socket with PACKET_QDISC_BYPASS instead: its frames take
+ * the same direct path to the driver as AF_XDP's copy mode (no qdisc, no
+ * TC egress: they are not held again), and the socket, bound to no device
+ * and receiving nothing (protocol 0), is opened once and kept: no
+ * per-replay set-up and tear-down (a UMEM registered and released, each
+ * close waiting for an RCU grace period), and nothing bound to a tap whose
+ * QEMU restarts.
  *
  * Above all, a send on it tells when the device could not take the frame:
  * a tap whose queue is full (its QEMU has not read the frames before: the
@@ -279,10 +280,10 @@ static struct xtx *tx_for(struct replay *r, uint32_t ifindex, const char *name)
 		snprintf(x->name, sizeof(x->name), "ifindex %u", ifindex);
 	link_by_index(ifindex, NULL, 0, NULL, &x->dropped0);
 	x->mtu = link_mtu(ifindex);
-	/* A tun device, not what it was attached as: a veth attached as a
-	 * tap drops nothing a batch of AF_XDP sends would not, and takes
-	 * them far faster than one send a frame (a flow of 30,000 frames/s
-	 * outran that in a TCG guest's kernel). */
+	/* A tun device, not what it was attached as: a veth (attached as a
+	 * tap or not) rarely drops, its peer's backlog being taken by the
+	 * sending CPU itself, and AF_XDP's batches cost less a frame than
+	 * one send each. */
 	if (r->small || link_is_tun(ifindex)) {
 		int e = pkt_open(r);
 
