@@ -3,6 +3,7 @@
 #ifndef LOADER_INTERNAL_H
 #define LOADER_INTERNAL_H
 
+#include <net/if.h>
 #include "loader/loader.h"
 #include "util/opts.h"
 
@@ -33,8 +34,14 @@ void host_unmap(struct stasis_host *h);
 
 /* libnl lookups in the current network namespace. */
 int link_by_name(const char *name, uint32_t *ifindex, uint8_t mac[6]);
-uint32_t link_mtu(uint32_t ifindex);	/* 1500 when it cannot be read */
-bool link_is_tun(uint32_t ifindex);	/* a tun/tap device (link kind "tun") */
+struct link_info {
+	char name[IF_NAMESIZE];
+	uint32_t mtu;			/* 1500 when it cannot be read */
+	uint64_t tx_dropped;
+	bool tun;			/* a tun/tap device (link kind "tun") */
+};
+/* What a replay needs of a device, in one query; -ENODEV if none. */
+int link_info(uint32_t ifindex, struct link_info *li);
 int link_by_index(uint32_t ifindex, char *name, size_t len, uint8_t mac[6], uint64_t *tx_dropped);
 
 #endif

@@ -68,36 +68,26 @@ int link_by_index(uint32_t ifindex, char *name, size_t len, uint8_t mac[6], uint
 	return err ? -ENODEV : 0;
 }
 
-uint32_t link_mtu(uint32_t ifindex)
+int link_info(uint32_t ifindex, struct link_info *li)
 {
 	struct nl_sock *s = nl_open();
 	struct rtnl_link *link = NULL;
-	uint32_t mtu = 1500;
+	int err;
 
+	memset(li, 0, sizeof(*li));
+	li->mtu = 1500;
 	if (!s)
-		return mtu;
-	if (!rtnl_link_get_kernel(s, (int)ifindex, NULL, &link)) {
-		mtu = rtnl_link_get_mtu(link);
-		rtnl_link_put(link);
-	}
-	nl_socket_free(s);
-	return mtu;
-}
-
-bool link_is_tun(uint32_t ifindex)
-{
-	struct nl_sock *s = nl_open();
-	struct rtnl_link *link = NULL;
-	bool tun = false;
-
-	if (!s)
-		return false;
-	if (!rtnl_link_get_kernel(s, (int)ifindex, NULL, &link)) {
+		return -ENOMEM;
+	err = rtnl_link_get_kernel(s, (int)ifindex, NULL, &link);
+	if (!err) {
 		const char *kind = rtnl_link_get_type(link);
 
-		tun = kind && !strcmp(kind, "tun");
+		snprintf(li->name, sizeof(li->name), "%s", rtnl_link_get_name(link));
+		li->mtu = rtnl_link_get_mtu(link);
+		li->tx_dropped = rtnl_link_get_stat(link, RTNL_LINK_TX_DROPPED);
+		li->tun = kind && !strcmp(kind, "tun");
 		rtnl_link_put(link);
 	}
 	nl_socket_free(s);
-	return tun;
+	return err ? -ENODEV : 0;
 }

@@ -273,18 +273,19 @@ static struct xtx *tx_for(struct replay *r, uint32_t ifindex, const char *name)
 	if (!x)
 		return NULL;
 	x->ifindex = ifindex;
-	/* The name is looked up once per device, when its socket opens. */
-	if (name)
-		snprintf(x->name, sizeof(x->name), "%s", name);
-	else if (link_by_index(ifindex, x->name, sizeof(x->name), NULL, NULL))
-		snprintf(x->name, sizeof(x->name), "ifindex %u", ifindex);
-	link_by_index(ifindex, NULL, 0, NULL, &x->dropped0);
-	x->mtu = link_mtu(ifindex);
+	/* The device is looked up once, when its socket opens. */
+	struct link_info li;
+
+	if (link_info(ifindex, &li))
+		snprintf(li.name, sizeof(li.name), "ifindex %u", ifindex);
+	snprintf(x->name, sizeof(x->name), "%s", name ? name : li.name);
+	x->dropped0 = li.tx_dropped;
+	x->mtu = li.mtu;
 	/* A tun device, not what it was attached as: a veth (attached as a
 	 * tap or not) rarely drops, its peer's backlog being taken by the
 	 * sending CPU itself, and AF_XDP's batches cost less a frame than
 	 * one send each. */
-	if (r->small || link_is_tun(ifindex)) {
+	if (r->small || li.tun) {
 		int e = pkt_open(r);
 
 		if (e) {

@@ -45,11 +45,10 @@ held=$("$STASIS" -j sp info "$W/held.sp" | jq .frames)
 dones() { grep -c 'udp-recv: done' "$T_WORK/b.log"; }
 readies() { grep -c 'udp-recv: ready' "$T_WORK/b.log"; }
 txdrop() { ip netns exec "$NS" cat /sys/class/net/tapb/statistics/tx_dropped; }
-# round NAME CMD...: one replay by CMD; prints "seconds unique tx_dropped+
+# round CMD...: one replay by CMD; prints "seconds unique tx_dropped+
 # resent" (resent: a stasis replay's sends made again, - for tcpreplay)
 round() {
 	local d0 r0 t0 t1 x0 line
-	shift
 	d0=$(dones) r0=$(readies)
 	x0=$(txdrop)
 	t0=$(now_ns)
@@ -65,9 +64,9 @@ $(($(txdrop) - x0)) $(jq -e .resent "$W/round.out" 2> /dev/null || echo -)"
 # The first replay releases the hold; the later ones replay the same file
 # into a host already in PASS (a replay puts it in REPLAY while it runs).
 stasis_replay() { ip netns exec "$NS" "$STASIS" -j net replay "$W/held.sp" "$@"; }
-for i in $(seq "$RUNS"); do round stasis stasis_replay; done > "$W/free"
-for i in $(seq "$RUNS"); do round paced stasis_replay --rate 5000; done > "$W/paced"
-for i in $(seq "$RUNS"); do round tcpreplay ip netns exec "$NS" tcpreplay -i tapb --topspeed "$W/held.pcapng"; done > "$W/tcpreplay"
+for i in $(seq "$RUNS"); do round stasis_replay; done > "$W/free"
+for i in $(seq "$RUNS"); do round stasis_replay --rate 5000; done > "$W/paced"
+for i in $(seq "$RUNS"); do round ip netns exec "$NS" tcpreplay -i tapb --topspeed "$W/held.pcapng"; done > "$W/tcpreplay"
 
 med() { awk -v c="$2" '{ print $c }' "$1" | median; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }

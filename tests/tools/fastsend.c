@@ -5,9 +5,10 @@
  * them: AF_XDP in copy mode (raw TX, the ceiling a replay is compared
  * with), or an AF_PACKET socket with PACKET_QDISC_BYPASS (sendmmsg).
  *   fastsend DEV FILE.sp [--loops K] [--packet]
- * Prints one line: "fastsend: done sent=N refused=R ns=T pps=P", where
- * refused counts sends the device dropped (AF_XDP: EBUSY from the kick,
- * one frame each; AF_PACKET: ENOBUFS, not sent again).
+ * Prints one line: "fastsend: done offered=N refused=R ns=T pps=P": N
+ * frames handed to the device at P a second, of which R were dropped by
+ * it (AF_XDP: EBUSY from the kick, one frame each; AF_PACKET: ENOBUFS,
+ * not sent again).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -195,7 +196,7 @@ int main(int argc, char **argv)
 	t1 = now_ns();
 	if (ret)
 		return 1;
-	printf("fastsend: done sent=%llu refused=%llu ns=%llu pps=%.0f\n", (unsigned long long)total,
+	printf("fastsend: done offered=%llu refused=%llu ns=%llu pps=%.0f\n", (unsigned long long)total,
 	       (unsigned long long)refused, (unsigned long long)(t1 - t0), (double)total * 1e9 / (double)(t1 - t0));
 	return 0;
 }
