@@ -50,7 +50,7 @@ LIB_coord   := $(addprefix coordinator/,error.c action.c timer.c proto.c mqtt.c 
 LIBNAMES    := bpf loader vmctl sp coord
 # The internal utility library (util/util.h): linked into each of the above
 # with its symbols made local, never installed or linked on its own.
-LIB_util    := util/fs.c util/clock.c util/opts.c util/out.c
+LIB_util    := util/fs.c util/clock.c util/opts.c util/out.c util/map.c
 LIBS        := $(foreach l,$(LIBNAMES),$(BUILD)/lib/libstasis_$(l).a)
 
 MAN_PAGES := $(BUILD)/man/stasis.8 $(foreach o,net vm sp agent coord fuzz,$(BUILD)/man/stasis-$(o).8)
@@ -79,7 +79,8 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 GUEST_TOOLS := $(BUILD)/tools/sg
 TEST_TOOLS := $(BUILD)/tools/spgen $(BUILD)/tools/fastsend $(BUILD)/tools/timerbench $(BUILD)/tools/mqttfan $(BUILD)/tools/action_log.so \
-	      $(BUILD)/tools/bpfload $(BUILD)/tools/refused.bpf.o $(BUILD)/tools/qmpopen
+	      $(BUILD)/tools/bpfload $(BUILD)/tools/refused.bpf.o $(BUILD)/tools/qmpopen $(BUILD)/tools/crcpass \
+	      $(BUILD)/tools/nosync.so
 
 # libFuzzer targets: tests/fuzz/fuzz_NAME.c with the library sources listed
 # in FUZZ_DEPS_NAME, built with clang (libFuzzer needs it) and ASan/UBSan.
@@ -171,6 +172,12 @@ $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBS) $(call obj,$(LIB_util))
 
 # An example user action plugin, for tests.
 $(BUILD)/tools/action_log.so: tests/tools/action_log.c coordinator/stasis_action.h
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -fPIC -shared -o $@ $<
+
+# Benchmarks only: fsync made a no-op, to measure what durability costs.
+$(BUILD)/tools/nosync.so: tests/tools/nosync.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -fPIC -shared -o $@ $<

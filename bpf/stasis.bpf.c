@@ -179,6 +179,19 @@ static __always_inline void check_triggers_skb(struct stasis_host *h, struct __s
 	}
 }
 
+/* Whether this frame wakes the drain. Held frames wait anyway, so the drain
+ * is woken only once the ring is 1/2^STASIS_WAKE_SHIFT full and otherwise
+ * finds them when its poll times out (DRAIN_POLL_MS): a wakeup per batch
+ * instead of one whenever the drain had caught up, which under a flood was
+ * thousands a second, each a switch of the CPU the frames arrive on. */
+static __always_inline __u64 ring_wakeup(void)
+{
+	__u64 avail = bpf_ringbuf_query(&ring, BPF_RB_AVAIL_DATA);
+
+	return avail >= bpf_ringbuf_query(&ring, BPF_RB_RING_SIZE) >> STASIS_WAKE_SHIFT ?
+	       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
 /* Copies the frame into the ring: 0, or -1 when it could not (counted). */
 static __always_inline int hold_frame(struct stasis_host *h, struct __sk_buff *skb,
 				      struct stasis_dev_stats *ds, __u8 flags)
@@ -210,7 +223,7 @@ static __always_inline int hold_frame(struct stasis_host *h, struct __sk_buff *s
 		goto dropped;
 	}
 	len = verifier_len(len, STASIS_MAX_FRAME);	/* again: len was kept across a call */
-	if (bpf_ringbuf_output(&ring, s, sizeof(s->hdr) + len, 0)) {
+	if (bpf_ringbuf_output(&ring, s, sizeof(s->hdr) + len, ring_wakeup())) {
 		count(STASIS_CNT_DROP_RING_FULL);
 		goto dropped;
 	}

@@ -101,6 +101,9 @@ struct stasis_event {
 	__u32 held;		/* 1 when this event moved the host to HOLD */
 };
 
+/* The frame ring wakes its drain once it is this much full: 1/16. */
+#define STASIS_WAKE_SHIFT	4
+
 /* A frame in the ring buffer: this header, then cap_len bytes. */
 struct stasis_frame_hdr {
 	__u64 seq;
@@ -118,7 +121,9 @@ enum { STASIS_FRAME_COUNTED = 1 };	/* counted in stasis_host.pending */
 enum { STASIS_ROLE_TAP = 1, STASIS_ROLE_UPLINK = 2 };
 struct stasis_dev {
 	__u32 role;
-	__u32 xdp;		/* 1 when the XDP program is attached too */
+	__u32 flags;		/* STASIS_DEV_* */
 };
+#define STASIS_DEV_XDP		1	/* the XDP program is attached too */
+#define STASIS_DEV_CLSACT	2	/* stasis made the device's clsact qdisc */
 
 #endif

@@ -22,27 +22,41 @@ struct target {
 	const char *name;
 	uint32_t ifindex;
 	uint32_t role;
-	bool tc_done, xdp_done;
+	bool tc_done, xdp_done, clsact_made;
 };
 
-static int tc_attach(uint32_t ifindex, int prog_fd)
+/* Attaches the TC program; *made: whether the clsact qdisc was made for it. */
+static int tc_attach(uint32_t ifindex, int prog_fd, bool *made)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)ifindex, .attach_point = BPF_TC_EGRESS);
-	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIO,
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = STASIS_TC_HANDLE, .priority = STASIS_TC_PRIO,
 			    .prog_fd = prog_fd);
 	int err = bpf_tc_hook_create(&hook);
 
 	if (err && err != -EEXIST)
 		return err;
-	return bpf_tc_attach(&hook, &opts);
+	*made = !err;
+	if ((err = bpf_tc_attach(&hook, &opts)) && *made) {
+		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(&hook);
+	}
+	return err;
 }
 
-static int tc_detach(uint32_t ifindex)
+/* Detaches the TC program, and the clsact qdisc too when stasis made it and
+ * no filter of anyone else has joined it since: the device is left as it
+ * was found. */
+static int tc_detach(uint32_t ifindex, bool made)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)ifindex, .attach_point = BPF_TC_EGRESS);
-	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIO);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = STASIS_TC_HANDLE, .priority = STASIS_TC_PRIO);
+	int err = bpf_tc_detach(&hook, &opts);
 
-	return bpf_tc_detach(&hook, &opts);
+	if (!err && made && link_tc_filters(ifindex) == 0) {
+		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(&hook);
+	}
+	return err;
 }
 
 /* libxdp loads its own copy of the object (as an extension of its
@@ -119,7 +133,7 @@ static void undo(struct target *t, size_t n)
 		if (t[i].xdp_done)
 			xdp_detach(t[i].ifindex);
 		if (t[i].tc_done)
-			tc_detach(t[i].ifindex);
+			tc_detach(t[i].ifindex, t[i].clsact_made);
 	}
 }
 
@@ -280,7 +294,7 @@ int loader__attach(const struct loader_attach_opts *opts)
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
-		ret = tc_attach(t[i].ifindex, tc_fd);
+		ret = tc_attach(t[i].ifindex, tc_fd, &t[i].clsact_made);
 		if (ret) {
 			snprintf(err, LOADER_ERR_MAX, "%s: TC egress attach failed: %s%s", t[i].name,
 				 strerror(-ret), ret == -EEXIST ? " (another filter holds stasis's handle)" : "");
@@ -300,7 +314,11 @@ int loader__attach(const struct loader_attach_opts *opts)
 	struct stasis_dev_stats *zero = calloc(ncpu, sizeof(*zero));
 
 	for (size_t i = 0; zero && i < n; i++) {
-		struct stasis_dev d = { .role = t[i].role, .xdp = t[i].xdp_done };
+		struct stasis_dev d = {
+			.role = t[i].role,
+			.flags = (t[i].xdp_done ? STASIS_DEV_XDP : 0) |
+				 (t[i].clsact_made ? STASIS_DEV_CLSACT : 0),
+		};
 
 		bpf_map_update_elem(stats_fd, &t[i].ifindex, zero, BPF_ANY);
 		if (bpf_map_update_elem(devs_fd, &t[i].ifindex, &d, BPF_NOEXIST)) {
@@ -405,9 +423,9 @@ int loader__detach(const char *const *names, size_t n, bool force)
 		bpf_map_lookup_elem(l->devs, &list[k], &d);
 		/* A device that is gone took its hooks with it. */
 		if (link_by_index(list[k], name, sizeof(name), NULL, NULL) == 0) {
-			if (d.xdp)
+			if (d.flags & STASIS_DEV_XDP)
 				xdp_detach(list[k]);
-			tc_detach(list[k]);
+			tc_detach(list[k], d.flags & STASIS_DEV_CLSACT);
 		}
 		bpf_map_delete_elem(l->devs, &list[k]);
 		bpf_map_delete_elem(l->devstats, &list[k]);

@@ -16,6 +16,7 @@ struct drain_ctx {
 	uint64_t frames, bytes;
 	uint64_t taken;		/* from the ring, stored or not */
 	uint64_t discarded;	/* of devices detached with --force */
+	int64_t real_off;	/* CLOCK_REALTIME - CLOCK_MONOTONIC, read per batch */
 	int err;
 	uint8_t buf[STASIS_MAX_FRAME];
 };
@@ -42,7 +43,7 @@ static int on_frame(void *ctx, void *data, size_t size)
 	}
 	/* Frames at egress may carry a partial checksum that the device (or
 	 * the peer) would complete (CHECKSUM_PARTIAL; BPF cannot tell): store
-	 * them as they would leave the host, checksums completed. */
+	 * them as they would leave the host, those checksums completed. */
 	uint8_t *bytes = c->buf;	/* the ring is mapped read-only */
 
 	if (h->cap_len > sizeof(c->buf)) {
@@ -50,9 +51,9 @@ static int on_frame(void *ctx, void *data, size_t size)
 		return -E2BIG;
 	}
 	memcpy(bytes, (const uint8_t *)data + sizeof(*h), h->cap_len);
-	sp__fix_checksums(bytes, h->cap_len);
+	sp__complete_partial(bytes, h->cap_len);
 	f = (struct sp_frame){
-		.seq = h->seq, .ts_ns = loader__ktime_to_real(h->ts_ns), .iface = i,
+		.seq = h->seq, .ts_ns = (uint64_t)((int64_t)h->ts_ns + c->real_off), .iface = i,
 		.dir = h->dir ? SP_DIR_IN : SP_DIR_OUT, .flags = h->gso_size ? SP_F_GSO : 0,
 		.orig_len = h->orig_len, .cap_len = h->cap_len, .data = bytes,
 	};
@@ -137,7 +138,12 @@ int64_t loader__drain(struct loader *l, const char *path, const struct loader_dr
 		goto out;
 	}
 	for (;;) {
-		int r = o.follow ? ring_buffer__poll(rb, 100) : ring_buffer__consume(rb);
+		int r;
+
+		/* The clocks' offset once a batch, not twice a frame: it moves
+		 * only when the wall clock is set or slewed. */
+		c->real_off = loader__real_offset();
+		r = o.follow ? ring_buffer__poll(rb, DRAIN_POLL_MS) : ring_buffer__consume(rb);
 
 		if (r < 0 && r != -EINTR) {
 			ret = c->err ? c->err : r;

@@ -7,8 +7,8 @@
 #include "loader/loader.h"
 #include "util/opts.h"
 
-#define TC_HANDLE	0x57a5
-#define TC_PRIO		1
+#define STASIS_TC_HANDLE	0x57a5
+#define STASIS_TC_PRIO		1
 
 struct loader {
 	char dir[256];
@@ -43,5 +43,16 @@ struct link_info {
 /* What a replay needs of a device, in one query; -ENODEV if none. */
 int link_info(uint32_t ifindex, struct link_info *li);
 int link_by_index(uint32_t ifindex, char *name, size_t len, uint8_t mac[6], uint64_t *tx_dropped);
+/* How many TC filters the device's clsact qdisc holds, ingress and egress. */
+int link_tc_filters(uint32_t ifindex);
+
+/* CLOCK_REALTIME less CLOCK_MONOTONIC now, ns: a BPF ktime plus this is wall
+ * time (loader__ktime_to_real for one). */
+int64_t loader__real_offset(void);
+
+/* How long drain --follow sleeps on the ring at most, ms: the BPF program
+ * wakes it only once the ring is filling (STASIS_WAKE_SHIFT), so this is
+ * how late a frame held on a quiet link can reach the file. */
+#define DRAIN_POLL_MS	20
 
 #endif

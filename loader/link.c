@@ -5,6 +5,8 @@
 #include <string.h>
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
+#include <netlink/route/classifier.h>
+#include <linux/pkt_sched.h>
 #include "loader/internal.h"
 
 static struct nl_sock *nl_open(void)
@@ -90,4 +92,28 @@ int link_info(uint32_t ifindex, struct link_info *li)
 	}
 	nl_socket_free(s);
 	return err ? -ENODEV : 0;
+}
+
+int link_tc_filters(uint32_t ifindex)
+{
+	static const uint32_t parents[] = {
+		TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS), TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS),
+	};
+	struct nl_sock *s = nl_open();
+	int n = 0;
+
+	if (!s)
+		return -ENOMEM;
+	for (size_t i = 0; i < sizeof(parents) / sizeof(parents[0]); i++) {
+		struct nl_cache *c = NULL;
+
+		if (rtnl_cls_alloc_cache(s, (int)ifindex, parents[i], &c)) {
+			nl_socket_free(s);
+			return -EIO;
+		}
+		n += nl_cache_nitems(c);
+		nl_cache_free(c);
+	}
+	nl_socket_free(s);
+	return n;
 }

@@ -395,7 +395,7 @@ static int on_ring_frame(void *ctx, void *data, size_t size)
 	/* As at drain: complete the checksums the device would have completed
 	 * (on a copy: the ring is mapped read-only). */
 	memcpy(r->buf, (const uint8_t *)data + sizeof(*h), h->cap_len);
-	sp__fix_checksums(r->buf, h->cap_len);
+	sp__complete_partial(r->buf, h->cap_len);
 	int err = send_one(r, h->ifindex, NULL, r->buf, h->cap_len, 0);
 
 	/* Counted by this replay: not a frame left in the ring by one that

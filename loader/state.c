@@ -227,7 +227,7 @@ int loader__devs(struct loader *l, struct loader_dev *devs, size_t *n)
 		memset(d, 0, sizeof(*d));
 		d->ifindex = key;
 		d->role = sd.role;
-		d->xdp = sd.xdp;
+		d->xdp = !!(sd.flags & STASIS_DEV_XDP);
 		if (link_by_index(key, d->name, sizeof(d->name), d->mac, &d->tx_dropped))
 			snprintf(d->name, sizeof(d->name), "(gone, ifindex %u)", key);
 		percpu_sum(l->devstats, &key, (uint64_t *)&d->stats,
@@ -372,13 +372,16 @@ int loader__wait_event(struct loader *l, int timeout_ms, struct stasis_event *ev
 	return ret;
 }
 
-uint64_t loader__ktime_to_real(uint64_t ktime_ns)
+int64_t loader__real_offset(void)
 {
 	struct timespec m, r;
 
 	clock_gettime(CLOCK_MONOTONIC, &m);
 	clock_gettime(CLOCK_REALTIME, &r);
-	int64_t off = ((int64_t)r.tv_sec - m.tv_sec) * 1000000000ll + (r.tv_nsec - m.tv_nsec);
+	return ((int64_t)r.tv_sec - m.tv_sec) * 1000000000ll + (r.tv_nsec - m.tv_nsec);
+}
 
-	return (uint64_t)((int64_t)ktime_ns + off);
+uint64_t loader__ktime_to_real(uint64_t ktime_ns)
+{
+	return (uint64_t)((int64_t)ktime_ns + loader__real_offset());
 }

@@ -174,7 +174,7 @@ struct in_iface {
 };
 
 struct in {
-	FILE *f;
+	struct util_map m;		/* the whole input: read twice */
 	const char *name;
 	char *err;
 	uint64_t off, block_off, frames;
@@ -221,9 +221,19 @@ static uint32_t i32(const struct in *in, const uint8_t *p)
 	return in->swap ? __builtin_bswap32(v) : v;
 }
 
+/* Up to @n bytes from where the reader is, without moving it: how many. */
+static size_t in_peek(const struct in *in, void *p, size_t n)
+{
+	size_t left = in->m.len - in->off, got = n < left ? n : left;
+
+	if (got)
+		memcpy(p, in->m.p + in->off, got);
+	return got;
+}
+
 static int in_read(struct in *in, void *p, size_t n)
 {
-	size_t got = fread(p, 1, n, in->f);
+	size_t got = in_peek(in, p, n);
 
 	in->off += got;
 	return got == n ? 0 : -1;
@@ -430,11 +440,11 @@ static int pcapng_pass(struct in *in)
 		uint32_t type, len;
 
 		in->block_off = in->off;
-		size_t got = fread(head, 1, 8, in->f);
+		size_t got = in_peek(in, head, 8);
 
 		in->off += got;
 		if (got == 0)
-			return ferror(in->f) ? in_err(in, "read error") : 0;
+			return 0;
 		if (got < 8)
 			return in_err(in, "truncated block head");
 		memcpy(&type, head, 4);
@@ -546,14 +556,12 @@ static int pcap_pass(struct in *in)
 {
 	uint8_t h[16];
 
-	if (fseek(in->f, 24, SEEK_SET))
-		return in_err(in, "seek failed");
-	in->off = 24;
+	in->off = 24;	/* after the file header, checked by the caller */
 	for (;;) {
 		uint32_t sec, frac, caplen, origlen;
 
 		in->block_off = in->off;
-		size_t got = fread(h, 1, 16, in->f);
+		size_t got = in_peek(in, h, 16);
 
 		in->off += got;
 		if (got == 0)
@@ -576,7 +584,8 @@ static int pcap_pass(struct in *in)
 	}
 }
 
-int sp__from_pcapng(const char *in_path, const char *sp_path, const char *host)
+int sp__from_pcapng(const char *in_path, const char *sp_path, const char *host,
+		    struct sp_conv_result *res)
 {
 	char *err = sp_err();
 	struct in in = { .name = in_path, .err = err };
@@ -586,18 +595,16 @@ int sp__from_pcapng(const char *in_path, const char *sp_path, const char *host)
 	bool pcapng;
 	int ret;
 
-	in.f = fopen(in_path, "rb");
-	if (!in.f) {
-		snprintf(err, SP_ERR_MAX, "%s: %s", in_path, strerror(errno));
-		return -errno;
+	if ((ret = util_map_open(&in.m, in_path))) {
+		snprintf(err, SP_ERR_MAX, "%s: %s", in_path, strerror(-ret));
+		return ret;
 	}
-	setvbuf(in.f, NULL, _IOFBF, 1 << 20);
 	in.b = malloc(BLOCK_MAX);
 	if (!in.b) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	size_t got = fread(magic, 1, 24, in.f);
+	size_t got = in_peek(&in, magic, 24);
 	uint32_t m;
 
 	if (got < 12) {
@@ -638,13 +645,10 @@ int sp__from_pcapng(const char *in_path, const char *sp_path, const char *host)
 	}
 	/* Pass 1 learns the interfaces (pcapng may describe them anywhere)
 	 * and validates; pass 2 writes. */
-	if (pcapng) {
-		rewind(in.f);
-		in.off = 0;
+	if (pcapng)
 		ret = pcapng_pass(&in);
-	} else {
+	else
 		ret = pcap_pass(&in);
-	}
 	if (ret)
 		goto out;
 	ifs = calloc(in.n_ifs ? in.n_ifs : 1, sizeof(*ifs));
@@ -671,9 +675,8 @@ int sp__from_pcapng(const char *in_path, const char *sp_path, const char *host)
 	}
 	in.frames = in.next_seq = 0;
 	in.n_ifs = in.sec_first = 0;
+	in.off = 0;
 	if (pcapng) {
-		rewind(in.f);
-		in.off = 0;
 		ret = pcapng_pass(&in);
 	} else {
 		in.n_ifs = 1;
@@ -686,10 +689,12 @@ int sp__from_pcapng(const char *in_path, const char *sp_path, const char *host)
 	ret = sp_writer__close(in.w);
 	if (ret)
 		snprintf(err, SP_ERR_MAX, "%s: %s", sp_path, strerror(-ret));
+	else if (res)
+		*res = (struct sp_conv_result){ .frames = in.frames, .ifaces = in.n_ifs };
 out:
 	free(ifs);
 	free(in.ifs);
 	free(in.b);
-	fclose(in.f);
+	util_map_close(&in.m);
 	return ret;
 }

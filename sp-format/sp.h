@@ -101,8 +101,14 @@ void sp_reader__close(struct sp_reader *r);
 
 /* ---- pcapng / pcap ----------------------------------------------------------- */
 int sp__to_pcapng(const char *sp_path, const char *out_path);
-/* Reads pcapng or classic pcap (detected by magic). */
-int sp__from_pcapng(const char *in_path, const char *sp_path, const char *host);
+/* Reads pcapng or classic pcap (detected by magic); @res (optional): what
+ * the .sp written holds, as its writer committed it. */
+struct sp_conv_result {
+	uint64_t frames;
+	uint32_t ifaces;
+};
+int sp__from_pcapng(const char *in_path, const char *sp_path, const char *host,
+		    struct sp_conv_result *res);
 
 /* ---- frame operations --------------------------------------------------------- */
 /* Recompute the IPv4 header checksum and the TCP or UDP checksum of an
@@ -110,6 +116,12 @@ int sp__from_pcapng(const char *in_path, const char *sp_path, const char *host);
  * (1 IPv4, 2 TCP, 4 UDP), 0 when nothing applies, -EINVAL for a frame too
  * short for the headers it claims. A UDP checksum of 0 (none) stays 0. */
 int sp__fix_checksums(uint8_t *frame, uint32_t len);
+/* Complete the TCP or UDP checksum of an IPv4 frame whose field still holds
+ * the pseudo-header's sum, as a sender leaves it for the device to finish
+ * (CHECKSUM_PARTIAL); any other frame stays as it is, so a checksum a sender
+ * got wrong stays wrong. Returns 2 (TCP) or 4 (UDP) when it completed one,
+ * else 0. One pass over the frame only where there is work to do. */
+int sp__complete_partial(uint8_t *frame, uint32_t len);
 
 /* Cut a TCP/IPv4 GSO super-frame into segments whose IP packets fit @mtu,
  * calling @emit for each (a frame that already fits is emitted whole).

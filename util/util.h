@@ -38,6 +38,18 @@ int util_mkdir_p(const char *path, mode_t mode);
 /* @path and everything under it; 0 when it is not there. */
 int util_rm_rf(const char *path);
 
+/* A file's bytes in memory, for a reader that goes over them more than
+ * once: mapped read-only when it is a regular file, read whole when it is a
+ * pipe or another stream. A regular file cut short by someone else while it
+ * is mapped faults its reader (SIGBUS), as with any mapping. */
+struct util_map {
+	const uint8_t *p;
+	size_t len;
+	bool mapped;
+};
+int util_map_open(struct util_map *m, const char *path);
+void util_map_close(struct util_map *m);
+
 /* A large file written whole or not at all, durably and without the page
  * cache where the file system allows (util/out.c says why): bytes go in
  * through util_out_write(), or are built in place in util_out_reserve()'s

@@ -6,11 +6,13 @@
 #    M's receive path (RPS) and every capturing process run on CPU 1. Into
 #    a TC egress program that only drops, tcpdump -w, xdpdump (xdp-tools'
 #    pcapng capture, on R's r1: the same frames, one hop on), and stasis
-#    hold + drain --follow. For each: frames that reached the hook per
-#    second, what it kept, what it lost and where;
+#    hold + drain --follow, beside the sender's own ceiling. For each:
+#    frames that reached the hook per second, what it kept, what it lost
+#    and where, each CPU's load;
 #  - replay: UDP datagrams addressed to R, held, then put back on m2 by
 #    stasis net replay, by fastsend (raw AF_XDP TX of the same frames) and
 #    by tcpreplay --topspeed; R's receiver counts them.
+# NET_BENCH_RUNS rounds of each, interleaved; medians.
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/tests/lib/common.sh"
@@ -18,6 +20,7 @@ set -u
 . "$ROOT/tests/lib/hold.sh"
 N=${NET_BENCH_FRAMES:-2000000}		# offered to each hook
 NR=${NET_BENCH_REPLAY:-400000}		# held and replayed
+RUNS=${NET_BENCH_RUNS:-3}			# rounds, each hook and replay once
 FS=$BUILD/tools/fastsend
 W=$T_WORK
 die() { echo "bench net: $*" >&2; exit 1; }
@@ -25,73 +28,119 @@ die() { echo "bench net: $*" >&2; exit 1; }
 hold_topology || die "topology failed"
 clang -target bpf -O2 -g -I/usr/include/$(gcc -dumpmachine) -c "$ROOT/tests/bench/tc_drop.bpf.c" -o "$W/drop.o" ||
 	die "tc_drop.bpf.c"
-# M's receive work on CPU 1, the sender alone on CPU 0.
+# M's receive work on CPU 1, the sender alone on CPU 0 (RPS: the veth
+# hands each frame to CPU 1's backlog; see the sender's ceiling row).
 ip netns exec "$M" sh -c 'echo 2 > /sys/class/net/m1/queues/rx-0/rps_cpus' || die "RPS on m1"
 "$BUILD/tools/spgen" "$W/flood.sp" 1000 --size 64 || die spgen
 
 stat_of() { ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3"; }
-# flood: N frames from S; prints "seconds offered_pps dropped_before_hook"
-# (dropped before: s1's tx_dropped, the veth's count of frames M's full
-# backlog refused).
+# cpu_snap: each CPU's "total idle" jiffies, a line each.
+cpu_snap() { awk '/^cpu[0-9]/ { t = 0; for (i = 2; i <= NF; i++) t += $i; print t, $5 + $6 }' /proc/stat; }
+# flood: N frames from S; prints "seconds offered_pps dropped_before_hook
+# cpu0% cpu1%" (dropped before: s1's tx_dropped, the veth's count of frames
+# M's full backlog refused).
 flood() {
-	local d0 out
+	local d0 out c0
 	d0=$(stat_of "$S" s1 tx_dropped)
+	c0=$(cpu_snap)
 	out=$(ip netns exec "$S" taskset -c 0 "$FS" s1 "$W/flood.sp" --loops $((N / 1000))) || die "fastsend: $out"
 	echo "$(awk -v ns="$(kv ns "$out")" 'BEGIN { printf "%.4f", ns / 1e9 }') $(kv pps "$out") \
-$(($(stat_of "$S" s1 tx_dropped) - d0))"
+$(($(stat_of "$S" s1 tx_dropped) - d0)) $(paste <(echo "$c0") <(cpu_snap) |
+		awk '{ printf "%.0f ", 100 * (($3 - $1) - ($4 - $2)) / ($3 - $1) }')"
 }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
-tc_drops() { tc -n "$M" -s -j qdisc show dev m2 | jq '[.[] | select(.kind == "clsact") | .drops] | add // 0'; }
+clsact_drops() { tc -n "$M" -s -j qdisc show dev "$1" | jq '[.[] | select(.kind == "clsact") | .drops] | add // 0'; }
 
-# 1. Only drop: a TC egress program on m2 that drops everything.
-tc -n "$M" qdisc add dev m2 clsact
-tc -n "$M" filter add dev m2 egress bpf da obj "$W/drop.o" sec tc
-read -r s_drop off_drop before_drop < <(flood)
-at_drop=$(tc_drops)
-tc -n "$M" qdisc del dev m2 clsact
-
-# 2. tcpdump -w on m2 (frames go on to R, which is not their address).
-ip netns exec "$M" taskset -c 1 tcpdump -i m2 -w "$W/td.pcap" -s 0 -B 65536 2> "$W/td.err" &
-tp=$!
-wait_line "$W/td.err" "listening on" 10 > /dev/null || die "tcpdump did not start"
-read -r s_td off_td before_td < <(flood)
-sleep 1
-kill -INT $tp; wait $tp
-td_kept=$(awk '/packets captured/ {print $1}' "$W/td.err")
-td_lost=$(awk '/dropped by kernel/ {print $1}' "$W/td.err")
-
-# 3. xdpdump on r1: its XDP program copies each frame to a perf ring.
-ip netns exec "$R" taskset -c 1 xdpdump -i r1 -w "$W/xd.pcapng" > "$W/xd.out" 2> "$W/xd.err" &
-xp=$!
-wait_until 10 grep -q "listening on" "$W/xd.out" "$W/xd.err" || die "xdpdump did not start: $(cat "$W/xd.err")"
-read -r s_xd off_xd before_xd < <(flood)
-sleep 1
-kill -INT $xp; wait $xp
-cat "$W/xd.out" "$W/xd.err" > "$W/xd.all"
-xd_kept=$(awk '/packets captured/ {print $1}' "$W/xd.all" | tail -1)
-xd_lost=$(awk '/dropped by kernel/ {print $1}' "$W/xd.all" | tail -1)
-
-# 4. stasis: hold on m2, drained to a .sp while the flood runs.
-ip netns exec "$M" "$STASIS" net attach --uplink m2 > /dev/null || die "attach"
-t_defer "ip netns exec $M $STASIS net detach --force"
-ip netns exec "$M" "$STASIS" net hold > /dev/null
-ip netns exec "$M" taskset -c 1 "$STASIS" net drain -o "$W/held.sp" --follow > /dev/null 2>&1 &
-dp=$!
-read -r s_st off_st before_st < <(flood)
-sleep 1
-kill -TERM $dp; wait $dp
-st_kept=$("$STASIS" -j sp info "$W/held.sp" | jq .frames)
-ip netns exec "$M" "$STASIS" -j net status > "$W/status.json"
-st_ring=$(jq .counters.drop_ring_full "$W/status.json")
-st_other=$(jq '.counters.drop_too_big + .counters.drop_load' "$W/status.json")
-ip netns exec "$M" "$STASIS" net detach --force > /dev/null	# still in HOLD: nothing to keep
-
-# The hook's rate: frames that reached it, over the sender's time.
-r_drop=$(rate "$at_drop" "$s_drop")
-r_td=$(rate $((td_kept + td_lost)) "$s_td")
-r_xd=$(rate $((xd_kept + xd_lost)) "$s_xd")
-r_st=$(rate $((st_kept + st_ring + st_other)) "$s_st")
+# Each hook_X runs one flood into hook X and prints one line:
+# "at_hook_pps offered_pps kept lost before cpu0% cpu1%".
+# The ceiling: what the sender offers when M drops every frame where it
+# first meets it (TC ingress on m1, before the bridge): above every hook's
+# rate below, the sender outruns that hook, and that hook's CPU is the limit.
+hook_sender() {
+	local s off before c0 c1 d0
+	tc -n "$M" qdisc add dev m1 clsact
+	tc -n "$M" filter add dev m1 ingress bpf da obj "$W/drop.o" sec tc
+	d0=$(clsact_drops m1)
+	read -r s off before c0 c1 < <(flood)
+	echo "$(rate $(($(clsact_drops m1) - d0)) "$s") $off 0 all $before $c0 $c1"
+	tc -n "$M" qdisc del dev m1 clsact
+}
+# Only drop: a TC egress program on m2 that drops everything.
+hook_drop() {
+	local s off before c0 c1 d0
+	tc -n "$M" qdisc add dev m2 clsact
+	tc -n "$M" filter add dev m2 egress bpf da obj "$W/drop.o" sec tc
+	d0=$(clsact_drops m2)
+	read -r s off before c0 c1 < <(flood)
+	echo "$(rate $(($(clsact_drops m2) - d0)) "$s") $off 0 all $before $c0 $c1"
+	tc -n "$M" qdisc del dev m2 clsact
+}
+# tcpdump -w on m2 (frames go on to R, which is not their address).
+hook_tcpdump() {
+	local s off before c0 c1 tp kept lost
+	ip netns exec "$M" taskset -c 1 tcpdump -i m2 -w "$W/td.pcap" -s 0 -B 65536 2> "$W/td.err" &
+	tp=$!
+	wait_line "$W/td.err" "listening on" 10 > /dev/null || die "tcpdump did not start"
+	read -r s off before c0 c1 < <(flood)
+	sleep 1
+	kill -INT $tp; wait $tp
+	kept=$(awk '/packets captured/ {print $1}' "$W/td.err")
+	lost=$(awk '/dropped by kernel/ {print $1}' "$W/td.err")
+	echo "$(rate $((kept + lost)) "$s") $off $kept $lost $before $c0 $c1"
+}
+# xdpdump on r1: its XDP program copies each frame to a perf ring.
+hook_xdpdump() {
+	local s off before c0 c1 xp kept lost
+	ip netns exec "$R" taskset -c 1 xdpdump -i r1 -w "$W/xd.pcapng" > "$W/xd.out" 2> "$W/xd.err" &
+	xp=$!
+	wait_until 10 grep -q "listening on" "$W/xd.out" "$W/xd.err" || die "xdpdump did not start: $(cat "$W/xd.err")"
+	read -r s off before c0 c1 < <(flood)
+	sleep 1
+	kill -INT $xp; wait $xp
+	cat "$W/xd.out" "$W/xd.err" > "$W/xd.all"
+	kept=$(awk '/packets captured/ {print $1}' "$W/xd.all" | tail -1)
+	lost=$(awk '/dropped by kernel/ {print $1}' "$W/xd.all" | tail -1)
+	echo "$(rate $((kept + ${lost:-0})) "$s") $off $kept ${lost:-?} $before $c0 $c1"
+}
+# stasis: hold on m2, drained to a .sp while the flood runs; lost: the
+# ring's counters (full, other).
+hook_stasis() {
+	local s off before c0 c1 dp kept ring other
+	ip netns exec "$M" "$STASIS" net attach --uplink m2 > /dev/null || die "attach"
+	ip netns exec "$M" "$STASIS" net hold > /dev/null
+	ip netns exec "$M" taskset -c 1 "$STASIS" net drain -o "$W/held.sp" --follow > /dev/null 2>&1 &
+	dp=$!
+	read -r s off before c0 c1 < <(flood)
+	sleep 1
+	kill -TERM $dp; wait $dp
+	kept=$("$STASIS" -j sp info "$W/held.sp" | jq .frames)
+	ip netns exec "$M" "$STASIS" -j net status > "$W/status.json"
+	ring=$(jq .counters.drop_ring_full "$W/status.json")
+	other=$(jq '.counters.drop_too_big + .counters.drop_load' "$W/status.json")
+	ip netns exec "$M" "$STASIS" net detach --force > /dev/null	# still in HOLD: nothing to keep
+	echo "$(rate $((kept + ring + other)) "$s") $off $kept $ring/$other $before $c0 $c1"
+}
+t_defer "ip netns exec $M $STASIS net detach --force 2> /dev/null"
+HOOKS="sender drop tcpdump xdpdump stasis"
+# Rounds, each hook once a round, so that the machine's drift (other
+# guests on its host) reaches every hook alike; medians over the rounds.
+for round in $(seq "$RUNS"); do
+	for h in $HOOKS; do
+		"hook_$h" >> "$W/hold.$h" || die "hook $h"
+		echo "# round $round $h: $(tail -1 "$W/hold.$h")" >&2
+	done
+done
+col() { awk -v c="$2" '{ print $c }' "$W/hold.$1"; }
+med() { col "$1" "$2" | median; }
+# The round whose hook rate is nearest the median: its other columns are shown.
+med_row() {
+	awk -v m="$(med "$1" 1)" '{ d = $1 - m; d = d < 0 ? -d : d } NR == 1 || d < best { best = d; row = $0 }
+		END { print row }' "$W/hold.$1"
+}
+for h in $HOOKS; do read -r "r_$h" "off_$h" "kept_$h" "lost_$h" "before_$h" "c0_$h" "c1_$h" < <(med_row "$h"); done
+all_of() { col "$1" 1 | paste -sd/ | sed 's|/| / |g'; }
+lost_sum() { col "$1" 4 | awk -F/ '{ s += $1 + $2 } END { print s + 0 }'; }
 
 # 5. Replay: NR datagrams to R held on m2, then put back three ways.
 ip netns exec "$M" "$STASIS" net attach --uplink m2 > /dev/null || die "attach"
@@ -103,6 +152,7 @@ sleep 1
 kill -TERM $dp; wait $dp
 rheld=$("$STASIS" -j sp info "$W/r.sp" | jq .frames)
 "$STASIS" sp to-pcapng "$W/r.sp" -o "$W/r.pcapng" > /dev/null
+ip netns exec "$M" "$STASIS" net detach --force > /dev/null	# the held frames are in r.sp
 # receive NAME CMD...: R counts while CMD sends; prints "pps received r1_rx"
 receive() {
 	local name=$1 t0 t1 rx0
@@ -118,50 +168,65 @@ receive() {
 	echo "$(rate "$rheld" "$(awk -v ns=$((t1 - t0)) 'BEGIN { print ns / 1e9 }')") \
 $(kv unique "$(grep done "$W/recv.$name")") $(($(stat_of "$R" r1 rx_packets) - rx0))"
 }
-read -r p_st got_st rx_st < <(receive stasis ip netns exec "$M" "$STASIS" -j net replay "$W/r.sp")
-rep_txdrop=$(jq .tx_dropped "$W/send.stasis")
-ip netns exec "$M" "$STASIS" net detach > /dev/null
-read -r p_raw got_raw rx_raw < <(receive raw ip netns exec "$M" "$FS" m2 "$W/r.sp")
-raw_pps=$(kv pps "$(cat "$W/send.raw")")
-read -r p_tr got_tr rx_tr < <(receive tcpreplay ip netns exec "$M" tcpreplay -i m2 --topspeed "$W/r.pcapng")
-tr_fail=$(awk '/Failed packets:/ {print $3}' "$W/send.tcpreplay" "$W/send.tcpreplay.err")
+# A round: each way once; the stasis replay's host is attached for it only.
+for round in $(seq "$RUNS"); do
+	ip netns exec "$M" "$STASIS" net attach --uplink m2 > /dev/null || die "attach"
+	receive stasis ip netns exec "$M" "$STASIS" -j net replay "$W/r.sp" >> "$W/rep.stasis"
+	jq .tx_dropped "$W/send.stasis" >> "$W/rep.txdrop"
+	ip netns exec "$M" "$STASIS" net detach > /dev/null
+	receive raw ip netns exec "$M" "$FS" m2 "$W/r.sp" >> "$W/rep.raw"
+	kv pps "$(cat "$W/send.raw")" >> "$W/rep.rawown"
+	kv refused "$(cat "$W/send.raw")" >> "$W/rep.refused"
+	receive tcpreplay ip netns exec "$M" tcpreplay -i m2 --topspeed "$W/r.pcapng" >> "$W/rep.tcpreplay"
+	awk '/Failed packets:/ {print $3}' "$W/send.tcpreplay" "$W/send.tcpreplay.err" >> "$W/rep.failed"
+	echo "# replay round $round: stasis $(tail -1 "$W/rep.stasis"), raw $(tail -1 "$W/rep.raw"), tcpreplay $(tail -1 "$W/rep.tcpreplay")" >&2
+done
+rmed() { awk '{ print $1 }' "$W/rep.$1" | median; }
+# Received and at r1: the fewest of any round (every one must be all).
+rmin() { awk -v c="$2" 'NR == 1 || $c < m { m = $c } END { print m }' "$W/rep.$1"; }
+rall() { awk '{ print $1 }' "$W/rep.$1" | paste -sd/ | sed 's|/| / |g'; }
+sum() { awk '{ s += $1 } END { print s + 0 }' "$W/rep.$1"; }
+p_st=$(rmed stasis) p_raw=$(rmed raw) p_tr=$(rmed tcpreplay)
+raw_pps=$(median < "$W/rep.rawown")
 
 out=$W/section.md
 cat > "$out" <<MD
 <!-- bench:net -->
 ## Network hold and replay on a veth path (issues 4, 17)
 
-\`make bench\` → \`tests/bench/bench_net.sh\` ($(machine)). Path: S → s1/m1 →
+\`make bench\` → \`tests/bench/bench_net.sh\` ($(machine); RUNS=$RUNS). Path: S → s1/m1 →
 bridge in M → m2 → r1 in R, veths. Hold: $N frames of 64 bytes from
 \`tests/tools/fastsend\` (AF_XDP copy-mode TX) on s1, pinned to CPU 0; M's
-receive path (RPS on m1) and the capturing process on CPU 1. Frames/s at
-the hook: the frames that reached it (kept + lost at it) over the
-sender's time. "Before the hook": frames M's full backlog refused (s1's
-tx_dropped), the same place for every row. Where that is 0 and the
-offered rate equals the hook's, the sender did not outrun the hook: each
-hook's cost slowed the sender itself (the receive path ran on the
-sender's CPU although RPS pointed m1 at CPU 1; not yet understood), so
-the ratios are of the whole path with each hook, as in the rows before.
+receive path (RPS on m1) and the capturing process on CPU 1. Each round
+runs every hook once; the table gives the round with the median rate at the
+hook (frames that reached it, kept + lost at it, over the sender's time)
+and every round's rate. "Before the hook": frames M's full backlog refused
+(s1's tx_dropped). The first row is the sender's own ceiling: M drops every
+frame at its first hop (TC ingress on m1), so CPU 1 has little to do and
+the sender, at 100% of CPU 0, sets the rate. A hook whose rate is below it
+is outrun by the sender (the sender then waits for its completions, so
+nothing is lost before the hook); CPU 1's load says the same.
 
-| hook | offered frames/s | frames/s at the hook | kept | lost at the hook | dropped before the hook | ÷ drop-only |
-| --- | --- | --- | --- | --- | --- | --- |
-| TC egress program that only drops (m2) | $off_drop | $r_drop | 0 | all, by design | $before_drop | 1.00 |
-| tcpdump -w (m2) | $off_td | $r_td | $td_kept | $td_lost dropped by kernel | $before_td | $(ratio "$r_td" "$r_drop") |
-| xdpdump -w (r1, XDP) | $off_xd | $r_xd | $xd_kept | ${xd_lost:-?} dropped by kernel | $before_xd | $(ratio "$r_xd" "$r_drop") |
-| stasis hold, drain --follow to .sp (m2) | $off_st | $r_st | $st_kept | ring full $st_ring, other $st_other | $before_st | $(ratio "$r_st" "$r_drop") |
+| hook | frames/s at the hook (median) | every round | kept | lost at the hook (all rounds) | before the hook | CPU 0 / CPU 1 busy | ÷ drop-only | ÷ sender's ceiling |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| sender's ceiling: TC ingress drop on m1 | $r_sender | $(all_of sender) | 0 | all, by design | $before_sender | $c0_sender% / $c1_sender% | $(ratio "$r_sender" "$r_drop") | 1.00 |
+| TC egress program that only drops (m2) | $r_drop | $(all_of drop) | 0 | all, by design | $before_drop | $c0_drop% / $c1_drop% | 1.00 | $(ratio "$r_drop" "$r_sender") |
+| tcpdump -w (m2) | $r_tcpdump | $(all_of tcpdump) | $kept_tcpdump | $(lost_sum tcpdump) dropped by kernel | $before_tcpdump | $c0_tcpdump% / $c1_tcpdump% | $(ratio "$r_tcpdump" "$r_drop") | $(ratio "$r_tcpdump" "$r_sender") |
+| xdpdump -w (r1, XDP) | $r_xdpdump | $(all_of xdpdump) | $kept_xdpdump | $(lost_sum xdpdump) dropped by kernel | $before_xdpdump | $c0_xdpdump% / $c1_xdpdump% | $(ratio "$r_xdpdump" "$r_drop") | $(ratio "$r_xdpdump" "$r_sender") |
+| stasis hold, drain --follow to .sp (m2) | $r_stasis | $(all_of stasis) | $kept_stasis | $(lost_sum stasis) (ring full / other) | $before_stasis | $c0_stasis% / $c1_stasis% | $(ratio "$r_stasis" "$r_drop") | $(ratio "$r_stasis" "$r_sender") |
 
 Replay: $NR datagrams from one UDP socket in S to R, held on m2 and
 drained ($rheld frames of 58 bytes), then put back on m2; R's receiver
 (one UDP socket) counts them, r1 counts what reached it.
 
-| replay of the $rheld held frames on m2 | frames/s | received by R | at r1 | device drops |
-| --- | --- | --- | --- | --- |
-| stasis net replay (AF_XDP, copy mode) | $p_st | $got_st | $rx_st | tx_dropped +$rep_txdrop |
-| fastsend: raw AF_XDP TX of the same frames | $p_raw (its own count: $raw_pps) | $got_raw | $rx_raw | refused $(kv refused "$(cat "$W/send.raw")") |
-| tcpreplay --topspeed (pcapng of the same frames) | $p_tr | $got_tr | $rx_tr | failed $tr_fail |
+| replay of the $rheld held frames on m2 | frames/s (median) | every round | received by R (fewest in a round) | at r1 (fewest) | device drops (all rounds) |
+| --- | --- | --- | --- | --- | --- |
+| stasis net replay (AF_XDP, copy mode) | $p_st | $(rall stasis) | $(rmin stasis 2) | $(rmin stasis 3) | tx_dropped +$(sum txdrop) |
+| fastsend: raw AF_XDP TX of the same frames | $p_raw (its own count: $raw_pps) | $(rall raw) | $(rmin raw 2) | $(rmin raw 3) | refused $(sum refused) |
+| tcpreplay --topspeed (pcapng of the same frames) | $p_tr | $(rall tcpreplay) | $(rmin tcpreplay 2) | $(rmin tcpreplay 3) | failed $(sum failed) |
 
 stasis replay ÷ raw AF_XDP TX: $(ratio "$p_st" "$p_raw"); ÷ tcpreplay:
-$(ratio "$p_st" "$p_tr"). Replay rates are the commands' (stasis: the
+$(ratio "$p_st" "$p_tr") (medians). Replay rates are the commands' (stasis: the
 file read and checked first, then sent); R's stack takes each frame on the
 sending CPU, so every row includes it.
 <!-- /bench:net -->

@@ -10,11 +10,15 @@ now_ns() { date +%s%N; }
 # median: the median of the numbers on stdin, one a line (nothing for none).
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 
-# time_median RUNS CMD...: median wall seconds of RUNS runs of CMD.
+# time_median RUNS CMD...: median wall seconds of RUNS runs of CMD. Each
+# run starts with nothing dirty in the page cache (sync, not timed): an
+# fsync of the run's own output would otherwise also wait for what earlier
+# steps left to write back (ext4 commits it in the same journal transaction).
 time_median() {
 	local runs=$1 i t0 t1
 	shift
 	for i in $(seq "$runs"); do
+		sync
 		t0=$(now_ns)
 		"$@" > /dev/null 2>&1 || { echo "bench: failed: $*" >&2; return 1; }
 		t1=$(now_ns)

@@ -90,7 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f = fopen(in_path, "wb");
 	if (!f || fwrite(data, 1, size, f) != size || fclose(f))
 		abort();
-	if (sp__from_pcapng(in_path, a_path, "fuzz")) {
+	if (sp__from_pcapng(in_path, a_path, "fuzz", NULL)) {
 		/* Refused: one line that names the file. */
 		if (strncmp(err, in_path, strlen(in_path)) || strchr(err, '\n'))
 			abort();
@@ -98,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();	/* no output for a refused input */
 		return 0;
 	}
-	if (sp__to_pcapng(a_path, b_path) || sp__from_pcapng(b_path, c_path, "other"))
+	if (sp__to_pcapng(a_path, b_path) || sp__from_pcapng(b_path, c_path, "other", NULL))
 		abort();	/* what stasis wrote, stasis must read */
 	compare();
 	unlink(a_path);

@@ -8,6 +8,7 @@
 t_need_root
 W=$T_WORK O=$T_WORK/out E=$T_WORK/err
 one_line() { test "$(wc -l < "$E")" = 1; }
+clsacts() { tc -n "$M" -j qdisc show dev "$1" | jq '[.[] | select(.kind == "clsact")] | length'; }
 
 t_require "three namespaces joined by a bridge" hold_topology
 t_run "$O" "$E" net "$M" detach
@@ -35,6 +36,7 @@ t_check "  names the device ($(cat "$E"))" grep -q "m2: TC egress attach failed"
 t_eq "  nothing half-attached: no TC filter of ours on m1" "" "$(tc -n "$M" filter show dev m1 egress)"
 t_eq "  and no XDP program on m1" 0 "$(ip -n "$M" -o link show m1 | grep -c xdp)"
 t_eq "  the foreign filter on m2 is left alone" 1 "$(tc -n "$M" filter show dev m2 egress | grep -c drop_all)"
+t_eq "  no clsact qdisc left on m1 (stasis made it)" 0 "$(clsacts m1)"
 t_run "$O" "$E" net "$M" status
 t_eq "  and no state pinned" 1 "$T_RC"
 tc -n "$M" qdisc del dev m2 clsact
@@ -151,4 +153,18 @@ t_eq "detach of a device not attached: exit 1" 1 "$T_RC"
 t_eq "detach the rest" 0 "$(net "$M" detach > /dev/null; echo $?)"
 t_eq "  no TC filter left on m2" "" "$(tc -n "$M" filter show dev m2 egress)"
 t_eq "  no XDP left on m2" 0 "$(ip -n "$M" -o link show m2 | grep -c xdp)"
+t_eq "  nor the clsact qdiscs stasis made (m1 m2)" "0 0" "$(clsacts m1) $(clsacts m2)"
+
+# Detach leaves each device's qdiscs as it found them: a clsact the user
+# made stays, and so does one stasis made that a user's filter joined.
+tc -n "$M" qdisc add dev m1 clsact
+t_require "attach m1 m2 (m1 with a clsact of its own)" quiet net "$M" attach m1 m2
+tc -n "$M" filter add dev m2 ingress pref 7 bpf da obj "$W/drop.o" sec tc
+t_eq "detach" 0 "$(net "$M" detach > /dev/null; echo $?)"
+t_eq "  m1 keeps the user's clsact" 1 "$(clsacts m1)"
+t_eq "  m2 keeps the clsact a user's filter joined" 1 "$(clsacts m2)"
+t_eq "  and that filter" 1 "$(tc -n "$M" filter show dev m2 ingress | grep -c drop_all)"
+t_eq "  no filter of stasis's on either" "" "$(tc -n "$M" filter show dev m1 egress; tc -n "$M" filter show dev m2 egress)"
+tc -n "$M" qdisc del dev m1 clsact
+tc -n "$M" qdisc del dev m2 clsact
 t_done

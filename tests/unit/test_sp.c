@@ -873,3 +873,60 @@ UNIT_TEST(fix_checksums_tcp_udp_known_values)
 	t[20] = 0x20;	/* more fragments */
 	EXPECT(sp__fix_checksums(t, (uint32_t)tl) == 1 && be16(t + 50) == 0x2222);
 }
+
+/* The folded sum (not inverted) of the IPv4 pseudo-header of the frame at
+ * @f (no VLAN tag), with the L4 length or without: what a sender leaves in
+ * the checksum field for the device to finish. */
+static uint16_t pseudo_of(const uint8_t *f, bool with_len)
+{
+	uint32_t s = f[14 + 9];
+
+	for (int i = 14 + 12; i < 14 + 20; i += 2)
+		s += (uint32_t)(f[i] << 8 | f[i + 1]);
+	if (with_len)
+		s += be16(f + 16) - (f[14] & 15u) * 4;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+UNIT_TEST(complete_partial_only_what_is_partial)
+{
+	uint8_t u[128], t[128], w[128];
+	int ul = from_hex(udp_frame_hex, u, sizeof(u)), tl = from_hex(tcp_frame_hex, t, sizeof(t));
+	uint16_t p;
+
+	EXPECT(ul == 60 && tl == 84);
+	sp__fix_checksums(u, (uint32_t)ul);
+	sp__fix_checksums(t, (uint32_t)tl);
+	/* A UDP field holding the pseudo-header's sum is completed to the
+	 * checksum fix_checksums computes (0x3d38); TCP alike (0xce4d), and
+	 * also when the sum was left without the length. */
+	p = pseudo_of(u, true);
+	u[40] = (uint8_t)(p >> 8), u[41] = (uint8_t)p;
+	EXPECT(sp__complete_partial(u, (uint32_t)ul) == 4 && be16(u + 40) == 0x3d38);
+	p = pseudo_of(t, false);
+	t[50] = (uint8_t)(p >> 8), t[51] = (uint8_t)p;
+	EXPECT(sp__complete_partial(t, (uint32_t)tl) == 2 && be16(t + 50) == 0xce4d);
+	/* Complete already: untouched. */
+	memcpy(w, u, (size_t)ul);
+	EXPECT(sp__complete_partial(w, (uint32_t)ul) == 0 && !memcmp(w, u, (size_t)ul));
+	/* Wrong, but not partial (a fuzzed checksum, a broken sender): kept as
+	 * sent, as is a wrong IPv4 header checksum. */
+	w[40] ^= 0x5a;
+	w[24] ^= 0x11;
+	memcpy(u, w, (size_t)ul);
+	EXPECT(sp__complete_partial(w, (uint32_t)ul) == 0 && !memcmp(w, u, (size_t)ul));
+	/* None (UDP 0), a fragment, not IPv4, too short: nothing to do. */
+	w[40] = w[41] = 0;
+	EXPECT(sp__complete_partial(w, (uint32_t)ul) == 0 && be16(w + 40) == 0);
+	memcpy(w, t, (size_t)tl);
+	p = pseudo_of(w, true);
+	w[50] = (uint8_t)(p >> 8), w[51] = (uint8_t)p;
+	w[20] = 0x20;	/* more fragments */
+	EXPECT(sp__complete_partial(w, (uint32_t)tl) == 0 && be16(w + 50) == p);
+	w[20] = 0;
+	w[12] = 0x86, w[13] = 0xdd;
+	EXPECT(sp__complete_partial(w, (uint32_t)tl) == 0);
+	EXPECT(sp__complete_partial(t, 30) == 0);
+}
