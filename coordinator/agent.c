@@ -748,7 +748,8 @@ static json_t *part_names(struct coord_part *p)
 	return names;
 }
 
-static void do_restore(struct agent *a, uint64_t epoch, bool paused, bool keep, json_t *frames)
+static void do_restore(struct agent *a, uint64_t epoch, bool paused, bool keep, json_t *frames,
+		       json_t *prefault)
 {
 	char dir[1024], vdir[1100], sp[1100], err[LOADER_ERR_MAX + 128] = "";
 	struct coord_part *part = NULL;
@@ -786,8 +787,16 @@ static void do_restore(struct agent *a, uint64_t epoch, bool paused, bool keep, 
 
 	if (!ret)
 		ret = frames_for(a, frames, access(sp, F_OK) ? NULL : sp, &frames_sp, err, sizeof(err));
+	int pf = prefault ? vmctl__prefault_parse(json_string_value(prefault)) : VM_PREFAULT_NONE;
+
+	if (!ret && pf < 0) {
+		ret = -EINVAL;
+		snprintf(err, sizeof(err), "bad prefault %s (none, cache or all)",
+			 json_is_string(prefault) ? json_string_value(prefault) : "(not a string)");
+	}
 	if (!ret) {
-		struct coord_part_opts po = { .sz = sizeof(po), .vdir = access(vdir, F_OK) ? NULL : vdir };
+		struct coord_part_opts po = { .sz = sizeof(po), .vdir = access(vdir, F_OK) ? NULL : vdir,
+					      .prefault = pf };
 
 		ret = coord_err_keep(coord_part__load(&part, &po), err, sizeof(err));
 	}
@@ -1039,7 +1048,8 @@ static void run_job(struct agent *a, struct job *jb)
 		break;
 	case JOB_RESTORE:
 		do_restore(a, jb->epoch, json_is_true(json_object_get(jb->j, "paused")),
-			   json_is_true(json_object_get(jb->j, "keep")), json_object_get(jb->j, "frames"));
+			   json_is_true(json_object_get(jb->j, "keep")), json_object_get(jb->j, "frames"),
+			   json_object_get(jb->j, "prefault"));
 		break;
 	case JOB_RESUME:
 		do_resume(a, jb->epoch, json_object_get(jb->j, "frames"), json_object_get(jb->j, "watch"));

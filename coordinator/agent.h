@@ -99,9 +99,10 @@ int coord_round__call(struct coord_sender *s, const char *op, uint64_t epoch, js
  * holds its network (@load); only once every host has, every one of them
  * continues (@go, a resume; left empty when @paused or the load failed):
  * a host that went on early would send frames that reach another host
- * before that host's own older held ones. @frames: host -> .sp to put back
- * in place of that host's held frames (borrowed). */
-int coord_round__restore(struct coord_sender *s, uint64_t epoch, json_t *frames, bool paused, int timeout_ms,
+ * before that host's own older held ones. @extra (borrowed, may be NULL):
+ * the load request's other fields: "frames" (host -> .sp to put back in
+ * place of that host's held frames), "prefault" (a vmctl__prefault_words word). */
+int coord_round__restore(struct coord_sender *s, uint64_t epoch, json_t *extra, bool paused, int timeout_ms,
 			 struct coord_round *load, struct coord_round *go);
 /* The second round of a restore (or a resume of what stands): every host
  * the last request went to continues its VMs at once and puts its held

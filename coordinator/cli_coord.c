@@ -9,6 +9,7 @@
 #include "coordinator/agent.h"
 #include "coordinator/cli_mqtt.h"
 #include "sp-format/sp.h"
+#include "vmctl/vmctl.h"
 
 struct call {
 	struct cli_mqtt cm;
@@ -338,6 +339,7 @@ static int do_coord_trigger(int argc, char **argv)
 struct go_on {
 	struct call k;
 	bool paused;
+	int prefault;		/* VM_PREFAULT_* (restore) */
 	json_t *frames;		/* host -> .sp path on that host */
 };
 
@@ -362,6 +364,8 @@ static int set_frames(const char *verb, const struct cli_opt *o, const char *v, 
 static const struct cli_opt restore_opts[] = {
 	CLI_TABLE_AS(cli_mqtt_opts, struct go_on, k.cm, "[MQTT OPTIONS]"),
 	CLI_FLAG("paused", struct go_on, paused, "leave every VM paused and the network held"),
+	CLI_ENUM("prefault", struct go_on, prefault, vmctl__prefault_words,
+		 "how each host maps its VMs' memory images: none (default), cache or all"),
 	OPT_FRAMES,
 	{ 0 },
 };
@@ -383,7 +387,11 @@ static int go_on_round(struct call *k, const char *op, struct go_on *g)
 	if ((ret = connect_sender(k)))
 		return ret;
 	if (restore) {
-		ret = coord_round__restore(k->s, k->epoch, g->frames, g->paused, timeout, &r, &go);
+		json_t *extra = json_pack("{s:O,s:s}", "frames", g->frames,
+					  "prefault", vmctl__prefault_words[g->prefault]);
+
+		ret = coord_round__restore(k->s, k->epoch, extra, g->paused, timeout, &r, &go);
+		json_decref(extra);
 		/* each round reported as it ended: the load's own outcome first */
 		int lret = report_into(&r, go.op ? 0 : ret, rounds);
 

@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "coordinator/cli_mqtt.h"
 #include "coordinator/fuzz.h"
+#include "vmctl/vmctl.h"
 
 #define WATCH_MAX 16
 
@@ -208,6 +209,8 @@ static const struct cli_opt run_opts[] = {
 	  .arg = "RESULTS_DIR", .help = "where the cases and the results go", .required = true },
 	CLI_FLAG("raw", struct run_cfg, o.raw, "no checksum fixed after a mutation"),
 	CLI_U64("rate", struct run_cfg, o.rate_pps, "PPS", "replay pace, frames per second (default: no pace)"),
+	CLI_ENUM("prefault", struct run_cfg, o.prefault, vmctl__prefault_words,
+		 "how each case's restore maps the memory images: none (default), cache or all"),
 	CLI_TABLE_AS(cli_mqtt_broker_opts, struct run_cfg, cm, "[MQTT OPTIONS]"),
 	{ 0 },
 };

@@ -45,6 +45,7 @@ struct fuzz_env {
 	size_t n_watch;
 	double timeout_s;
 	uint64_t rate_pps;
+	int prefault;
 	volatile int *stop;
 };
 
@@ -350,7 +351,8 @@ static int run_case(struct fuzz_env *e, const struct fuzz_case *fc, const char *
 	*rec = NULL;
 	if (e->fh)
 		return run_case_hosts(e, fc, prefix, rec, err, errlen);
-	struct coord_part_opts po = { .sz = sizeof(po), .vdir = e->vdir, .vms = e->vms, .n_vms = e->n_vms };
+	struct coord_part_opts po = { .sz = sizeof(po), .vdir = e->vdir, .vms = e->vms, .n_vms = e->n_vms,
+				      .prefault = e->prefault };
 
 	if ((ret = coord_err_keep(coord_part__load(&part, &po), err, errlen)))
 		goto out;
@@ -479,7 +481,8 @@ static int env_open_hosts(struct fuzz_env *e, const struct fuzz_opts *o, json_t 
 	struct fuzz_hosts_opts ho = { .sz = sizeof(ho), .mqtt = o->mqtt, .experiment = o->experiment,
 				      .epoch = e->epoch, .frame_host = e->frame_host, .hosts = e->hosts,
 				      .n_hosts = e->n_hosts, .watch = specs, .n_watch = json_array_size(watch),
-				      .timeout_s = e->timeout_s, .out = e->out, .stop = e->stop };
+				      .timeout_s = e->timeout_s, .out = e->out, .stop = e->stop,
+				      .prefault = e->prefault };
 
 	ret = coord_err_keep(fuzz_hosts__open(&e->fh, &ho), err, errlen);
 out:
@@ -498,6 +501,7 @@ static int env_open(struct fuzz_env *e, const struct fuzz_opts *o, json_t *watch
 	memset(e, 0, sizeof(*e));
 	e->timeout_s = o->timeout_s;
 	e->rate_pps = o->rate_pps;	/* 0: as fast as each device takes them */
+	e->prefault = o->prefault;
 	e->stop = o->stop;
 	snprintf(e->out, sizeof(e->out), "%s", o->out);
 	if ((ret = list_parts(o->snapshot, e->root, &e->hosts, &e->n_hosts, err, errlen)))
@@ -733,12 +737,15 @@ int fuzz__run(const struct fuzz_opts *opts, json_t **summary)
 		goto out;
 	/* Across hosts the run names the snapshot and the host whose frame
 	 * it fuzzes; on one host, that host's part. */
-	run = json_pack("{s:i,s:s,s:s?,s:s,s:[i,i],s:I,s:i,s:s?,s:b,s:O,s:f,s:I}", "v", FUZZ_RUN_VERSION,
+	/* prefault only when asked for: run.json files of earlier runs (none)
+	 * still match on resume. */
+	run = json_pack("{s:i,s:s,s:s?,s:s,s:[i,i],s:I,s:i,s:s?,s:b,s:O,s:f,s:I,s:s?}", "v", FUZZ_RUN_VERSION,
 			"snapshot", e.fh ? e.root : e.snapdir, "host", e.fh ? e.frame_host : NULL,
 			"frame", o->frame ? o->frame : "trigger", "range",
 			(int)o->from, (int)o->to, "seed", (json_int_t)o->seed, "cases", (int)o->cases,
 			"cases_dir", o->cases_dir, "raw", o->raw, "watch", watch, "timeout_s", o->timeout_s,
-			"rate_pps", (json_int_t)e.rate_pps);
+			"rate_pps", (json_int_t)e.rate_pps,
+			"prefault", e.prefault ? vmctl__prefault_words[e.prefault] : NULL);
 	if ((ret = check_run_json(o->out, run, err, errlen)))
 		goto out;
 	snprintf(path, sizeof(path), "%s/repro", o->out);
@@ -927,6 +934,9 @@ int fuzz__repro(const char *results, uint32_t id, const struct fuzz_repro_opts *
 				.timeout_s = json_number_value(json_object_get(run, "timeout_s")),
 				.rate_pps = json_is_string(json_object_get(run, "host")) ? 0 :	/* the agents' own */
 					    (uint64_t)json_integer_value(json_object_get(run, "rate_pps")), .stop = stop };
+	const char *pf = json_string_value(json_object_get(run, "prefault"));
+
+	fo.prefault = pf && vmctl__prefault_parse(pf) > 0 ? vmctl__prefault_parse(pf) : VM_PREFAULT_NONE;
 
 	ret = env_open(&e, &fo, json_object_get(run, "watch"), err, errlen);
 	if (!ret) {

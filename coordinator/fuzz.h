@@ -102,6 +102,7 @@ struct fuzz_hosts_opts {
 	int timeout_ms;			/* for a round (0: 600 s) */
 	const char *out;		/* results folder */
 	volatile int *stop;
+	int prefault;			/* VM_PREFAULT_*, asked of every host's restore */
 };
 struct fuzz_hosts;
 #define FUZZ_HOSTS_NO_BROKER "a snapshot of several hosts is fuzzed through their agents: give --broker " \
@@ -140,11 +141,12 @@ struct fuzz_opts {
 	const char *const *watch;	/* --watch specs */
 	size_t n_watch;
 	double timeout_s;
-	uint64_t rate_pps;		/* replay pacing (0: default 5000) */
+	uint64_t rate_pps;		/* replay pacing (0: no pace) */
 	const char *out;		/* results folder */
 	volatile int *stop;
 	void (*progress)(const struct fuzz_progress *p, void *ctx);
 	void *ctx;
+	int prefault;			/* VM_PREFAULT_*: how each case's restore maps the images */
 };
 /* Run (or resume) a campaign; *summary: the summary (new reference). */
 int fuzz__run(const struct fuzz_opts *o, json_t **summary);

@@ -558,8 +558,8 @@ int fuzz_hosts__case(struct fuzz_hosts *h, uint32_t id, const char *case_sp, con
 	json_object_set_new(frames, h->o.frame_host, sp);
 	/* The first round of a restore (coord_round__restore, paused), each
 	 * host keeping its VMs' connections for the resume that follows. */
-	ret = coord_round__call(h->s, "restore", h->o.epoch, json_pack("{s:b,s:b,s:o}", "paused", 1, "keep", 1,
-				"frames", frames), timeout_ms, &load);
+	ret = coord_round__call(h->s, "restore", h->o.epoch, json_pack("{s:b,s:b,s:o,s:s}", "paused", 1, "keep", 1,
+				"frames", frames, "prefault", vmctl__prefault_words[h->o.prefault]), timeout_ms, &load);
 	t_restored = util_now_ns();
 	if (ret) {
 		round_why(&load, "restoring the snapshot", err, errlen);

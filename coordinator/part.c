@@ -40,7 +40,7 @@ int coord_part__load(struct coord_part **out, const struct coord_part_opts *opts
 		names = own;
 	}
 	if (o->vdir && n) {
-		struct restore_opts ro = { .sz = sizeof(ro), .paused = true };
+		struct restore_opts ro = { .sz = sizeof(ro), .paused = true, .prefault = o->prefault };
 
 		if ((ret = snap__restore_all(o->vdir, names, n, &ro))) {
 			snprintf(err, errlen, "restoring the VMs: %s", vmctl__errmsg());

@@ -31,6 +31,7 @@ struct coord_part_opts {
 	const char *vdir;	/* a snapshot's VM folder: restore from it; NULL: resume */
 	char **vms;		/* the VMs (NULL with @vdir: every VM saved there) */
 	int n_vms;
+	int prefault;		/* VM_PREFAULT_*: how a restore maps memory images */
 };
 struct coord_part;
 

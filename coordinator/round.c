@@ -63,14 +63,15 @@ int coord_round__call(struct coord_sender *s, const char *op, uint64_t epoch, js
 	return ret;
 }
 
-int coord_round__restore(struct coord_sender *s, uint64_t epoch, json_t *frames, bool paused, int timeout_ms,
+int coord_round__restore(struct coord_sender *s, uint64_t epoch, json_t *extra, bool paused, int timeout_ms,
 			 struct coord_round *load, struct coord_round *go)
 {
+	json_t *req = extra ? json_deep_copy(extra) : json_object();
 	int ret;
 
 	memset(go, 0, sizeof(*go));
-	ret = coord_round__call(s, "restore", epoch, json_pack("{s:b,s:O?}", "paused", true, "frames", frames),
-				timeout_ms, load);
+	json_object_set_new(req, "paused", json_true());	/* the load round: paused, held */
+	ret = coord_round__call(s, "restore", epoch, req, timeout_ms, load);
 	if (ret || paused)
 		return ret;
 	return coord_round__resume(s, epoch, NULL, timeout_ms, go);

@@ -528,14 +528,12 @@ static int do_snapshot(int argc, char **argv)
 
 /* ---- restore / fork / dump-mem ----------------------------------------- */
 
-static const char *const prefault_words[] = { "none", "cache", "all", NULL };
-
 struct restore_cfg {
 	bool paused;
 	int prefault, copies;
 };
 
-#define OPT_PREFAULT CLI_ENUM("prefault", struct restore_cfg, prefault, prefault_words, \
+#define OPT_PREFAULT CLI_ENUM("prefault", struct restore_cfg, prefault, vmctl__prefault_words, \
 			      "map the memory image ahead: none (default), cache or all")
 static const struct cli_opt restore_opts[] = {
 	CLI_FLAG("paused", struct restore_cfg, paused, "leave the restored VMs paused"),

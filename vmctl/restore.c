@@ -18,6 +18,16 @@
 #include <sys/wait.h>
 #include "vmctl/internal.h"
 
+const char *const vmctl__prefault_words[] = { "none", "cache", "all", NULL };
+
+int vmctl__prefault_parse(const char *word)
+{
+	for (int i = 0; word && vmctl__prefault_words[i]; i++)
+		if (!strcmp(word, vmctl__prefault_words[i]))
+			return i;
+	return -EINVAL;
+}
+
 /* @s with every @from replaced by @to (a new string). */
 static char *replace_all(const char *s, const char *from, const char *to)
 {

@@ -243,6 +243,11 @@ struct restore_opts {
 	const char *mem_dir;	/* RAM files of restores from a stream */
 };
 enum { VM_PREFAULT_NONE, VM_PREFAULT_CACHE, VM_PREFAULT_ALL };
+/* Their names, by value ("none", "cache", "all"), NULL-terminated: the CLIs'
+ * option and the coordinator's requests say them so. */
+extern const char *const vmctl__prefault_words[];
+/* The value of @word, or -EINVAL. */
+int vmctl__prefault_parse(const char *word);
 
 /* Restore VM @name of @snapdir as a fresh instance on a new overlay of the
  * frozen disk. An instance of that name whose QEMU runs is quit first.

@@ -153,34 +153,55 @@ kill -TERM $dp; wait $dp
 rheld=$("$STASIS" -j sp info "$W/r.sp" | jq .frames)
 "$STASIS" sp to-pcapng "$W/r.sp" -o "$W/r.pcapng" > /dev/null
 ip netns exec "$M" "$STASIS" net detach --force > /dev/null	# the held frames are in r.sp
-# receive NAME CMD...: R counts while CMD sends; prints "pps received r1_rx"
+# receive NAME CMD...: R counts while CMD sends; prints "pps received
+# r1_rx". RECV=udp: R's UDP socket counts unique datagrams (R's stack runs
+# on the sending CPU: every row pays it); RECV=tc: R drops every frame at
+# r1's TC ingress and the drops are the count (what the senders alone do).
 receive() {
-	local name=$1 t0 t1 rx0
+	local name=$1 t0 t1 rx0 d0 got
 	shift
-	ip netns exec "$R" "$SG" udp-recv 5000 --idle-ms 2000 > "$W/recv.$name" &
-	rp=$!
-	wait_line "$W/recv.$name" ready 5 > /dev/null
+	if [ "$RECV" = udp ]; then
+		ip netns exec "$R" "$SG" udp-recv 5000 --idle-ms 2000 > "$W/recv.$name" &
+		rp=$!
+		wait_line "$W/recv.$name" ready 5 > /dev/null
+	else
+		d0=$(clsact_drops_in "$R" r1)
+	fi
 	rx0=$(stat_of "$R" r1 rx_packets)
 	t0=$(now_ns)
 	"$@" > "$W/send.$name" 2> "$W/send.$name.err" || die "$name failed: $(tail -2 "$W/send.$name.err")"
 	t1=$(now_ns)
-	wait $rp
-	echo "$(rate "$rheld" "$(awk -v ns=$((t1 - t0)) 'BEGIN { print ns / 1e9 }')") \
-$(kv unique "$(grep done "$W/recv.$name")") $(($(stat_of "$R" r1 rx_packets) - rx0))"
+	if [ "$RECV" = udp ]; then
+		wait $rp
+		got=$(kv unique "$(grep done "$W/recv.$name")")
+	else
+		got=$(($(clsact_drops_in "$R" r1) - d0))
+	fi
+	echo "$(rate "$rheld" "$(awk -v ns=$((t1 - t0)) 'BEGIN { print ns / 1e9 }')") $got \
+$(($(stat_of "$R" r1 rx_packets) - rx0))"
 }
+clsact_drops_in() { tc -n "$1" -s -j qdisc show dev "$2" | jq '[.[] | select(.kind == "clsact") | .drops] | add // 0'; }
 # A round: each way once; the stasis replay's host is attached for it only.
-for round in $(seq "$RUNS"); do
+replay_round() {
+	local sfx=$1
 	ip netns exec "$M" "$STASIS" net attach --uplink m2 > /dev/null || die "attach"
-	receive stasis ip netns exec "$M" "$STASIS" -j net replay "$W/r.sp" >> "$W/rep.stasis"
-	jq .tx_dropped "$W/send.stasis" >> "$W/rep.txdrop"
+	receive stasis ip netns exec "$M" "$STASIS" -j net replay "$W/r.sp" >> "$W/rep.stasis$sfx"
+	jq .tx_dropped "$W/send.stasis" >> "$W/rep.txdrop$sfx"
 	ip netns exec "$M" "$STASIS" net detach > /dev/null
-	receive raw ip netns exec "$M" "$FS" m2 "$W/r.sp" >> "$W/rep.raw"
-	kv pps "$(cat "$W/send.raw")" >> "$W/rep.rawown"
-	kv refused "$(cat "$W/send.raw")" >> "$W/rep.refused"
-	receive tcpreplay ip netns exec "$M" tcpreplay -i m2 --topspeed "$W/r.pcapng" >> "$W/rep.tcpreplay"
-	awk '/Failed packets:/ {print $3}' "$W/send.tcpreplay" "$W/send.tcpreplay.err" >> "$W/rep.failed"
-	echo "# replay round $round: stasis $(tail -1 "$W/rep.stasis"), raw $(tail -1 "$W/rep.raw"), tcpreplay $(tail -1 "$W/rep.tcpreplay")" >&2
-done
+	receive raw ip netns exec "$M" "$FS" m2 "$W/r.sp" >> "$W/rep.raw$sfx"
+	kv pps "$(cat "$W/send.raw")" >> "$W/rep.rawown$sfx"
+	kv refused "$(cat "$W/send.raw")" >> "$W/rep.refused$sfx"
+	receive tcpreplay ip netns exec "$M" tcpreplay -i m2 --topspeed "$W/r.pcapng" >> "$W/rep.tcpreplay$sfx"
+	awk '/Failed packets:/ {print $3}' "$W/send.tcpreplay" "$W/send.tcpreplay.err" >> "$W/rep.failed$sfx"
+	echo "# replay ($RECV) round $round: stasis $(tail -1 "$W/rep.stasis$sfx"), raw $(tail -1 "$W/rep.raw$sfx"), tcpreplay $(tail -1 "$W/rep.tcpreplay$sfx")" >&2
+}
+RECV=udp
+for round in $(seq "$RUNS"); do replay_round ""; done
+RECV=tc
+tc -n "$R" qdisc add dev r1 clsact
+tc -n "$R" filter add dev r1 ingress bpf da obj "$W/drop.o" sec tc
+for round in $(seq "$RUNS"); do replay_round .tc; done
+tc -n "$R" qdisc del dev r1 clsact
 rmed() { awk '{ print $1 }' "$W/rep.$1" | median; }
 # Received and at r1: the fewest of any round (every one must be all).
 rmin() { awk -v c="$2" 'NR == 1 || $c < m { m = $c } END { print m }' "$W/rep.$1"; }
@@ -188,6 +209,8 @@ rall() { awk '{ print $1 }' "$W/rep.$1" | paste -sd/ | sed 's|/| / |g'; }
 sum() { awk '{ s += $1 } END { print s + 0 }' "$W/rep.$1"; }
 p_st=$(rmed stasis) p_raw=$(rmed raw) p_tr=$(rmed tcpreplay)
 raw_pps=$(median < "$W/rep.rawown")
+q_st=$(rmed stasis.tc) q_raw=$(rmed raw.tc) q_tr=$(rmed tcpreplay.tc)
+raw_pps_tc=$(median < "$W/rep.rawown.tc")
 
 out=$W/section.md
 cat > "$out" <<MD
@@ -216,19 +239,31 @@ nothing is lost before the hook); CPU 1's load says the same.
 | stasis hold, drain --follow to .sp (m2) | $r_stasis | $(all_of stasis) | $kept_stasis | $(lost_sum stasis) (ring full / other) | $before_stasis | $c0_stasis% / $c1_stasis% | $(ratio "$r_stasis" "$r_drop") | $(ratio "$r_stasis" "$r_sender") |
 
 Replay: $NR datagrams from one UDP socket in S to R, held on m2 and
-drained ($rheld frames of 58 bytes), then put back on m2; R's receiver
-(one UDP socket) counts them, r1 counts what reached it.
+drained ($rheld frames of 58 bytes), then put back on m2, $RUNS rounds of
+each way, interleaved. Rates are the commands' wall time (stasis: the
+process, the file read and checked, then sent; tcpreplay alike). Two
+receivers. First R's UDP socket counts the datagrams it got, each once
+(unique numbers); R's stack takes each frame on the sending CPU, so every
+row includes it and the senders' own speed is diluted by it:
 
-| replay of the $rheld held frames on m2 | frames/s (median) | every round | received by R (fewest in a round) | at r1 (fewest) | device drops (all rounds) |
+| replay of the $rheld held frames on m2, R's UDP socket counting | frames/s (median) | every round | received by R (fewest in a round) | at r1 (fewest) | device drops (all rounds) |
 | --- | --- | --- | --- | --- | --- |
 | stasis net replay (AF_XDP, copy mode) | $p_st | $(rall stasis) | $(rmin stasis 2) | $(rmin stasis 3) | tx_dropped +$(sum txdrop) |
 | fastsend: raw AF_XDP TX of the same frames | $p_raw (its own count: $raw_pps) | $(rall raw) | $(rmin raw 2) | $(rmin raw 3) | refused $(sum refused) |
 | tcpreplay --topspeed (pcapng of the same frames) | $p_tr | $(rall tcpreplay) | $(rmin tcpreplay 2) | $(rmin tcpreplay 3) | failed $(sum failed) |
 
-stasis replay ÷ raw AF_XDP TX: $(ratio "$p_st" "$p_raw"); ÷ tcpreplay:
-$(ratio "$p_st" "$p_tr") (medians). Replay rates are the commands' (stasis: the
-file read and checked first, then sent); R's stack takes each frame on the
-sending CPU, so every row includes it.
+stasis ÷ raw AF_XDP TX: $(ratio "$p_st" "$p_raw"); ÷ tcpreplay: $(ratio "$p_st" "$p_tr") (medians).
+
+Then R drops every frame at r1's TC ingress and counts it there (no
+stack behind it): what each sender alone does on the same veth.
+
+| replay of the $rheld held frames on m2, counted at r1's TC ingress | frames/s (median) | every round | counted at r1's ingress (fewest in a round) | at r1 (fewest) | device drops (all rounds) |
+| --- | --- | --- | --- | --- | --- |
+| stasis net replay (AF_XDP, copy mode) | $q_st | $(rall stasis.tc) | $(rmin stasis.tc 2) | $(rmin stasis.tc 3) | tx_dropped +$(sum txdrop.tc) |
+| fastsend: raw AF_XDP TX of the same frames | $q_raw (its own count: $raw_pps_tc) | $(rall raw.tc) | $(rmin raw.tc 2) | $(rmin raw.tc 3) | refused $(sum refused.tc) |
+| tcpreplay --topspeed (pcapng of the same frames) | $q_tr | $(rall tcpreplay.tc) | $(rmin tcpreplay.tc 2) | $(rmin tcpreplay.tc 3) | failed $(sum failed.tc) |
+
+stasis ÷ raw AF_XDP TX: $(ratio "$q_st" "$q_raw"); ÷ tcpreplay: $(ratio "$q_st" "$q_tr") (medians).
 <!-- /bench:net -->
 MD
 bench_section net "$out"

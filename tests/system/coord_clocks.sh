@@ -77,4 +77,21 @@ for round in 1 2 3; do
 	t_check "round $round: the clocks moved apart by no more than the stops' and continues' windows (+ scatter)" \
 		test "$moved" -le $(( stop + cont + scatter ))
 done
+
+# --prefault reaches each VM's restore through the agent: with "all" each
+# new QEMU's memory backend touches every page before the guest runs
+# (prealloc=on); without it, none does. A word it does not know is refused.
+qemu_args() { tr '\0' ' ' < "/proc/$(jq .pid "$STASIS_VM_ROOT/$1/vm.json")/cmdline"; }
+t_run "$O" "$E" coord coord restore 3 --prefault all
+t_eq "restore --prefault all" 0 "$T_RC"
+for x in a b; do
+	t_check "  $x's memory image mapped with every page touched first" sh -c "echo '$(qemu_args $x)' | grep -q 'prealloc=on'"
+done
+t_require "  both guests hear each other again" wait_until 60 enough "$(($(wc -l < "$LA") + 1))" "$(($(wc -l < "$LB") + 1))" 2
+t_run "$O" "$E" coord coord restore 3
+t_eq "restore without --prefault" 0 "$T_RC"
+t_check "  maps it lazily again" sh -c "! echo '$(qemu_args a) $(qemu_args b)' | grep -q 'prealloc=on'"
+t_run "$O" "$E" coord coord restore 3 --prefault most
+t_eq "restore --prefault most: usage error" 2 "$T_RC"
+t_check "  says which words it takes" grep -q "none.*cache.*all" "$E"
 t_done
