@@ -77,6 +77,16 @@ t_require "a run watching a QEMU event" into "$W/run4.json" fuzz -j run --snapsh
 	--cases-dir "$R/repro" --timeout 4 --watch event:cli:RESUME -o "$T_WORK/results3"
 t_eq "the event fails both cases" "fail QEMU event RESUME from cli" \
 	"$(jq -r '"\(.verdict) \(.reason)"' "$T_WORK/results3/results.jsonl" | sort -u)"
+# --prefault reaches each case's restore: with "all" srv's new QEMU maps its
+# memory image with every page touched first (prealloc=on), without it not.
+PF_CMD='cmd:grep -qa prealloc=on /proc/$(jq .pid "$STASIS_VM_ROOT/srv/vm.json")/cmdline'
+t_require "a run with --prefault all" into "$W/run5.json" fuzz -j run --snapshot "$S" --cases-dir "$R/repro" \
+	--timeout 4 --prefault all --watch "$PF_CMD" -o "$T_WORK/results5"
+t_eq "  every case's srv was restored with prealloc=on" ok "$(jq -r .verdict "$T_WORK/results5/results.jsonl" | sort -u)"
+t_eq "  run.json keeps it" all "$(jq -r .prefault "$T_WORK/results5/run.json")"
+t_require "the same run without it" into "$W/run6.json" fuzz -j run --snapshot "$S" --cases-dir "$R/repro" \
+	--timeout 4 --watch "$PF_CMD" -o "$T_WORK/results6"
+t_eq "  no case's srv was" fail "$(jq -r .verdict "$T_WORK/results6/results.jsonl" | sort -u)"
 t_eq "bad case number: usage error" 2 "$(fuzz repro "$R" x12 > /dev/null 2>&1; echo $?)"
 t_eq "unknown case: error" 1 "$(fuzz repro "$R" 999 > /dev/null 2>&1; echo $?)"
 t_eq "another seed into the same folder is refused" 1 \

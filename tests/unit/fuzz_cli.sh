@@ -21,6 +21,7 @@ usage "range backwards" run --snapshot "$T_WORK" --range 9:3 $W -o "$R"
 usage "range not numbers" run --snapshot "$T_WORK" --range a:b $W -o "$R"
 usage "zero cases" run --snapshot "$T_WORK" --range 1:2 --cases 0 $W -o "$R"
 usage "negative timeout" run --snapshot "$T_WORK" --range 1:2 --timeout -1 $W -o "$R"
+usage "--prefault not one of its words" run --snapshot "$T_WORK" --range 1:2 --prefault most $W -o "$R"
 usage "--cases-dir with --range" run --snapshot "$T_WORK" --cases-dir "$T_WORK" --range 1:2 $W -o "$R"
 for spec in 'bogus:x' 'console:srv' 'console::x' 'console:bad/name:x' 'ok:srv:(' 'event:' \
 	    'probe:udp:10.0.0.2:7000' 'probe:udp:10.0.0.2:99999:00' 'probe:tcp:host:80' \
