@@ -82,6 +82,13 @@ t_eq "the crash case: h2's command exits 1" "fail h2" \
 	"$(jq -r "select(.case == $crash) | \"\(.verdict) \(.reason | split(\":\")[0])\"" "$R2/results.jsonl")"
 t_eq "the hang case: cli is never answered: hang" hang "$(jq -r "select(.case == $hang) | .verdict" "$R2/results.jsonl")"
 
+# --prefault reaches the restore of every host's part: h2 restores srv with
+# every page of its memory image touched first (prealloc=on).
+t_require "a run with --prefault all" into "$W/run8.json" fuzz -j run --snapshot "$SNAPS/snap-1" --cases-dir "$R/repro" \
+	--timeout 4 --prefault all --watch "@h2:cmd:grep -qa prealloc=on /proc/\$(jq .pid $T_WORK/vms-srv/srv/vm.json)/cmdline" \
+	--broker $URL --experiment $EXP -o "$T_WORK/r8"
+t_eq "  h2's srv was restored with prealloc=on in every case" ok "$(jq -r .verdict "$T_WORK/r8/results.jsonl" | sort -u)"
+
 t_eq "a watchdog of a VM no host has: error" 1 "$(fuzz run --snapshot "$SNAPS/snap-1" --cases-dir "$R/repro" \
 	--watch event:nosuch --broker $URL --experiment $EXP -o "$T_WORK/r4" > /dev/null 2> "$W/r4.err"; echo $?)"
 t_check "saying so" grep -q "no host of the snapshot has a VM 'nosuch'" "$W/r4.err"
