@@ -26,8 +26,10 @@
 #include "sp-format/sp.h"
 
 #define FRAME_SIZE	4096		/* umem chunk: AF_XDP's largest aligned frame */
-#define NUM_FRAMES	4096
+#define NUM_FRAMES	1024		/* > XTX_INFLIGHT + a batch: a chunk is reused only once completed */
 #define RING_SIZE	2048
+#define XTX_BATCH	32	/* frames a kick */
+#define XTX_INFLIGHT	256	/* handed to the kernel, not yet completed */
 
 struct xtx {
 	uint32_t ifindex;
@@ -38,6 +40,7 @@ struct xtx {
 	struct xsk_ring_prod fill, tx;
 	struct xsk_ring_cons comp;
 	uint32_t next, outstanding, mtu;
+	uint32_t batched;	/* frames submitted since the last kick */
 	uint64_t dropped0;
 	uint64_t retried;	/* packet socket: sends the device refused, sent again */
 };
@@ -238,7 +241,7 @@ static int xtx_send(struct xtx *x, const uint8_t *data, uint32_t len)
 {
 	uint32_t idx;
 
-	while (x->outstanding >= RING_SIZE - 1 || xsk_ring_prod__reserve(&x->tx, 1, &idx) != 1) {
+	while (x->outstanding >= NUM_FRAMES - 1 || xsk_ring_prod__reserve(&x->tx, 1, &idx) != 1) {
 		int err = kick(x);
 
 		if (err)
@@ -252,10 +255,25 @@ static int xtx_send(struct xtx *x, const uint8_t *data, uint32_t len)
 	xsk_ring_prod__tx_desc(&x->tx, idx)->len = len;
 	xsk_ring_prod__submit(&x->tx, 1);
 	x->outstanding++;
-	/* Small batches: the tap's or peer's queue never sees a long burst. */
-	if (x->outstanding >= 32)
-		return flush(x);
-	return 0;
+	/* A kick a batch (copy mode sends at most 32 a call), and never more
+	 * than XTX_INFLIGHT frames handed over and not yet completed: the
+	 * next batch is queued while the kernel sends this one, yet a peer's
+	 * backlog (1000 frames) never sees a longer burst than that. */
+	if (++x->batched < XTX_BATCH)
+		return 0;
+	x->batched = 0;
+	int err = kick(x);
+
+	reclaim(x);
+	for (int spins = 0; !err && x->outstanding >= XTX_INFLIGHT; spins++) {
+		if (spins > 100)
+			usleep(50);
+		if (spins > 100000)
+			return -ETIMEDOUT;
+		if (!(err = kick(x)))
+			reclaim(x);
+	}
+	return err;
 }
 
 static struct xtx *tx_for(struct replay *r, uint32_t ifindex, const char *name)
@@ -355,7 +373,7 @@ static int send_one(struct replay *r, uint32_t ifindex, const char *name, const 
 	/* Before waiting, what is queued goes out: sends are batched (a kick
 	 * every 32 frames), and a batch held back across the waits would
 	 * leave all at once at the end, gaps gone. */
-	if (due > now_ns()) {
+	if (due && due > now_ns()) {	/* no clock read for an unpaced frame */
 		if ((err = flush_all(r)))
 			return err;
 		sleep_until(due);

@@ -15,10 +15,12 @@
 #include "sp-format/internal.h"
 
 #define MAX_NOTES	4096
+#define READ_BUF	(1u << 20)
 #define MAX_NOTE_BYTES	(4u << 20)
 
 struct sp_reader {
 	FILE *f;
+	char *iobuf;			/* f's buffer: READ_BUF bytes */
 	char *name;
 	unsigned flags;
 	struct sp_header hdr;
@@ -327,7 +329,10 @@ int sp_reader__open(struct sp_reader **out, const char *path, unsigned flags)
 		sp_reader__close(r);
 		return ret;
 	}
-	setvbuf(r->f, NULL, _IOFBF, 1 << 20);
+	/* A buffer of our own: given NULL, glibc keeps its 4 KiB one (a read
+	 * call every few frames). */
+	if ((r->iobuf = malloc(READ_BUF)))
+		setvbuf(r->f, r->iobuf, _IOFBF, READ_BUF);
 	ret = open_common(r, err);
 	if (ret) {
 		sp_reader__close(r);
@@ -496,6 +501,7 @@ void sp_reader__close(struct sp_reader *r)
 		return;
 	if (r->f)
 		fclose(r->f);
+	free(r->iobuf);
 	for (uint32_t i = 0; i < r->n_notes; i++)
 		free(r->notes[i]);
 	free(r->notes);
