@@ -140,6 +140,13 @@ med_row() {
 }
 for h in $HOOKS; do read -r "r_$h" "off_$h" "kept_$h" "lost_$h" "before_$h" "c0_$h" "c1_$h" < <(med_row "$h"); done
 all_of() { col "$1" 1 | paste -sd/ | sed 's|/| / |g'; }
+# pair_ratio X Y: the median over the rounds of X's rate ÷ Y's in the same
+# round (a round's hooks run a few seconds apart: the pairing takes out
+# what the machine's speed does over minutes).
+pair_ratio() {
+	paste <(col "$1" 1) <(col "$2" 1) | awk '$2 > 0 { printf "%.4f\n", $1 / $2 }' | median |
+		awk '{ printf "%.2f", $1 }'
+}
 lost_sum() { col "$1" 4 | awk -F/ '{ s += $1 + $2 } END { print s + 0 }'; }
 
 # 5. Replay: NR datagrams to R held on m2, then put back three ways.
@@ -207,6 +214,10 @@ rmed() { awk '{ print $1 }' "$W/rep.$1" | median; }
 rmin() { awk -v c="$2" 'NR == 1 || $c < m { m = $c } END { print m }' "$W/rep.$1"; }
 rall() { awk '{ print $1 }' "$W/rep.$1" | paste -sd/ | sed 's|/| / |g'; }
 sum() { awk '{ s += $1 } END { print s + 0 }' "$W/rep.$1"; }
+rpair() {	# X Y: median over the rounds of X's rate ÷ Y's in the same round
+	paste <(awk '{ print $1 }' "$W/rep.$1") <(awk '{ print $1 }' "$W/rep.$2") |
+		awk '$2 > 0 { printf "%.4f\n", $1 / $2 }' | median | awk '{ printf "%.2f", $1 }'
+}
 p_st=$(rmed stasis) p_raw=$(rmed raw) p_tr=$(rmed tcpreplay)
 raw_pps=$(median < "$W/rep.rawown")
 q_st=$(rmed stasis.tc) q_raw=$(rmed raw.tc) q_tr=$(rmed tcpreplay.tc)
@@ -230,13 +241,18 @@ the sender, at 100% of CPU 0, sets the rate. A hook whose rate is below it
 is outrun by the sender (the sender then waits for its completions, so
 nothing is lost before the hook); CPU 1's load says the same.
 
-| hook | frames/s at the hook (median) | every round | kept | lost at the hook (all rounds) | before the hook | CPU 0 / CPU 1 busy | ÷ drop-only | ÷ sender's ceiling |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- |
-| sender's ceiling: TC ingress drop on m1 | $r_sender | $(all_of sender) | 0 | all, by design | $before_sender | $c0_sender% / $c1_sender% | $(ratio "$r_sender" "$r_drop") | 1.00 |
-| TC egress program that only drops (m2) | $r_drop | $(all_of drop) | 0 | all, by design | $before_drop | $c0_drop% / $c1_drop% | 1.00 | $(ratio "$r_drop" "$r_sender") |
-| tcpdump -w (m2) | $r_tcpdump | $(all_of tcpdump) | $kept_tcpdump | $(lost_sum tcpdump) dropped by kernel | $before_tcpdump | $c0_tcpdump% / $c1_tcpdump% | $(ratio "$r_tcpdump" "$r_drop") | $(ratio "$r_tcpdump" "$r_sender") |
-| xdpdump -w (r1, XDP) | $r_xdpdump | $(all_of xdpdump) | $kept_xdpdump | $(lost_sum xdpdump) dropped by kernel | $before_xdpdump | $c0_xdpdump% / $c1_xdpdump% | $(ratio "$r_xdpdump" "$r_drop") | $(ratio "$r_xdpdump" "$r_sender") |
-| stasis hold, drain --follow to .sp (m2) | $r_stasis | $(all_of stasis) | $kept_stasis | $(lost_sum stasis) (ring full / other) | $before_stasis | $c0_stasis% / $c1_stasis% | $(ratio "$r_stasis" "$r_drop") | $(ratio "$r_stasis" "$r_sender") |
+| hook | frames/s at the hook (median) | every round | kept | lost at the hook (all rounds) | before the hook | CPU 0 / CPU 1 busy | ÷ drop-only, paired by round (median) | ÷ drop-only, of the medians | ÷ sender's ceiling, paired |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| sender's ceiling: TC ingress drop on m1 | $r_sender | $(all_of sender) | 0 | all, by design | $before_sender | $c0_sender% / $c1_sender% | $(pair_ratio sender drop) | $(ratio "$r_sender" "$r_drop") | 1.00 |
+| TC egress program that only drops (m2) | $r_drop | $(all_of drop) | 0 | all, by design | $before_drop | $c0_drop% / $c1_drop% | 1.00 | 1.00 | $(pair_ratio drop sender) |
+| tcpdump -w (m2) | $r_tcpdump | $(all_of tcpdump) | $kept_tcpdump | $(lost_sum tcpdump) dropped by kernel | $before_tcpdump | $c0_tcpdump% / $c1_tcpdump% | $(pair_ratio tcpdump drop) | $(ratio "$r_tcpdump" "$r_drop") | $(pair_ratio tcpdump sender) |
+| xdpdump -w (r1, XDP) | $r_xdpdump | $(all_of xdpdump) | $kept_xdpdump | $(lost_sum xdpdump) dropped by kernel | $before_xdpdump | $c0_xdpdump% / $c1_xdpdump% | $(pair_ratio xdpdump drop) | $(ratio "$r_xdpdump" "$r_drop") | $(pair_ratio xdpdump sender) |
+| stasis hold, drain --follow to .sp (m2) | $r_stasis | $(all_of stasis) | $kept_stasis | $(lost_sum stasis) (ring full / other) | $before_stasis | $c0_stasis% / $c1_stasis% | $(pair_ratio stasis drop) | $(ratio "$r_stasis" "$r_drop") | $(pair_ratio stasis sender) |
+
+The machine's speed drifts by tens of percent over minutes (a shared host:
+the same drop-only flood ran at the rates in its row): the ratio of each
+hook to drop-only in the same round, a few seconds apart, is the estimate
+that drift disturbs least, and the medians' ratio is beside it.
 
 Replay: $NR datagrams from one UDP socket in S to R, held on m2 and
 drained ($rheld frames of 58 bytes), then put back on m2, $RUNS rounds of
@@ -252,7 +268,8 @@ row includes it and the senders' own speed is diluted by it:
 | fastsend: raw AF_XDP TX of the same frames | $p_raw (its own count: $raw_pps) | $(rall raw) | $(rmin raw 2) | $(rmin raw 3) | refused $(sum refused) |
 | tcpreplay --topspeed (pcapng of the same frames) | $p_tr | $(rall tcpreplay) | $(rmin tcpreplay 2) | $(rmin tcpreplay 3) | failed $(sum failed) |
 
-stasis ÷ raw AF_XDP TX: $(ratio "$p_st" "$p_raw"); ÷ tcpreplay: $(ratio "$p_st" "$p_tr") (medians).
+stasis ÷ raw AF_XDP TX: $(ratio "$p_st" "$p_raw") (medians), $(rpair stasis raw) (paired by round);
+÷ tcpreplay: $(ratio "$p_st" "$p_tr") (medians), $(rpair stasis tcpreplay) (paired).
 
 Then R drops every frame at r1's TC ingress and counts it there (no
 stack behind it): what each sender alone does on the same veth.
@@ -263,7 +280,8 @@ stack behind it): what each sender alone does on the same veth.
 | fastsend: raw AF_XDP TX of the same frames | $q_raw (its own count: $raw_pps_tc) | $(rall raw.tc) | $(rmin raw.tc 2) | $(rmin raw.tc 3) | refused $(sum refused.tc) |
 | tcpreplay --topspeed (pcapng of the same frames) | $q_tr | $(rall tcpreplay.tc) | $(rmin tcpreplay.tc 2) | $(rmin tcpreplay.tc 3) | failed $(sum failed.tc) |
 
-stasis ÷ raw AF_XDP TX: $(ratio "$q_st" "$q_raw"); ÷ tcpreplay: $(ratio "$q_st" "$q_tr") (medians).
+stasis ÷ raw AF_XDP TX: $(ratio "$q_st" "$q_raw") (medians), $(rpair stasis.tc raw.tc) (paired by round);
+÷ tcpreplay: $(ratio "$q_st" "$q_tr") (medians), $(rpair stasis.tc tcpreplay.tc) (paired).
 <!-- /bench:net -->
 MD
 bench_section net "$out"
