@@ -43,16 +43,6 @@ struct xtx {
 	uint32_t batched;	/* frames submitted since the last kick */
 	uint64_t dropped0;
 	uint64_t retried;	/* packet socket: sends the device refused, sent again */
-	/* Packet socket: frames the device refused, to send again, in order,
-	 * before any later one of this device; the other devices go on. */
-	struct deferred *q_head, *q_tail;
-	uint64_t stuck_since;	/* its head refused since then (0: not stuck) */
-};
-
-struct deferred {
-	struct deferred *next;
-	uint32_t len;
-	uint8_t data[];
 };
 
 /*
@@ -75,7 +65,6 @@ struct deferred {
  * with no pace to guess.
  */
 #define SMALL_REPLAY 256	/* file frames */
-#define DEFER_MAX 65536		/* refused frames kept, all devices: then wait */
 #define DEVICE_FULL_LIMIT_NS 10000000000ull	/* a device that takes nothing this long */
 
 /* Kept with the loader from its first replay to loader__close, for the
@@ -103,7 +92,6 @@ struct replay {
 	char *err;
 	bool small;			/* this replay on the packet socket */
 	int pkt_fd;			/* that socket, -1 until opened */
-	uint64_t deferred;		/* frames in the devices' queues */
 	uint8_t buf[STASIS_MAX_FRAME];
 };
 
@@ -215,112 +203,38 @@ static int pkt_open(struct replay *r)
 	return 0;
 }
 
-/* One try of one frame on the packet socket: 0 sent, -ENOBUFS refused by a
- * full device queue (counted in its tx_dropped), or another error. */
-static int pkt_try(struct replay *r, struct xtx *x, const uint8_t *data, uint32_t len)
+/* One frame through the packet socket. A full device queue refuses it
+ * (ENOBUFS, counted in tx_dropped): it is sent again once the device has
+ * had a moment to take frames, and the refusal is not reported as a loss.
+ * A device that takes nothing for DEVICE_FULL_LIMIT_NS fails the send. */
+static int pkt_send(struct replay *r, struct xtx *x, const uint8_t *data, uint32_t len)
 {
 	struct sockaddr_ll sa = { .sll_family = AF_PACKET, .sll_ifindex = (int)x->ifindex,
 				  .sll_halen = ETH_ALEN };
+	uint64_t since = 0;
 
 	if (len >= ETH_HLEN) {
 		memcpy(sa.sll_addr, data, ETH_ALEN);
 		memcpy(&sa.sll_protocol, data + 12, 2);
 	}
 	for (;;) {
-		if (sendto(r->pkt_fd, data, len, 0, (struct sockaddr *)&sa, sizeof(sa)) == (ssize_t)len)
+		if (sendto(r->pkt_fd, data, len, 0, (struct sockaddr *)&sa, sizeof(sa)) ==
+		    (ssize_t)len)
 			return 0;
-		if (errno == ENOBUFS || errno == EAGAIN)
-			return -ENOBUFS;
-		if (errno != EINTR)
+		if (errno != ENOBUFS && errno != EAGAIN && errno != EINTR)
 			return -errno;
-	}
-}
-
-/* Sends what @x's queue holds, in order, until the device refuses one: 1
- * when its queue is empty, 0 when it still holds frames, or an error (a
- * device that took nothing for DEVICE_FULL_LIMIT_NS). */
-static int pkt_service(struct replay *r, struct xtx *x)
-{
-	while (x->q_head) {
-		struct deferred *d = x->q_head;
-		int err = pkt_try(r, x, d->data, d->len);
-
-		if (err == -ENOBUFS) {
-			uint64_t t = now_ns();
-
+		if (errno == ENOBUFS)
 			x->retried++;
-			if (!x->stuck_since) {
-				x->stuck_since = t;
-			} else if (t - x->stuck_since > DEVICE_FULL_LIMIT_NS) {
-				snprintf(r->err, LOADER_ERR_MAX, "%s: the device took no frame for %llu s (its "
-					 "queue stayed full: is the VM behind it running?)", x->name,
-					 DEVICE_FULL_LIMIT_NS / 1000000000ull);
-				return -ENOBUFS;
-			}
-			return 0;
+		if (!since)
+			since = now_ns();
+		else if (now_ns() - since > DEVICE_FULL_LIMIT_NS) {
+			snprintf(r->err, LOADER_ERR_MAX, "%s: the device took no frame for %llu s (its "
+				 "queue stayed full: is the VM behind it running?)", x->name,
+				 DEVICE_FULL_LIMIT_NS / 1000000000ull);
+			return -ENOBUFS;
 		}
-		if (err)
-			return err;
-		x->stuck_since = 0;
-		x->q_head = d->next;
-		if (!x->q_head)
-			x->q_tail = NULL;
-		free(d);
-		r->deferred--;
+		usleep(50);
 	}
-	return 1;
-}
-
-/* Every device's queue a turn, and more turns until they are all empty
- * (@all) or hold fewer than DEFER_MAX frames between them; a short sleep
- * whenever a turn sent nothing. */
-static int pkt_service_all(struct replay *r, bool all)
-{
-	for (;;) {
-		uint64_t before = r->deferred;
-		int err = 0;
-
-		for (size_t i = 0; i < r->n_tx && !err; i++)
-			if (r->tx[i]->q_head && (err = pkt_service(r, r->tx[i])) > 0)
-				err = 0;
-		if (err)
-			return err;
-		if (!r->deferred || (!all && r->deferred < DEFER_MAX))
-			return 0;
-		if (r->deferred == before)
-			usleep(50);
-	}
-}
-
-/* One frame through the packet socket. A full device queue refuses it
- * (ENOBUFS, counted in tx_dropped): it is kept, sent again once the device
- * has had a moment to take frames, and the refusal is not reported as a
- * loss. Meanwhile the other devices' frames go on (a full tap does not
- * hold back the frames of another VM's tap); a device's own frames keep
- * their order behind its refused one. */
-static int pkt_send(struct replay *r, struct xtx *x, const uint8_t *data, uint32_t len)
-{
-	struct deferred *d;
-	int err;
-
-	if (!x->q_head) {
-		if ((err = pkt_try(r, x, data, len)) != -ENOBUFS)
-			return err;
-		x->retried++;
-		x->stuck_since = now_ns();
-	}
-	if (!(d = malloc(sizeof(*d) + len)))
-		return -ENOMEM;
-	d->next = NULL;
-	d->len = len;
-	memcpy(d->data, data, len);
-	if (x->q_tail)
-		x->q_tail->next = d;
-	else
-		x->q_head = d;
-	x->q_tail = d;
-	r->deferred++;
-	return pkt_service_all(r, false);
 }
 
 static int xtx_send(struct xtx *x, const uint8_t *data, uint32_t len)
@@ -512,9 +426,9 @@ static int on_ring_frame(void *ctx, void *data, size_t size)
 /* Frames are uncounted only once they are on the wire (flushed). */
 static int flush_all(struct replay *r)
 {
-	int err = pkt_service_all(r, true);
+	int err = 0;
 
-	for (size_t i = 0; !err && i < r->n_tx; i++) {
+	for (size_t i = 0; i < r->n_tx; i++) {
 		int e = flush(r->tx[i]);
 
 		if (e && !err)
@@ -601,15 +515,9 @@ static int finish(struct replay *r, struct ring_buffer *rb, uint64_t *count)
 static void close_sockets(struct replay *r)
 {
 	for (size_t i = 0; i < r->n_tx; i++) {
-		/* what a failed replay had still queued for the device */
-		for (struct deferred *d = r->tx[i]->q_head, *n; d; d = n) {
-			n = d->next;
-			free(d);
-		}
 		xtx_close(r->tx[i]);
 		free(r->tx[i]);
 	}
-	r->deferred = 0;
 	free(r->tx);
 	r->tx = NULL;
 	r->n_tx = 0;
