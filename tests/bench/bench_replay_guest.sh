@@ -86,6 +86,11 @@ guest_start b "$NS" tapb 10.0.0.2/24 52:54:00:00:00:02 \
 	"udp-recv 5000 --idle-ms 8000 & $GUEST_WAIT_GO; until ping -c 1 -W 1 10.0.0.1 > /dev/null; do :; done; udp-send 10.0.0.1 5001 $F; wait" || die "guest b"
 guest_wait a 'udp-recv: ready port=6000' 120 && guest_wait b 'udp-recv: ready port=6000' 120 || die "the flood guests do not boot"
 x0a=$(ip netns exec "$NS" cat /sys/class/net/tapa/statistics/tx_dropped) x0b=$(txdrop)
+# what each tap handed its QEMU: a frame the guest then did not count was
+# lost past the host (QEMU, virtio, the guest's own socket buffers)
+txpk() { ip netns exec "$NS" cat "/sys/class/net/$1/statistics/tx_packets"; }
+rxpk() { ip netns exec "$NS" cat "/sys/class/net/$1/statistics/rx_packets"; }
+p0a=$(txpk tapa) p0b=$(txpk tapb) r0a=$(rxpk tapa) r0b=$(rxpk tapb)
 guest_go a "$NS" 10.0.0.1 && guest_go b "$NS" 10.0.0.2 || die "the floods do not start"
 sleep 3
 ip netns exec "$NS" "$STASIS" net hold > /dev/null || die "hold"
@@ -105,6 +110,8 @@ wait_until 60 at_least 4 recvs > /dev/null || die "the receivers do not report"
 sent_a=$(kv sent "$(guest_line a 'udp-send: done')") ms_a=$(kv ms "$(guest_line a 'udp-send: done')")
 sent_b=$(kv sent "$(guest_line b 'udp-send: done')") ms_b=$(kv ms "$(guest_line b 'udp-send: done')")
 got_b=$(kv unique "$(guest_line b 'udp-recv: done')") got_a=$(kv unique "$(guest_line a 'udp-recv: done')")
+del_a=$(( $(txpk tapa) - p0a )) del_b=$(( $(txpk tapb) - p0b ))
+out_a=$(( $(rxpk tapa) - r0a )) out_b=$(( $(rxpk tapb) - r0b ))
 drops=$(( $(ip netns exec "$NS" cat /sys/class/net/tapa/statistics/tx_dropped) - x0a + $(txdrop) - x0b - f_resent - f_txd ))
 
 out=$W/section.md
@@ -140,7 +147,17 @@ With the former 5000 frames/s pace the same test took 108 s to get back to
 PASS (issue 17's report): the guests sent faster than that, so the
 frames held behind the replay never ran out. The taps' drops outside the
 replay are the network's own: once in PASS, frames a guest sends faster
-than the other takes are dropped by the tap, held or not.
+than the other takes are dropped by the tap, held or not. What each tap
+handed its guest's QEMU over the whole flood (tx_packets, every frame,
+the other guest's datagrams and a few ARP/ICMP): tapa $del_a, tapb $del_b;
+what each guest put on its tap (rx_packets): a $out_a, b $out_b. A guest's
+udp-send counts every datagram its socket took, also those its own queue
+then dropped (Linux does not report those to a UDP sender), so a gap
+between what a guest sent and what its tap received is the guest's own;
+a guest that counted fewer than its tap handed it lost them past the host
+(QEMU, virtio, its socket buffers). Each frame that did reach the host:
+received from one tap = handed to the other + that tap's drops (the
+replay's own drops are the resent, each sent again).
 <!-- /bench:replay-guest -->
 MD
 bench_section replay-guest "$out"

@@ -78,11 +78,15 @@ What the CRC and the durability cost, of each conversion's time (median s):
 | .sp → pcapng | $t_to | $(diff_s "$t_to" "$t_to_ns") | $t_crc | $(rest "$t_to" "$t_to_ns") | $(ratio "$t_e_to" "$(rest "$t_to" "$t_to_ns")") |
 | pcapng → .sp | $t_from | $(diff_s "$t_from" "$t_from_ns") | $t_crc | $(rest "$t_from" "$t_from_ns") | $(ratio "$t_e_from" "$(rest "$t_from" "$t_from_ns")") |
 
-The fsync of a pcapng from \`to-pcapng\` is small because its output went
-to the disk with O_DIRECT as it was written; what it does cost is in the
-O_DIRECT writes themselves (the output's bytes reaching the disk before the
-command ends), which editcap leaves to the page cache. "The rest" is the
-conversion without its fsync and CRC: reading, converting and writing.
+Both conversions write their output with O_DIRECT, so by the fsync its
+bytes are on the disk already and the fsync costs next to nothing (each
+run starts with nothing dirty: \`sync\` before it, not timed); what
+durability does cost is in those writes themselves, the output reaching
+the disk before the command ends, which editcap leaves to the page cache.
+"The rest" is the conversion without its fsync and CRC: reading,
+converting and writing. from-pcapng maps its input (it goes over it twice:
+the interfaces first, pcapng may describe them anywhere) and reports the
+frames its writer committed, instead of reading the new file back.
 
 stasis checks a CRC32C on every record it reads and writes one on every record
 it writes, and fsyncs its output before renaming it into place; editcap does
