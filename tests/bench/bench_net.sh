@@ -50,32 +50,28 @@ $(($(stat_of "$S" s1 tx_dropped) - d0)) $(paste <(echo "$c0") <(cpu_snap) |
 }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
-clsact_drops() { tc -n "$M" -s -j qdisc show dev "$1" | jq '[.[] | select(.kind == "clsact") | .drops] | add // 0'; }
+# clsact_drops NS DEV: what DEV's clsact qdisc (TC programs) dropped so far.
+clsact_drops() { tc -n "$1" -s -j qdisc show dev "$2" | jq '[.[] | select(.kind == "clsact") | .drops] | add // 0'; }
 
 # Each hook_X runs one flood into hook X and prints one line:
 # "at_hook_pps offered_pps kept lost before cpu0% cpu1%".
+# tc_drop DEV DIR: a flood into a TC program on DEV (in M) that drops every
+# frame, at DIR (ingress or egress); the hook's count is the clsact's drops.
+tc_drop() {
+	local s off before c0 c1 d0
+	tc -n "$M" qdisc add dev "$1" clsact
+	tc -n "$M" filter add dev "$1" "$2" bpf da obj "$W/drop.o" sec tc
+	d0=$(clsact_drops "$M" "$1")
+	read -r s off before c0 c1 < <(flood)
+	echo "$(rate $(($(clsact_drops "$M" "$1") - d0)) "$s") $off 0 all $before $c0 $c1"
+	tc -n "$M" qdisc del dev "$1" clsact
+}
 # The ceiling: what the sender offers when M drops every frame where it
 # first meets it (TC ingress on m1, before the bridge): above every hook's
 # rate below, the sender outruns that hook, and that hook's CPU is the limit.
-hook_sender() {
-	local s off before c0 c1 d0
-	tc -n "$M" qdisc add dev m1 clsact
-	tc -n "$M" filter add dev m1 ingress bpf da obj "$W/drop.o" sec tc
-	d0=$(clsact_drops m1)
-	read -r s off before c0 c1 < <(flood)
-	echo "$(rate $(($(clsact_drops m1) - d0)) "$s") $off 0 all $before $c0 $c1"
-	tc -n "$M" qdisc del dev m1 clsact
-}
+hook_sender() { tc_drop m1 ingress; }
 # Only drop: a TC egress program on m2 that drops everything.
-hook_drop() {
-	local s off before c0 c1 d0
-	tc -n "$M" qdisc add dev m2 clsact
-	tc -n "$M" filter add dev m2 egress bpf da obj "$W/drop.o" sec tc
-	d0=$(clsact_drops m2)
-	read -r s off before c0 c1 < <(flood)
-	echo "$(rate $(($(clsact_drops m2) - d0)) "$s") $off 0 all $before $c0 $c1"
-	tc -n "$M" qdisc del dev m2 clsact
-}
+hook_drop() { tc_drop m2 egress; }
 # tcpdump -w on m2 (frames go on to R, which is not their address).
 hook_tcpdump() {
 	local s off before c0 c1 tp kept lost
@@ -172,7 +168,7 @@ receive() {
 		rp=$!
 		wait_line "$W/recv.$name" ready 5 > /dev/null
 	else
-		d0=$(clsact_drops_in "$R" r1)
+		d0=$(clsact_drops "$R" r1)
 	fi
 	rx0=$(stat_of "$R" r1 rx_packets)
 	t0=$(now_ns)
@@ -182,12 +178,11 @@ receive() {
 		wait $rp
 		got=$(kv unique "$(grep done "$W/recv.$name")")
 	else
-		got=$(($(clsact_drops_in "$R" r1) - d0))
+		got=$(($(clsact_drops "$R" r1) - d0))
 	fi
 	echo "$(rate "$rheld" "$(awk -v ns=$((t1 - t0)) 'BEGIN { print ns / 1e9 }')") $got \
 $(($(stat_of "$R" r1 rx_packets) - rx0))"
 }
-clsact_drops_in() { tc -n "$1" -s -j qdisc show dev "$2" | jq '[.[] | select(.kind == "clsact") | .drops] | add // 0'; }
 # A round: each way once; the stasis replay's host is attached for it only.
 replay_round() {
 	local sfx=$1
