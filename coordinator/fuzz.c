@@ -934,9 +934,15 @@ int fuzz__repro(const char *results, uint32_t id, const struct fuzz_repro_opts *
 				.timeout_s = json_number_value(json_object_get(run, "timeout_s")),
 				.rate_pps = json_is_string(json_object_get(run, "host")) ? 0 :	/* the agents' own */
 					    (uint64_t)json_integer_value(json_object_get(run, "rate_pps")), .stop = stop };
-	const char *pf = json_string_value(json_object_get(run, "prefault"));
+	json_t *pf = json_object_get(run, "prefault");	/* absent: none */
 
-	fo.prefault = pf && vmctl__prefault_parse(pf) > 0 ? vmctl__prefault_parse(pf) : VM_PREFAULT_NONE;
+	fo.prefault = pf ? vmctl__prefault_parse(json_string_value(pf)) : VM_PREFAULT_NONE;
+	if (fo.prefault < 0) {
+		snprintf(err, errlen, "%s/run.json: bad prefault (none, cache or all)", results);
+		json_decref(clines);
+		json_decref(run);
+		return -EINVAL;
+	}
 
 	ret = env_open(&e, &fo, json_object_get(run, "watch"), err, errlen);
 	if (!ret) {

@@ -167,10 +167,11 @@ static int kick(struct xtx *x)
 	return 0;
 }
 
-/* Wait until every frame handed to the kernel is completed. */
-static int flush(struct xtx *x)
+/* Kick and collect completions until fewer than @limit frames handed to
+ * the kernel are not completed yet. */
+static int wait_below(struct xtx *x, uint32_t limit)
 {
-	for (int spins = 0; x->outstanding; spins++) {
+	for (int spins = 0; x->outstanding >= limit; spins++) {
 		int err = kick(x);
 
 		if (err)
@@ -178,10 +179,16 @@ static int flush(struct xtx *x)
 		reclaim(x);
 		if (spins > 100000)
 			return -ETIMEDOUT;
-		if (x->outstanding && spins > 100)
+		if (x->outstanding >= limit && spins > 100)
 			usleep(50);
 	}
 	return 0;
+}
+
+/* Wait until every frame handed to the kernel is completed. */
+static int flush(struct xtx *x)
+{
+	return wait_below(x, 1);
 }
 
 static int pkt_open(struct replay *r)
@@ -265,15 +272,7 @@ static int xtx_send(struct xtx *x, const uint8_t *data, uint32_t len)
 	int err = kick(x);
 
 	reclaim(x);
-	for (int spins = 0; !err && x->outstanding >= XTX_INFLIGHT; spins++) {
-		if (spins > 100)
-			usleep(50);
-		if (spins > 100000)
-			return -ETIMEDOUT;
-		if (!(err = kick(x)))
-			reclaim(x);
-	}
-	return err;
+	return err ? err : wait_below(x, XTX_INFLIGHT);
 }
 
 static struct xtx *tx_for(struct replay *r, uint32_t ifindex, const char *name)
