@@ -737,9 +737,9 @@ int fuzz__run(const struct fuzz_opts *opts, json_t **summary)
 		goto out;
 	/* Across hosts the run names the snapshot and the host whose frame
 	 * it fuzzes; on one host, that host's part. */
-	/* prefault only when asked for: run.json files of earlier runs (none)
-	 * still match on resume. */
-	run = json_pack("{s:i,s:s,s:s?,s:s,s:[i,i],s:I,s:i,s:s?,s:b,s:O,s:f,s:I,s:s?}", "v", FUZZ_RUN_VERSION,
+	/* prefault only when asked for (s*: the key left out when NULL):
+	 * run.json files of earlier runs (none) still match on resume. */
+	run = json_pack("{s:i,s:s,s:s?,s:s,s:[i,i],s:I,s:i,s:s?,s:b,s:O,s:f,s:I,s:s*}", "v", FUZZ_RUN_VERSION,
 			"snapshot", e.fh ? e.root : e.snapdir, "host", e.fh ? e.frame_host : NULL,
 			"frame", o->frame ? o->frame : "trigger", "range",
 			(int)o->from, (int)o->to, "seed", (json_int_t)o->seed, "cases", (int)o->cases,
@@ -934,9 +934,9 @@ int fuzz__repro(const char *results, uint32_t id, const struct fuzz_repro_opts *
 				.timeout_s = json_number_value(json_object_get(run, "timeout_s")),
 				.rate_pps = json_is_string(json_object_get(run, "host")) ? 0 :	/* the agents' own */
 					    (uint64_t)json_integer_value(json_object_get(run, "rate_pps")), .stop = stop };
-	json_t *pf = json_object_get(run, "prefault");	/* absent: none */
+	json_t *pf = json_object_get(run, "prefault");	/* absent (or null): none */
 
-	fo.prefault = pf ? vmctl__prefault_parse(json_string_value(pf)) : VM_PREFAULT_NONE;
+	fo.prefault = pf && !json_is_null(pf) ? vmctl__prefault_parse(json_string_value(pf)) : VM_PREFAULT_NONE;
 	if (fo.prefault < 0) {
 		snprintf(err, errlen, "%s/run.json: bad prefault (none, cache or all)", results);
 		json_decref(clines);
